@@ -1,0 +1,8 @@
+/** The list of sub-command modules. A new command adds one import and one entry here. */
+import type { Command } from "commander";
+
+export interface CommandModule {
+  register(program: Command): void;
+}
+
+export const commandModules: readonly CommandModule[] = [];
