@@ -77,7 +77,7 @@ export function tableOf(columns: readonly Column[]): Table {
 }
 
 export function columnLength(c: Column): number {
-  return c.kind === "numerical" || c.kind === "datetime" ? c.values.length : c.codes.length;
+  return isNumeric(c) ? c.values.length : c.codes.length;
 }
 
 /** Finds a column by name or throws an error that lists the available columns. */

@@ -1,8 +1,8 @@
 /**
  * Seeded random numbers. Every random choice in synthgraph takes one of these.
- * xoroshiro128+ from pure-rand (jumpable, so parallel streams stay reproducible).
+ * Mersenne Twister from pure-rand; parallel streams fork by deriving a new seed from (seed, stream).
  */
-import { xoroshiro128plus } from "pure-rand/generator/xoroshiro128plus";
+import { mersenne } from "pure-rand/generator/mersenne";
 
 export interface Rng {
   /** Uniform double in [0, 1). */
@@ -15,14 +15,14 @@ export interface Rng {
 
 /** Creates a seeded RNG; the same seed always gives the same sequence. */
 export function createRng(seed: number): Rng {
-  return wrap(xoroshiro128plus(seed | 0), seed);
+  return wrap(mersenne(seed | 0), seed);
 }
 
-function wrap(gen: ReturnType<typeof xoroshiro128plus>, seed: number): Rng {
+function wrap(gen: ReturnType<typeof mersenne>, seed: number): Rng {
   const next = (): number => {
     // 53 random bits from two 32-bit draws: (a·2^21 + b) / 2^53.
-    const a = (gen.unsafeNext() >>> 0) >>> 6;
-    const b = (gen.unsafeNext() >>> 0) >>> 5;
+    const a = (gen.next() >>> 0) >>> 6;
+    const b = (gen.next() >>> 0) >>> 5;
     return (a * 134217728 + b) / 9007199254740992;
   };
   return {
