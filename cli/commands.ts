@@ -1,8 +1,9 @@
 /** The list of sub-command modules. A new command adds one import and one entry here. */
 import type { Command } from "commander";
+import { evaluateCommand } from "./evaluate.ts";
 
 export interface CommandModule {
   register(program: Command): void;
 }
 
-export const commandModules: readonly CommandModule[] = [];
+export const commandModules: readonly CommandModule[] = [evaluateCommand];

@@ -92,3 +92,26 @@ export function getColumn(table: Table, name: string): Column {
 export function isNumeric(c: Column): c is NumericColumn {
   return c.kind === "numerical" || c.kind === "datetime";
 }
+
+/**
+ * The same column coded against `levels`, in that order; values absent from `levels` are appended in the
+ * column's own level order (so no value is lost) and unused entries of `levels` are kept.
+ */
+export function recodeColumn(col: CodedColumn, levels: readonly string[]): CodedColumn {
+  const out = [...levels];
+  const index = new Map<string, number>();
+  out.forEach((l, i) => index.set(l, i));
+  const map = new Int32Array(col.levels.length);
+  for (let k = 0; k < col.levels.length; k++) {
+    let code = index.get(col.levels[k]);
+    if (code === undefined) {
+      code = out.length;
+      out.push(col.levels[k]);
+      index.set(col.levels[k], code);
+    }
+    map[k] = code;
+  }
+  const codes = new Int32Array(col.codes.length);
+  for (let i = 0; i < codes.length; i++) codes[i] = col.codes[i] < 0 ? -1 : map[col.codes[i]];
+  return { kind: col.kind, name: col.name, codes, levels: out };
+}

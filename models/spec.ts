@@ -1,0 +1,217 @@
+/**
+ * Model specs and per-role model configuration.
+ *
+ * A spec string names a provider and a model: `ollama:llama3.1:8b` (the default) or `openai:gpt-4o`.
+ * An OpenAI-compatible server (vLLM, LM Studio, llama.cpp server) is `openai:<model>` plus a base URL
+ * (the `baseUrl` option, or OPENAI_BASE_URL). Every agent role may use its own spec and temperature.
+ *
+ * Precedence when resolving a role: built-in defaults < config file `default` < config file `roles.<role>`
+ * < CLI flags (`--model` for every role, then per-role flags).
+ */
+import { readFileSync } from "node:fs";
+import { z } from "zod";
+import { SynthgraphError } from "../data/errors.ts";
+
+export const DEFAULT_SPEC = "ollama:llama3.1:8b";
+export const DEFAULT_OLLAMA_HOST = "http://127.0.0.1:11434";
+/** Ollama silently truncates prompts beyond num_ctx (default 2048/4096, ollama#17889); the papers use 8192. */
+export const DEFAULT_NUM_CTX = 8192;
+export const DEFAULT_TIMEOUT_MS = 180_000;
+/** Ollama serves OLLAMA_NUM_PARALLEL requests at once (1–4 by default); hosted APIs take more. */
+export const DEFAULT_CONCURRENCY = { ollama: 2, openai: 4 } as const;
+
+export const ROLES = [
+  "generator",
+  "discriminator",
+  "optimizer",
+  "proposer",
+  "copula",
+  "metadata",
+  "steering",
+] as const;
+export type Role = (typeof ROLES)[number];
+export const RoleSchema = z.enum(ROLES);
+
+/**
+ * Default temperatures. generator 0.5 and optimizer 1.0: MALLM-GAN (C.2, "highest confidence" generator,
+ * "more creative" optimizer). copula and proposer 0.8: LLMSynthor (GPT-4.1-nano at 0.8). The rest 0.7:
+ * SYNTHIA's llama-3.1-8B setting.
+ */
+export const DEFAULT_TEMPERATURES: Readonly<Record<Role, number>> = {
+  generator: 0.5,
+  discriminator: 0.7,
+  optimizer: 1.0,
+  proposer: 0.8,
+  copula: 0.8,
+  metadata: 0.7,
+  steering: 0.7,
+};
+
+export type Provider = "ollama" | "openai";
+
+export interface ModelSpec {
+  provider: Provider;
+  /** Model name as the provider knows it, e.g. `llama3.1:8b`, `gpt-4o`. */
+  model: string;
+}
+
+const SPEC_RE = /^(ollama|openai):(.+)$/;
+
+/** Parses `ollama:<model>` / `openai:<model>`; the model part may itself contain colons (`llama3.1:8b`). */
+export const ModelSpecString = z
+  .string()
+  .trim()
+  .regex(SPEC_RE, { message: "a model spec looks like ollama:llama3.1:8b or openai:gpt-4o" })
+  .transform((s): ModelSpec => {
+    const m = SPEC_RE.exec(s)!;
+    return { provider: m[1] as Provider, model: m[2].trim() };
+  });
+
+export function parseModelSpec(spec: string): ModelSpec {
+  const r = ModelSpecString.safeParse(spec);
+  if (!r.success) {
+    throw new SynthgraphError(`not a model spec: "${spec}"`, {
+      hint: "use ollama:<model> (e.g. ollama:llama3.1:8b) or openai:<model> (e.g. openai:gpt-4o); for vLLM / LM Studio / llama.cpp use openai:<model> with OPENAI_BASE_URL",
+      exitCode: 2,
+    });
+  }
+  return r.data;
+}
+
+/** Everything needed to build one role's chat model. */
+export interface RoleConfig {
+  spec: string;
+  temperature: number;
+  /** Overrides OLLAMA_HOST / OPENAI_BASE_URL. */
+  baseUrl?: string;
+  /** Ollama context window (num_ctx). */
+  numCtx: number;
+  timeoutMs: number;
+  /** Max simultaneous calls to this role's endpoint (shared by all roles on the same base URL). */
+  maxConcurrency?: number;
+  seed?: number;
+}
+export type RoleConfigMap = Record<Role, RoleConfig>;
+
+const Temperature = z.number().min(0).max(2);
+const EndpointFields = {
+  model: ModelSpecString.optional(),
+  baseUrl: z.url().optional(),
+  numCtx: z.number().int().positive().optional(),
+  timeoutMs: z.number().int().positive().optional(),
+  maxConcurrency: z.number().int().positive().optional(),
+  seed: z.number().int().optional(),
+};
+const RoleEntry = z.strictObject({ ...EndpointFields, temperature: Temperature.optional() });
+
+/** The JSON config file: `{ "default": {...}, "roles": { "generator": {...}, ... } }`. */
+export const ModelConfigFile = z.strictObject({
+  default: z.strictObject(EndpointFields).optional(),
+  roles: z.partialRecord(RoleSchema, RoleEntry).optional(),
+});
+export type ModelConfigFile = z.infer<typeof ModelConfigFile>;
+
+/** CLI overrides. `model` applies to every role; the per-role maps win over it. */
+export interface ModelFlags {
+  model?: string;
+  baseUrl?: string;
+  numCtx?: number;
+  timeoutMs?: number;
+  roleModels?: Partial<Record<Role, string>>;
+  temperatures?: Partial<Record<Role, number>>;
+}
+
+export function loadModelConfigFile(path: string): ModelConfigFile {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (err) {
+    throw new SynthgraphError(`cannot read model config ${path}`, {
+      hint: "check the --config path",
+      exitCode: 2,
+      cause: err,
+    });
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw new SynthgraphError(`model config ${path} is not valid JSON: ${(err as Error).message}`, {
+      hint: 'expected {"default": {"model": "ollama:llama3.1:8b"}, "roles": {"generator": {"temperature": 0.5}}}',
+      exitCode: 2,
+    });
+  }
+  const r = ModelConfigFile.safeParse(raw);
+  if (!r.success) {
+    throw new SynthgraphError(`model config ${path} is invalid:\n${z.prettifyError(r.error)}`, {
+      hint: `roles are ${ROLES.join(", ")}; fields are model, temperature, baseUrl, numCtx, timeoutMs, maxConcurrency, seed`,
+      exitCode: 2,
+    });
+  }
+  return r.data;
+}
+
+/** Resolves every role's config from defaults, an optional config file (path or parsed) and CLI flags. */
+export function resolveRoleConfigs(
+  input: { configFile?: string | ModelConfigFile; flags?: ModelFlags } = {},
+): RoleConfigMap {
+  const file = typeof input.configFile === "string" ? loadModelConfigFile(input.configFile) : input.configFile;
+  const flags = input.flags ?? {};
+  if (flags.model !== undefined) parseModelSpec(flags.model);
+  for (const s of Object.values(flags.roleModels ?? {})) if (s !== undefined) parseModelSpec(s);
+  const out = {} as RoleConfigMap;
+  for (const role of ROLES) {
+    const d = file?.default;
+    const r = file?.roles?.[role];
+    const fileSpec = r?.model ?? d?.model;
+    const spec =
+      flags.roleModels?.[role] ??
+      flags.model ??
+      (fileSpec ? `${fileSpec.provider}:${fileSpec.model}` : DEFAULT_SPEC);
+    const temperature = flags.temperatures?.[role] ?? r?.temperature ?? DEFAULT_TEMPERATURES[role];
+    const t = Temperature.safeParse(temperature);
+    if (!t.success) {
+      throw new SynthgraphError(`temperature for ${role} must be between 0 and 2, got ${temperature}`, {
+        exitCode: 2,
+      });
+    }
+    const cfg: RoleConfig = {
+      spec,
+      temperature,
+      numCtx: flags.numCtx ?? r?.numCtx ?? d?.numCtx ?? DEFAULT_NUM_CTX,
+      timeoutMs: flags.timeoutMs ?? r?.timeoutMs ?? d?.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    };
+    const baseUrl = flags.baseUrl ?? r?.baseUrl ?? d?.baseUrl;
+    if (baseUrl !== undefined) cfg.baseUrl = baseUrl;
+    const maxConcurrency = r?.maxConcurrency ?? d?.maxConcurrency;
+    if (maxConcurrency !== undefined) cfg.maxConcurrency = maxConcurrency;
+    const seed = r?.seed ?? d?.seed;
+    if (seed !== undefined) cfg.seed = seed;
+    out[role] = cfg;
+  }
+  return out;
+}
+
+/**
+ * Parses repeatable `role=value` CLI arguments (e.g. `--role-model generator=openai:gpt-4o`,
+ * `--temperature optimizer=1.2`).
+ */
+export function parseRoleAssignments<T>(
+  items: readonly string[],
+  parseValue: (v: string) => T,
+  flag: string,
+): Partial<Record<Role, T>> {
+  const out: Partial<Record<Role, T>> = {};
+  for (const item of items) {
+    const eq = item.indexOf("=");
+    const role = RoleSchema.safeParse(eq > 0 ? item.slice(0, eq).trim() : "");
+    if (!role.success) {
+      throw new SynthgraphError(`${flag} expects role=value, got "${item}"`, {
+        hint: `roles are ${ROLES.join(", ")}`,
+        exitCode: 2,
+      });
+    }
+    out[role.data] = parseValue(item.slice(eq + 1).trim());
+  }
+  return out;
+}

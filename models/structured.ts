@@ -1,0 +1,416 @@
+/**
+ * The one structured-output path every agent uses.
+ *
+ * 1. Ask the provider for JSON matching the schema (Ollama `format` = JSON Schema; OpenAI `response_format`
+ *    json_schema, strict when the schema allows it). We request plain text and parse it ourselves rather than
+ *    use `withStructuredOutput`, which throws inside the SDK on a mismatch (ecosystem §2.2).
+ * 2. If the model ignored the format: tolerant extraction (`extractJson`: fences, python dicts, trailing text,
+ *    truncated arrays).
+ * 3. zod validation; arrays of items are validated item by item, keeping the good ones.
+ * 4. A bounded re-ask that quotes the validation errors back to the model.
+ * Transport faults (429, 5xx, timeouts, dropped connections) are retried below this, in resilience.ts.
+ */
+import type { BaseChatModel } from "@langchain/core/language_models/chat_models";
+import { AIMessage, type AIMessageChunk, type BaseMessage, HumanMessage, SystemMessage } from "@langchain/core/messages";
+import { ChatOllama } from "@langchain/ollama";
+import { ChatOpenAI } from "@langchain/openai";
+import { z } from "zod";
+import { SynthgraphError } from "../data/errors.ts";
+import { type Accounting, type CallUsage, usageFrom } from "./accounting.ts";
+import { ModelContextOverflowError } from "./errors.ts";
+import { extractJson } from "./extract.ts";
+import type { Endpoint } from "./factory.ts";
+import { type EndpointInfo, type RetryPolicy, withResilience } from "./resilience.ts";
+import { DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT_MS } from "./spec.ts";
+
+export type ChatInput = BaseMessage | { role: "system" | "user" | "assistant"; content: string };
+
+/** Verdict of a caller's per-item check (e.g. a row against metadata); `value` replaces the item when given. */
+export interface ItemVerdict {
+  ok: boolean;
+  value?: unknown;
+  reason?: string;
+  repaired?: boolean;
+}
+
+export interface StructuredReport {
+  /** Items kept (1 for a non-array value). */
+  accepted: number;
+  /** Items the item validator changed. */
+  repaired: number;
+  /** Items dropped from the returned value. */
+  dropped: number;
+  /** Why items were dropped or attempts rejected, prefixed with the attempt number. */
+  reasons: string[];
+  /** Textual repairs the extractor made to the accepted reply (e.g. "removed code fence"). */
+  repairs: string[];
+}
+
+export interface CallCommon {
+  role: string;
+  /** An endpoint from the factory, or a bare LangChain chat model. */
+  endpoint: Endpoint | BaseChatModel;
+  messages: readonly ChatInput[];
+  signal?: AbortSignal;
+  accounting?: Accounting;
+  retry?: Partial<RetryPolicy>;
+  /** Seed for retry jitter. */
+  seed?: number;
+}
+
+export interface StructuredOptions<T> extends CallCommon {
+  schema: z.ZodType<T>;
+  /** Provider-side schema; default z.toJSONSchema(schema). `false` sends no provider format. */
+  jsonSchema?: Record<string, unknown> | false;
+  /** json_schema name for OpenAI (letters, digits, _ and -). */
+  schemaName?: string;
+  /** When the schema is an object holding the item array, its key (default: its only array property). */
+  itemsKey?: string;
+  itemValidator?: (item: unknown, index: number) => ItemVerdict;
+  /** Follow-up requests after an unusable reply (default 2). */
+  maxReasks?: number;
+}
+
+export interface StructuredResult<T> {
+  value: T;
+  report: StructuredReport;
+  /** Summed over every answered request of this call. */
+  usage: CallUsage;
+  /** Model replies requested (1 + re-asks used). */
+  attempts: number;
+  /** HTTP attempts including transport retries. */
+  requests: number;
+}
+
+export class StructuredOutputError extends SynthgraphError {
+  readonly reasons: string[];
+  readonly lastReply: string;
+  constructor(role: string, attempts: number, reasons: string[], lastReply: string) {
+    super(
+      `the ${role} model gave no usable JSON after ${attempts} attempt(s): ${reasons.slice(-3).join("; ")}`,
+      {
+        hint: "try a stronger model, a lower temperature for this role, or fewer rows per batch; the schema fields and ranges should also be described in the prompt",
+        exitCode: 3,
+      },
+    );
+    this.name = "StructuredOutputError";
+    this.reasons = reasons;
+    this.lastReply = lastReply;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+
+function toMessage(m: ChatInput): BaseMessage {
+  if (!("role" in m) || typeof m.role !== "string") return m as BaseMessage;
+  const plain = m as { role: string; content: string };
+  if (plain.role === "system") return new SystemMessage(plain.content);
+  if (plain.role === "assistant") return new AIMessage(plain.content);
+  return new HumanMessage(plain.content);
+}
+
+function messageText(m: BaseMessage): string {
+  if (typeof m.content === "string") return m.content;
+  return m.content.map((p) => (typeof p === "string" ? p : p.type === "text" ? String(p.text) : "")).join("");
+}
+
+/** Resolves what the retry layer needs from a factory endpoint or a bare chat model. */
+function endpointInfoOf(ep: Endpoint | BaseChatModel): EndpointInfo & { chat: BaseChatModel; timeoutMs: number; numCtx?: number } {
+  if ("chat" in ep && "baseUrl" in ep) return ep as Endpoint;
+  const chat = ep as BaseChatModel;
+  if (chat instanceof ChatOllama) {
+    return { provider: "ollama", model: chat.model, baseUrl: chat.baseUrl, maxConcurrency: DEFAULT_CONCURRENCY.ollama, chat, timeoutMs: DEFAULT_TIMEOUT_MS, ...(chat.numCtx === undefined ? {} : { numCtx: chat.numCtx }) };
+  }
+  const openai = chat instanceof ChatOpenAI;
+  const baseUrl = openai ? (chat.clientConfig?.baseURL ?? "https://api.openai.com/v1") : `local:${chat.getName()}`;
+  return { provider: "openai", model: openai ? chat.model : chat.getName(), baseUrl, maxConcurrency: DEFAULT_CONCURRENCY.openai, chat, timeoutMs: DEFAULT_TIMEOUT_MS };
+}
+
+const OPENAI_UNSUPPORTED = new Set([
+  "$schema",
+  "minimum",
+  "maximum",
+  "exclusiveMinimum",
+  "exclusiveMaximum",
+  "multipleOf",
+  "minLength",
+  "maxLength",
+  "minItems",
+  "maxItems",
+  "default",
+]);
+
+function stripKeywords(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(stripKeywords);
+  if (node === null || typeof node !== "object") return node;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(node)) {
+    if (OPENAI_UNSUPPORTED.has(k)) continue;
+    // "properties" maps names to schemas: a field may legitimately be called "minimum".
+    out[k] = k === "properties" && v && typeof v === "object"
+      ? Object.fromEntries(Object.entries(v).map(([pk, pv]) => [pk, stripKeywords(pv)]))
+      : stripKeywords(v);
+  }
+  return out;
+}
+
+/**
+ * zod strips unknown keys, so a model adding keys is harmless to us, but zod's input-side JSON Schema leaves
+ * objects open; strict mode needs them closed (additionalProperties: false), so open-by-default objects are closed.
+ */
+function closeObjects(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(closeObjects);
+  if (node === null || typeof node !== "object") return node;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(node)) {
+    out[k] = k === "properties" && v && typeof v === "object"
+      ? Object.fromEntries(Object.entries(v).map(([pk, pv]) => [pk, closeObjects(pv)]))
+      : closeObjects(v);
+  }
+  if ((out.type === "object" || out.properties !== undefined) && out.additionalProperties === undefined) {
+    out.additionalProperties = false;
+  }
+  return out;
+}
+
+/** OpenAI strict mode needs every object closed (additionalProperties: false) with every property required. */
+function isStrictCompatible(node: unknown): boolean {
+  if (Array.isArray(node)) return node.every(isStrictCompatible);
+  if (node === null || typeof node !== "object") return true;
+  const o = node as Record<string, unknown>;
+  if (o.type === "object" || o.properties !== undefined) {
+    const props = Object.keys((o.properties as Record<string, unknown> | undefined) ?? {});
+    const req = Array.isArray(o.required) ? (o.required as string[]) : [];
+    if (o.additionalProperties !== false || props.some((p) => !req.includes(p))) return false;
+  }
+  return Object.entries(o).every(([k, v]) =>
+    k === "properties" && v && typeof v === "object" ? Object.values(v).every(isStrictCompatible) : isStrictCompatible(v),
+  );
+}
+
+/** The JSON Schema the model should fill: the schema's input side (what the model writes). */
+export function schemaToJsonSchema(schema: z.ZodType): Record<string, unknown> {
+  return z.toJSONSchema(schema, { io: "input", unrepresentable: "any" }) as Record<string, unknown>;
+}
+
+/**
+ * OpenAI `response_format` for a JSON Schema: json_schema with strict only when the schema is strict-compatible
+ * (after dropping numeric/length keywords strict mode rejects); undefined when the root is not an object
+ * (json_schema requires an object root; the prompt and the tolerant parser carry the format instead).
+ */
+export function openAiResponseFormat(
+  jsonSchema: Record<string, unknown>,
+  name: string,
+): { type: "json_schema"; json_schema: { name: string; strict: boolean; schema: Record<string, unknown> } } | undefined {
+  if (jsonSchema.type !== "object") return undefined;
+  const schema = closeObjects(stripKeywords(jsonSchema)) as Record<string, unknown>;
+  return { type: "json_schema", json_schema: { name, strict: isStrictCompatible(schema), schema } };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+
+export interface TextResult {
+  text: string;
+  message: AIMessageChunk;
+  usage: CallUsage;
+  requests: number;
+}
+
+interface InvokeOptions {
+  format?: Record<string, unknown>;
+  schemaName?: string;
+}
+
+/** One model reply through the resilience layer, with accounting. Exported for free-text roles. */
+export async function callText(opts: CallCommon & InvokeOptions): Promise<TextResult> {
+  const ep = endpointInfoOf(opts.endpoint);
+  const messages = opts.messages.map(toMessage);
+  const chat = ep.chat;
+  const format = opts.format;
+  const responseFormat =
+    format && chat instanceof ChatOpenAI ? openAiResponseFormat(format, opts.schemaName ?? "response") : undefined;
+  // Streamed for both providers: ChatOpenAI.invoke with a json_schema response_format goes through the SDK's
+  // chat.completions.parse(), which JSON.parses the reply and throws on anything else, losing the text the
+  // tolerant extractor needs; the streamed path uses create() and still reports usage (include_usage).
+  // ChatOllama streams internally either way.
+  const invoke = async (signal: AbortSignal): Promise<AIMessageChunk> => {
+    const stream =
+      chat instanceof ChatOllama
+        ? await chat.stream(messages, { signal, ...(format ? { format } : {}) })
+        : chat instanceof ChatOpenAI
+          ? await chat.stream(messages, { signal, ...(responseFormat ? { response_format: responseFormat } : {}) })
+          : await chat.stream(messages, { signal });
+    let agg: AIMessageChunk | undefined;
+    for await (const chunk of stream) agg = agg === undefined ? chunk : agg.concat(chunk);
+    if (agg === undefined) throw new Error("Received empty response from chat model call.");
+    // The OpenAI SDK accepts a stream that just stops; only the final chunk carries finish_reason.
+    if (chat instanceof ChatOpenAI && agg.response_metadata?.finish_reason === undefined) {
+      throw new Error("truncated response: the stream ended without a finish_reason");
+    }
+    return agg;
+  };
+  const started = performance.now();
+  let result: Awaited<ReturnType<typeof withResilience<AIMessageChunk>>>;
+  try {
+    result = await withResilience(invoke, {
+      endpoint: ep,
+      policy: { timeoutMs: ep.timeoutMs, ...opts.retry },
+      ...(opts.signal ? { signal: opts.signal } : {}),
+      ...(opts.seed === undefined ? {} : { seed: opts.seed }),
+      onRetry: () => opts.accounting?.recordFailures(opts.role, 1),
+    });
+  } catch (err) {
+    // The last failed attempt (the retried ones were counted in onRetry).
+    opts.accounting?.recordFailures(opts.role, 1, performance.now() - started);
+    throw err;
+  }
+  const latency = performance.now() - started;
+  const message = result.value;
+  let text = messageText(message);
+  if (text.trim() === "" && message.tool_calls?.length) text = JSON.stringify(message.tool_calls[0].args);
+  const usage = usageFrom(message.usage_metadata, messages.map(messageText).join("\n"), text);
+  opts.accounting?.record(opts.role, usage, latency);
+  if (ep.numCtx !== undefined && !usage.estimated && usage.prompt_tokens >= ep.numCtx) {
+    // Ollama keeps only the last num_ctx tokens of an over-long prompt and says nothing.
+    throw new ModelContextOverflowError(
+      `the prompt filled all ${ep.numCtx} tokens of num_ctx (${usage.prompt_tokens} evaluated), so Ollama cut its start`,
+    );
+  }
+  return { text, message, usage, requests: result.attempts };
+}
+
+function issuesText(error: z.ZodError, prefix = ""): string[] {
+  return error.issues.map((i) => {
+    const path = [prefix, ...i.path.map(String)].filter((s) => s !== "").join(".");
+    return `${path || "(root)"}: ${i.message}`;
+  });
+}
+
+function itemsLocation(schema: z.ZodType, itemsKey: string | undefined): { elem: z.ZodType; key: string | null } | undefined {
+  if (schema instanceof z.ZodArray) return { elem: schema.element as z.ZodType, key: null };
+  if (schema instanceof z.ZodObject) {
+    const shape = schema.shape as Record<string, z.ZodType>;
+    const keys = itemsKey !== undefined ? [itemsKey] : Object.keys(shape).filter((k) => shape[k] instanceof z.ZodArray);
+    if (keys.length === 1 && shape[keys[0]] instanceof z.ZodArray) {
+      return { elem: (shape[keys[0]] as z.ZodArray).element as z.ZodType, key: keys[0] };
+    }
+  }
+  return undefined;
+}
+
+interface Verdict<T> {
+  ok: boolean;
+  value?: T;
+  accepted: number;
+  repaired: number;
+  dropped: number;
+  /** Why the reply (or items of it) could not be used. */
+  errors: string[];
+}
+
+/** Validates a parsed reply: item by item when the schema holds an array, then as a whole. */
+function validate<T>(parsed: unknown, opts: StructuredOptions<T>): Verdict<T> {
+  // Item by item for a top-level array, or for an object's array when the caller asks (itemsKey/itemValidator).
+  const loc =
+    opts.schema instanceof z.ZodArray || opts.itemsKey !== undefined || opts.itemValidator
+      ? itemsLocation(opts.schema, opts.itemsKey)
+      : undefined;
+  if (loc) {
+    const errors: string[] = [];
+    let repaired = 0;
+    const arr = loc.key === null ? parsed : parsed !== null && typeof parsed === "object" ? (parsed as Record<string, unknown>)[loc.key] : undefined;
+    if (!Array.isArray(arr)) {
+      return { ok: false, accepted: 0, repaired: 0, dropped: 0, errors: [`${loc.key ?? "(root)"}: expected an array`] };
+    }
+    const kept: unknown[] = [];
+    const keptRaw: unknown[] = [];
+    arr.forEach((item, i) => {
+      const r = loc.elem.safeParse(item);
+      if (!r.success) {
+        errors.push(...issuesText(r.error, `item ${i}`));
+        return;
+      }
+      const v: ItemVerdict = opts.itemValidator ? opts.itemValidator(r.data, i) : { ok: true };
+      if (!v.ok) {
+        errors.push(`item ${i}: ${v.reason ?? "rejected"}`);
+        return;
+      }
+      if (v.repaired) repaired++;
+      kept.push(v.value === undefined ? r.data : v.value);
+      keptRaw.push(item);
+    });
+    const accepted = kept.length;
+    const dropped = arr.length - kept.length;
+    if (arr.length > 0 && kept.length === 0) return { ok: false, accepted: 0, repaired: 0, dropped, errors };
+    // The whole value is checked with the surviving raw items (so transforms run once), then the validated
+    // (and possibly repaired) items replace them.
+    const candidate = loc.key === null ? keptRaw : { ...(parsed as Record<string, unknown>), [loc.key]: keptRaw };
+    const whole = opts.schema.safeParse(candidate);
+    if (!whole.success) {
+      return { ok: false, accepted: 0, repaired: 0, dropped, errors: [...errors, ...issuesText(whole.error)] };
+    }
+    const value = (loc.key === null ? kept : { ...(whole.data as Record<string, unknown>), [loc.key]: kept }) as T;
+    return { ok: true, value, accepted, repaired, dropped, errors };
+  }
+  const whole = opts.schema.safeParse(parsed);
+  if (!whole.success) return { ok: false, accepted: 0, repaired: 0, dropped: 0, errors: issuesText(whole.error) };
+  return { ok: true, value: whole.data, accepted: 1, repaired: 0, dropped: 0, errors: [] };
+}
+
+
+const MAX_QUOTED = 12;
+
+function reaskMessage(errors: readonly string[]): string {
+  const shown = errors.slice(0, MAX_QUOTED).map((e) => `- ${e}`);
+  if (errors.length > MAX_QUOTED) shown.push(`- ... and ${errors.length - MAX_QUOTED} more`);
+  return [
+    "Your previous reply could not be used. Validation errors:",
+    ...shown,
+    "Reply again with only the corrected JSON value (no prose, no code fences), matching the required schema exactly.",
+  ].join("\n");
+}
+
+/** Calls the model and returns a value that satisfies `schema` (see the module comment for the steps). */
+export async function callStructured<T>(opts: StructuredOptions<T>): Promise<StructuredResult<T>> {
+  const maxReasks = opts.maxReasks ?? 2;
+  const format = opts.jsonSchema === false ? undefined : (opts.jsonSchema ?? schemaToJsonSchema(opts.schema));
+  const conversation: ChatInput[] = [...opts.messages];
+  const reasons: string[] = [];
+  const usage: CallUsage = { prompt_tokens: 0, completion_tokens: 0, estimated: false };
+  let requests = 0;
+  let lastReply = "";
+  for (let attempt = 1; attempt <= maxReasks + 1; attempt++) {
+    const reply = await callText({
+      ...opts,
+      messages: conversation,
+      ...(format ? { format } : {}),
+      schemaName: opts.schemaName ?? "response",
+    });
+    requests += reply.requests;
+    usage.prompt_tokens += reply.usage.prompt_tokens;
+    usage.completion_tokens += reply.usage.completion_tokens;
+    usage.estimated ||= reply.usage.estimated;
+    lastReply = reply.text;
+    const parsed = extractJson(reply.text);
+    let errors: string[];
+    if (parsed.ok) {
+      const v = validate(parsed.value, opts);
+      for (const e of v.errors) reasons.push(`attempt ${attempt}: ${e}`);
+      if (v.ok) {
+        return {
+          value: v.value as T,
+          report: { accepted: v.accepted, repaired: v.repaired, dropped: v.dropped, reasons, repairs: parsed.repairs },
+          usage,
+          attempts: attempt,
+          requests,
+        };
+      }
+      errors = v.errors;
+    } else {
+      errors = [`the reply is not valid JSON: ${parsed.error}`];
+      reasons.push(`attempt ${attempt}: ${errors[0]}`);
+    }
+    conversation.push(new AIMessage(reply.text), new HumanMessage(reaskMessage(errors)));
+  }
+  throw new StructuredOutputError(opts.role, maxReasks + 1, reasons, lastReply);
+}
