@@ -7,7 +7,7 @@ import type { Command } from "commander";
 import { SynthgraphError } from "../data/errors.ts";
 import { unreachableHint } from "../models/errors.ts";
 import { type Env, resolveBaseUrl } from "../models/factory.ts";
-import { parseModelSpec, type Provider, ROLES, type Role, resolveRoleConfigs } from "../models/spec.ts";
+import { type Provider, parseModelSpec, ROLES, type Role, resolveRoleConfigs } from "../models/spec.ts";
 import type { CommandModule } from "./commands.ts";
 
 export interface ModelsOptions {
@@ -54,7 +54,11 @@ interface Probe {
   authFailed?: boolean;
 }
 
-async function getJson(url: string, timeoutMs: number, headers: Record<string, string> = {}): Promise<{ status: number; body: unknown }> {
+async function getJson(
+  url: string,
+  timeoutMs: number,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: unknown }> {
   const res = await fetch(url, { headers, signal: AbortSignal.timeout(timeoutMs) });
   let body: unknown;
   try {
@@ -73,19 +77,25 @@ function names(list: unknown, key: string): string[] {
 }
 
 function describeFetchError(err: unknown): string {
-  if (err instanceof Error && (err.name === "TimeoutError" || err.name === "AbortError")) return "no answer (timed out)";
+  if (err instanceof Error && (err.name === "TimeoutError" || err.name === "AbortError"))
+    return "no answer (timed out)";
   const cause = err instanceof Error ? (err.cause as { code?: string } | undefined) : undefined;
   return cause?.code ?? (err instanceof Error ? err.message : String(err));
 }
 
 /** Asks one endpoint whether it is up and what it serves. Never throws. */
-export async function probeEndpoint(provider: Provider, baseUrl: string, opts: { apiKey?: string; timeoutMs: number }): Promise<Probe> {
+export async function probeEndpoint(
+  provider: Provider,
+  baseUrl: string,
+  opts: { apiKey?: string; timeoutMs: number },
+): Promise<Probe> {
   try {
     if (provider === "ollama") {
       const version = await getJson(`${baseUrl}/api/version`, opts.timeoutMs);
       const tags = await getJson(`${baseUrl}/api/tags`, opts.timeoutMs);
       const v = (version.body as { version?: unknown } | undefined)?.version;
-      if (tags.status !== 200) return { reachable: true, served: [], error: `GET /api/tags answered HTTP ${tags.status}` };
+      if (tags.status !== 200)
+        return { reachable: true, served: [], error: `GET /api/tags answered HTTP ${tags.status}` };
       return {
         reachable: true,
         ...(typeof v === "string" ? { version: v } : {}),
@@ -95,9 +105,15 @@ export async function probeEndpoint(provider: Provider, baseUrl: string, opts: {
     const headers: Record<string, string> = opts.apiKey ? { authorization: `Bearer ${opts.apiKey}` } : {};
     const r = await getJson(`${baseUrl}/models`, opts.timeoutMs, headers);
     if (r.status === 401 || r.status === 403) {
-      return { reachable: true, served: [], authFailed: true, error: `the server rejected the credentials (HTTP ${r.status})` };
+      return {
+        reachable: true,
+        served: [],
+        authFailed: true,
+        error: `the server rejected the credentials (HTTP ${r.status})`,
+      };
     }
-    if (r.status !== 200) return { reachable: true, served: [], error: `GET /models answered HTTP ${r.status}` };
+    if (r.status !== 200)
+      return { reachable: true, served: [], error: `GET /models answered HTTP ${r.status}` };
     return { reachable: true, served: names((r.body as { data?: unknown } | undefined)?.data, "id") };
   } catch (err) {
     return { reachable: false, served: [], error: describeFetchError(err) };
@@ -144,7 +160,9 @@ export async function collectModels(opts: ModelsOptions, env: Env = process.env)
         return;
       }
       if (p.authFailed) {
-        g.hint = apiKey ? "check OPENAI_API_KEY: it is set but was refused (the key is not printed)" : "set OPENAI_API_KEY";
+        g.hint = apiKey
+          ? "check OPENAI_API_KEY: it is set but was refused (the key is not printed)"
+          : "set OPENAI_API_KEY";
         return;
       }
       g.missing = p.error === undefined ? g.wanted.filter((m) => !serves(p.served, m)) : [];
@@ -172,13 +190,20 @@ export function formatModelsReport(report: ModelsReport): string {
   const w = Math.max(...report.roles.map((r) => r.spec.length), 5) + 2;
   lines.push(`${pad("role", 15)}${pad("model", w)}${pad("temp", 6)}status`);
   for (const r of report.roles) {
-    lines.push(`${pad(r.role, 15)}${pad(r.spec, w)}${pad(String(r.temperature), 6)}${r.available ? "ok" : "unavailable"}`);
+    lines.push(
+      `${pad(r.role, 15)}${pad(r.spec, w)}${pad(String(r.temperature), 6)}${r.available ? "ok" : "unavailable"}`,
+    );
   }
   lines.push("", "endpoints:");
   for (const g of report.endpoints) {
-    const state = !g.reachable ? `not reachable (${g.error ?? "no answer"})` : g.error ? `reachable, but ${g.error}` : `reachable${g.version ? `, version ${g.version}` : ""}`;
+    const state = !g.reachable
+      ? `not reachable (${g.error ?? "no answer"})`
+      : g.error
+        ? `reachable, but ${g.error}`
+        : `reachable${g.version ? `, version ${g.version}` : ""}`;
     lines.push(`  ${g.provider} ${g.baseUrl}: ${state}`);
-    if (g.reachable && !g.error) lines.push(`    serves: ${g.served.length > 0 ? g.served.join(", ") : "(no models)"}`);
+    if (g.reachable && !g.error)
+      lines.push(`    serves: ${g.served.length > 0 ? g.served.join(", ") : "(no models)"}`);
     if (g.missing.length > 0) lines.push(`    missing: ${g.missing.join(", ")}`);
     if (g.hint) lines.push(`    what to do: ${g.hint}`);
   }
@@ -207,7 +232,9 @@ export const modelsCommand: CommandModule = {
   register(program: Command): void {
     program
       .command("models")
-      .description("List the model of every agent role, whether its endpoint is reachable, and the models it serves")
+      .description(
+        "List the model of every agent role, whether its endpoint is reachable, and the models it serves",
+      )
       .option("--model <spec>", "model for every role, e.g. ollama:llama3.1:8b or openai:gpt-4o")
       .option("--config <file>", "JSON model config (default / per-role model, temperature, baseUrl, numCtx)")
       .option("--json", "print the report as JSON")

@@ -100,7 +100,7 @@ export function isNumeric(c: Column): c is NumericColumn {
 export function recodeColumn(col: CodedColumn, levels: readonly string[]): CodedColumn {
   const out = [...levels];
   const index = new Map<string, number>();
-  out.forEach((l, i) => index.set(l, i));
+  for (let k = 0; k < out.length; k++) index.set(out[k], k);
   const map = new Int32Array(col.levels.length);
   for (let k = 0; k < col.levels.length; k++) {
     let code = index.get(col.levels[k]);

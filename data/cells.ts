@@ -9,8 +9,11 @@ export const DEFAULT_MISSING_MARKERS: readonly string[] = ["", "na", "n/a", "nan
 const DEFAULT_MISSING_SET = new Set(DEFAULT_MISSING_MARKERS);
 
 /** A predicate for missing cells from a marker list (trimmed, case-insensitive). */
-export function missingMatcher(markers: readonly string[] = DEFAULT_MISSING_MARKERS): (cell: string) => boolean {
-  const set = markers === DEFAULT_MISSING_MARKERS ? DEFAULT_MISSING_SET : new Set(markers.map(normalizeMarker));
+export function missingMatcher(
+  markers: readonly string[] = DEFAULT_MISSING_MARKERS,
+): (cell: string) => boolean {
+  const set =
+    markers === DEFAULT_MISSING_MARKERS ? DEFAULT_MISSING_SET : new Set(markers.map(normalizeMarker));
   let longest = 0;
   for (const m of set) longest = Math.max(longest, m.length);
   return (cell) => {
@@ -94,7 +97,8 @@ export interface ParsedDatetime {
   readonly hasTime: boolean;
 }
 
-const ISO_RE = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)?)?$/i;
+const ISO_RE =
+  /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)?)?$/i;
 
 /**
  * An ISO 8601 date (YYYY-MM-DD) or date-time (YYYY-MM-DD[T ]HH:MM[:SS[.fff]][Z|±HH:MM]) as epoch ms UTC;

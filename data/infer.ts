@@ -5,8 +5,8 @@
 import { codedColumn } from "./build.ts";
 import {
   BOOLEAN_PAIRS,
-  type DatetimeFormat,
   booleanPairOf,
+  type DatetimeFormat,
   hasLeadingZero,
   parseBoolean,
   parseDecimal,
@@ -106,7 +106,8 @@ export function inferColumnSpec(name: string, cells: readonly Cell[]): ColumnSpe
     return { sdtype: "numerical", integer: s.allInteger };
   }
   if (s.allDatetime) return { sdtype: "datetime", datetimeFormat: s.anyTime ? "datetime" : "date" };
-  if (s.unique && complete && (isIdLikeName(name) || cells.length >= MIN_ROWS_FOR_TEXT_ID)) return { sdtype: "id" };
+  if (s.unique && complete && (isIdLikeName(name) || cells.length >= MIN_ROWS_FOR_TEXT_ID))
+    return { sdtype: "id" };
   return { sdtype: "categorical" };
 }
 
@@ -117,10 +118,19 @@ export interface CellOrigin {
 }
 
 /** Converts text cells into a typed column of the given type; a cell that does not fit is a DataError. */
-export function columnFromCells(name: string, cells: readonly Cell[], spec: ColumnSpec, origin: CellOrigin): Column {
+export function columnFromCells(
+  name: string,
+  cells: readonly Cell[],
+  spec: ColumnSpec,
+  origin: CellOrigin,
+): Column {
   switch (spec.sdtype) {
     case "numerical":
-      return { kind: "numerical", name, values: numbersFromCells(name, cells, spec.integer === true, origin) };
+      return {
+        kind: "numerical",
+        name,
+        values: numbersFromCells(name, cells, spec.integer === true, origin),
+      };
     case "datetime":
       return { kind: "datetime", name, values: datetimesFromCells(name, cells, origin) };
     case "boolean":
@@ -131,7 +141,12 @@ export function columnFromCells(name: string, cells: readonly Cell[], spec: Colu
   }
 }
 
-function numbersFromCells(name: string, cells: readonly Cell[], integer: boolean, origin: CellOrigin): Float64Array {
+function numbersFromCells(
+  name: string,
+  cells: readonly Cell[],
+  integer: boolean,
+  origin: CellOrigin,
+): Float64Array {
   const out = new Float64Array(cells.length);
   for (let i = 0; i < cells.length; i++) {
     const c = cells[i];
@@ -155,7 +170,13 @@ function datetimesFromCells(name: string, cells: readonly Cell[], origin: CellOr
     const c = cells[i];
     const d = c === null ? undefined : parseIsoDatetime(c);
     if (c !== null && d === undefined) {
-      throw cellError(name, c, i, "is not an ISO date (YYYY-MM-DD) or date-time (YYYY-MM-DDTHH:MM:SS)", origin);
+      throw cellError(
+        name,
+        c,
+        i,
+        "is not an ISO date (YYYY-MM-DD) or date-time (YYYY-MM-DDTHH:MM:SS)",
+        origin,
+      );
     }
     out[i] = d === undefined ? Number.NaN : d.ms;
   }

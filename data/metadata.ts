@@ -12,7 +12,16 @@ import type { ColumnSpec } from "./infer.ts";
 import type { CodedColumn, Column, ColumnMeta, LevelCount, Metadata, NumericColumn, Table } from "./types.ts";
 
 export const SDTYPES = ["numerical", "categorical", "boolean", "datetime", "id"] as const;
-const INTEGER_REPRESENTATIONS = ["Int8", "Int16", "Int32", "Int64", "UInt8", "UInt16", "UInt32", "UInt64"] as const;
+const INTEGER_REPRESENTATIONS = [
+  "Int8",
+  "Int16",
+  "Int32",
+  "Int64",
+  "UInt8",
+  "UInt16",
+  "UInt32",
+  "UInt64",
+] as const;
 const COMPUTER_REPRESENTATIONS = ["Float", ...INTEGER_REPRESENTATIONS] as const;
 /** The datetime_format written back for each kind of ISO column. */
 export const ISO_DATE_FORMAT = "%Y-%m-%d";
@@ -74,7 +83,9 @@ export function parseMetadataJson(input: unknown, source?: string): MetadataOver
   }
   const parsed = metadataJsonSchema.safeParse(input);
   if (parsed.success) return parsed.data;
-  const problems = parsed.error.issues.map((i) => `${i.path.length ? `${i.path.join(".")}: ` : ""}${i.message}`);
+  const problems = parsed.error.issues.map(
+    (i) => `${i.path.length ? `${i.path.join(".")}: ` : ""}${i.message}`,
+  );
   throw new DataError(`invalid metadata: ${problems.join("; ")}`, {
     file: source,
     hint: 'expected {"columns": {"age": {"sdtype": "numerical", "computer_representation": "Int64"}, ...}} (docs/metadata.md)',
@@ -208,7 +219,13 @@ interface NumericSummary {
 }
 
 function summarizeNumeric(values: Float64Array): NumericSummary {
-  const s: NumericSummary = { min: Infinity, max: -Infinity, missing: 0, firstFraction: -1, firstWithTime: -1 };
+  const s: NumericSummary = {
+    min: Infinity,
+    max: -Infinity,
+    missing: 0,
+    firstFraction: -1,
+    firstWithTime: -1,
+  };
   for (let i = 0; i < values.length; i++) {
     const x = values[i];
     if (x !== x) {

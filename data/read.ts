@@ -12,9 +12,9 @@ import { DataError } from "./errors.ts";
 import { type Cell, type ColumnSpec, columnFromCells, inferColumnSpec } from "./infer.ts";
 import {
   type ColumnOverride,
-  type MetadataOverrides,
   checkTarget,
   deriveMetadata,
+  type MetadataOverrides,
   overrideFromSpec,
   resolveOverrides,
   specFromOverride,
@@ -69,24 +69,37 @@ export function formatOfPath(path: string): TableFormat {
 }
 
 /** Reads a table from text or bytes (bytes must be UTF-8). `source` names it in errors. */
-export function parseTable(input: string | Uint8Array, opts: ReadOptions & { source?: string } = {}): ReadResult {
+export function parseTable(
+  input: string | Uint8Array,
+  opts: ReadOptions & { source?: string } = {},
+): ReadResult {
   const file = opts.source;
   const text = typeof input === "string" ? stripBom(input) : decodeUtf8(input, file);
   if (text.trim().length === 0) {
-    throw new DataError("the file is empty", { file, hint: "pass a CSV with a header row and at least one data row" });
+    throw new DataError("the file is empty", {
+      file,
+      hint: "pass a CSV with a header row and at least one data row",
+    });
   }
   const isMissing = missingMatcher(opts.missingMarkers ?? DEFAULT_MISSING_MARKERS);
   const format = opts.format ?? "csv";
   const warnings: string[] = [];
-  const raw = format === "jsonl" ? jsonlColumns(text, isMissing, file) : csvColumns(text, format, isMissing, file);
+  const raw =
+    format === "jsonl" ? jsonlColumns(text, isMissing, file) : csvColumns(text, format, isMissing, file);
   checkColumnNames(raw.names, warnings, file);
   const overrides = resolveOverrides(opts.metadata, raw.names, file);
   if (opts.target !== undefined) checkTarget(opts.target, raw.names, file);
   const specs = raw.names.map((name, j) => columnSpec(name, raw.cells[j], overrides.get(name)));
-  const columns = raw.names.map((name, j) => columnFromCells(name, raw.cells[j], specs[j], { file, firstRow: raw.firstRow }));
+  const columns = raw.names.map((name, j) =>
+    columnFromCells(name, raw.cells[j], specs[j], { file, firstRow: raw.firstRow }),
+  );
   warnings.push(...allMissingWarnings(raw.names, raw.cells, overrides));
   const typed = tableOf(columns);
-  const metadata = deriveMetadata(typed, mergedOverrides(opts.metadata, raw.names, specs, overrides), opts.target);
+  const metadata = deriveMetadata(
+    typed,
+    mergedOverrides(opts.metadata, raw.names, specs, overrides),
+    opts.target,
+  );
   return { table: inMetadataLevelOrder(typed, metadata), metadata, warnings };
 }
 
@@ -103,11 +116,14 @@ export function decodeUtf8(bytes: Uint8Array, file?: string): string {
     let line = 1;
     for (let i = 0; i < offset; i++) if (bytes[i] === 0x0a) line++;
     const byte = bytes[offset]?.toString(16).toUpperCase().padStart(2, "0") ?? "end of file";
-    throw new DataError(`the file is not valid UTF-8: byte 0x${byte} at byte offset ${offset} (line ${line})`, {
-      file,
-      row: line,
-      hint: "re-encode the file as UTF-8, e.g. `iconv -f latin1 -t utf-8 in.csv > out.csv`, or save it as \"CSV UTF-8\" from a spreadsheet",
-    });
+    throw new DataError(
+      `the file is not valid UTF-8: byte 0x${byte} at byte offset ${offset} (line ${line})`,
+      {
+        file,
+        row: line,
+        hint: 're-encode the file as UTF-8, e.g. `iconv -f latin1 -t utf-8 in.csv > out.csv`, or save it as "CSV UTF-8" from a spreadsheet',
+      },
+    );
   }
 }
 
@@ -150,7 +166,12 @@ function delimiterOf(text: string, format: TableFormat): string {
   return ",";
 }
 
-function csvColumns(text: string, format: TableFormat, isMissing: (s: string) => boolean, file?: string): RawColumns {
+function csvColumns(
+  text: string,
+  format: TableFormat,
+  isMissing: (s: string) => boolean,
+  file?: string,
+): RawColumns {
   const records = parseCsvRecords(text, delimiterOf(text, format), file);
   const names = records[0];
   if (records.length < 2) {
@@ -189,11 +210,14 @@ function csvDataError(e: unknown, file?: string): unknown {
     // csv-parse's message reads "Invalid Record Length: expect 3, got 7 on line 7".
     const expected = /expect (\d+)/.exec(e.message)?.[1] ?? "?";
     const found = at.record?.length ?? /got (\d+)/.exec(e.message)?.[1] ?? "?";
-    return new DataError(`line ${at.lines}: expected ${expected} fields (as in the header) but found ${found}`, {
-      file,
-      row,
-      hint: "quote fields that contain the delimiter, and check for missing or extra fields on that line",
-    });
+    return new DataError(
+      `line ${at.lines}: expected ${expected} fields (as in the header) but found ${found}`,
+      {
+        file,
+        row,
+        hint: "quote fields that contain the delimiter, and check for missing or extra fields on that line",
+      },
+    );
   }
   return new DataError(`cannot parse the CSV: ${e.message}`, {
     file,
@@ -239,12 +263,22 @@ function parseJsonLine(line: string, lineNo: number, file?: string): Record<stri
     });
   }
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    throw new DataError(`line ${lineNo} is not a JSON object`, { file, row: lineNo, hint: "JSON Lines holds one JSON object per line" });
+    throw new DataError(`line ${lineNo} is not a JSON object`, {
+      file,
+      row: lineNo,
+      hint: "JSON Lines holds one JSON object per line",
+    });
   }
   return value as Record<string, unknown>;
 }
 
-function jsonCell(value: unknown, key: string, lineNo: number, isMissing: (s: string) => boolean, file?: string): Cell {
+function jsonCell(
+  value: unknown,
+  key: string,
+  lineNo: number,
+  isMissing: (s: string) => boolean,
+  file?: string,
+): Cell {
   if (value === null) return null;
   if (typeof value === "string") return isMissing(value) ? null : value.trim();
   if (typeof value === "number" || typeof value === "boolean") return String(value);
@@ -283,7 +317,11 @@ function columnSpec(name: string, cells: readonly Cell[], o: ColumnOverride | un
   };
 }
 
-function allMissingWarnings(names: readonly string[], cells: readonly Cell[][], overrides: Map<string, ColumnOverride>): string[] {
+function allMissingWarnings(
+  names: readonly string[],
+  cells: readonly Cell[][],
+  overrides: Map<string, ColumnOverride>,
+): string[] {
   const out: string[] = [];
   names.forEach((name, j) => {
     if (!cells[j].every((c) => c === null)) return;
@@ -314,7 +352,10 @@ function inMetadataLevelOrder(table: Table, meta: Metadata): Table {
   const columns: Column[] = table.columns.map((c, j) => {
     const levels = meta.columns[j].levels;
     if (c.kind !== "categorical" || levels === undefined) return c;
-    return recodeColumn(c, levels.map((l) => l.value));
+    return recodeColumn(
+      c,
+      levels.map((l) => l.value),
+    );
   });
   return tableOf(columns);
 }

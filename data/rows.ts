@@ -59,7 +59,12 @@ function columnFromRows(rows: readonly Row[], meta: ColumnMeta): Column {
     case "boolean":
       return codedColumn(name, textValues(rows, meta, booleanTextOf), "boolean");
     case "categorical":
-      return codedColumn(name, textValues(rows, meta, String), "categorical", meta.levels?.map((l) => l.value) ?? []);
+      return codedColumn(
+        name,
+        textValues(rows, meta, String),
+        "categorical",
+        meta.levels?.map((l) => l.value) ?? [],
+      );
     case "id":
       return codedColumn(name, textValues(rows, meta, String), "id");
   }

@@ -59,7 +59,8 @@ export function columnDescription(col: ColumnMeta, opts: RowSchemaOptions = {}):
   const parts: string[] = [];
   if (col.description) parts.push(col.description);
   parts.push(valueDescription(col, opts.maxEnumValues ?? DEFAULT_MAX_ENUM_VALUES));
-  if (col.missingRate > 0) parts.push(`null when missing (${formatPercent(col.missingRate)} missing in the real data)`);
+  if (col.missingRate > 0)
+    parts.push(`null when missing (${formatPercent(col.missingRate)} missing in the real data)`);
   return parts.join("; ");
 }
 

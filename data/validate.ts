@@ -70,7 +70,10 @@ export function createRowValidator(meta: Metadata, opts: RowValidatorOptions = {
 
   return (input) => {
     if (typeof input !== "object" || input === null || Array.isArray(input)) {
-      return { ok: false, errors: [{ column: "", value: input, reason: `the row is not a JSON object: ${describe(input)}` }] };
+      return {
+        ok: false,
+        errors: [{ column: "", value: input, reason: `the row is not a JSON object: ${describe(input)}` }],
+      };
     }
     const obj = input as Record<string, unknown>;
     const errors: RowError[] = [];
@@ -229,7 +232,8 @@ function categoryChecker(col: ColumnMeta, s: Settings, onMissing: (ctx: CheckCon
 
 function categoryText(value: unknown): string | undefined {
   if (typeof value === "string") return value;
-  if ((typeof value === "number" && Number.isFinite(value)) || typeof value === "boolean") return String(value);
+  if ((typeof value === "number" && Number.isFinite(value)) || typeof value === "boolean")
+    return String(value);
   return undefined;
 }
 

@@ -5,8 +5,8 @@
 import { writeFile } from "node:fs/promises";
 import { stringify } from "csv-stringify/sync";
 import { isNumeric } from "./build.ts";
-import { formatIsoDatetime } from "./cells.ts";
 import type { DatetimeFormat } from "./cells.ts";
+import { formatIsoDatetime } from "./cells.ts";
 import type { Column, Metadata, Table } from "./types.ts";
 
 export interface WriteOptions {
@@ -40,7 +40,12 @@ export function tableToCsv(table: Table, metadata: Metadata, opts: WriteOptions 
 }
 
 /** Writes the table to a CSV file (UTF-8, no BOM). */
-export async function writeCsv(path: string, table: Table, metadata: Metadata, opts: WriteOptions = {}): Promise<void> {
+export async function writeCsv(
+  path: string,
+  table: Table,
+  metadata: Metadata,
+  opts: WriteOptions = {},
+): Promise<void> {
   await writeFile(path, tableToCsv(table, metadata, opts), "utf8");
 }
 

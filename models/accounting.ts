@@ -53,7 +53,11 @@ export function usageFrom(
   const p = usage?.input_tokens ?? 0;
   const c = usage?.output_tokens ?? 0;
   if (usage !== undefined && p + c > 0) return { prompt_tokens: p, completion_tokens: c, estimated: false };
-  return { prompt_tokens: estimateTokens(promptText), completion_tokens: estimateTokens(completionText), estimated: true };
+  return {
+    prompt_tokens: estimateTokens(promptText),
+    completion_tokens: estimateTokens(completionText),
+    estimated: true,
+  };
 }
 
 function add(into: UsageTotals, u: Partial<UsageTotals>): void {
@@ -96,7 +100,8 @@ export class Accounting {
 
   snapshot(): AccountingSnapshot {
     const by_role: Record<string, UsageTotals> = {};
-    for (const [k, v] of [...this.roles].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) by_role[k] = { ...v };
+    for (const [k, v] of [...this.roles].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      by_role[k] = { ...v };
     return { ...this.total, by_role };
   }
 }

@@ -44,10 +44,12 @@ export function normalizeOllamaHost(host: string | undefined): string {
   if (!host || host.trim() === "") return DEFAULT_OLLAMA_HOST;
   let h = host.trim();
   if (h.startsWith(":")) h = `127.0.0.1${h}`;
-  if (!/^https?:\/\//i.test(h)) h = `http://${h}`;
+  const schemeGiven = /^https?:\/\//i.test(h);
+  if (!schemeGiven) h = `http://${h}`;
   const url = new URL(h);
   if (url.hostname === "0.0.0.0") url.hostname = "127.0.0.1";
-  if (!url.port && !/^https?:\/\/[^/]+:\d+/i.test(h)) url.port = url.protocol === "https:" ? "443" : "11434";
+  // A bare host means Ollama's port; a URL without a port means the scheme's default (as ollama-js does).
+  if (!schemeGiven && !/^http:\/\/[^/]+:\d+/i.test(h)) url.port = "11434";
   return url.toString().replace(/\/+$/, "");
 }
 
@@ -74,7 +76,17 @@ export function createEndpoint(cfg: RoleConfig & { role?: Role }, env: Env = pro
       ...(cfg.seed === undefined ? {} : { seed: cfg.seed }),
       fetch: trackedFetch,
     });
-    return { provider, model, baseUrl, maxConcurrency, chat, temperature: cfg.temperature, timeoutMs, numCtx, ...role };
+    return {
+      provider,
+      model,
+      baseUrl,
+      maxConcurrency,
+      chat,
+      temperature: cfg.temperature,
+      timeoutMs,
+      numCtx,
+      ...role,
+    };
   }
   const key = env.OPENAI_API_KEY?.trim() || undefined;
   const custom = cfg.baseUrl !== undefined || env.OPENAI_BASE_URL !== undefined;
@@ -112,7 +124,8 @@ export function createEndpoint(cfg: RoleConfig & { role?: Role }, env: Env = pro
 /** One endpoint per role. */
 export function createRoleEndpoints(configs: RoleConfigMap, env: Env = process.env): Record<Role, Endpoint> {
   const out = {} as Record<Role, Endpoint>;
-  for (const role of Object.keys(configs) as Role[]) out[role] = createEndpoint({ ...configs[role], role }, env);
+  for (const role of Object.keys(configs) as Role[])
+    out[role] = createEndpoint({ ...configs[role], role }, env);
   return out;
 }
 
@@ -123,7 +136,13 @@ export function createChatModel(
   env: Env = process.env,
 ): Endpoint {
   return createEndpoint(
-    { spec, temperature: options.temperature ?? 0.7, numCtx: options.numCtx ?? DEFAULT_NUM_CTX, timeoutMs: DEFAULT_TIMEOUT_MS, ...options },
+    {
+      spec,
+      temperature: options.temperature ?? 0.7,
+      numCtx: options.numCtx ?? DEFAULT_NUM_CTX,
+      timeoutMs: DEFAULT_TIMEOUT_MS,
+      ...options,
+    },
     env,
   );
 }

@@ -164,12 +164,19 @@ const answered = new Set<string>();
 // Backoff.
 
 /** Full jitter: delay = U(0, min(cap, base·2^attempt)) (AWS Architecture Blog, "Exponential Backoff and Jitter"). */
-export function backoffDelay(attempt: number, policy: Pick<RetryPolicy, "baseDelayMs" | "maxDelayMs">, rng: Rng): number {
+export function backoffDelay(
+  attempt: number,
+  policy: Pick<RetryPolicy, "baseDelayMs" | "maxDelayMs">,
+  rng: Rng,
+): number {
   return rng.next() * Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** attempt);
 }
 
 /** Retry-After as delay-seconds (fractions accepted) or an HTTP date (RFC 9110 §10.2.3); ms, or undefined. */
-export function parseRetryAfter(value: string | null | undefined, now: number = Date.now()): number | undefined {
+export function parseRetryAfter(
+  value: string | null | undefined,
+  now: number = Date.now(),
+): number | undefined {
   if (value == null) return undefined;
   const v = value.trim();
   if (v === "") return undefined;
@@ -299,13 +306,24 @@ export function classifyFailure(
     return { ...base, kind: "context_overflow", retryable: false };
   }
   if (status !== undefined) {
-    if (status === 429) return { ...base, kind: "rate_limit", retryable: true, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) };
+    if (status === 429)
+      return {
+        ...base,
+        kind: "rate_limit",
+        retryable: true,
+        ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+      };
     if (status === 401 || status === 403) return { ...base, kind: "auth", retryable: false };
     if (status === 404 || (status === 400 && NOT_FOUND_RE.test(message) && /model/i.test(message))) {
       return { ...base, kind: "model_not_found", retryable: false };
     }
     if (status === 408 || status >= 500) {
-      return { ...base, kind: "server", retryable: true, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) };
+      return {
+        ...base,
+        kind: "server",
+        retryable: true,
+        ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+      };
     }
     return { ...base, kind: "client", retryable: false };
   }
@@ -342,34 +360,57 @@ export function toModelError(f: Failure, ep: EndpointInfo, attempts: number): Mo
     case "context_overflow":
       return new ModelContextOverflowError(msg, f.status === undefined ? {} : { status: f.status });
     case "rate_limit":
-      return new ModelError("rate_limit", `rate limited by ${ep.baseUrl} after ${attempts} attempt(s): ${msg}`, {
-        status: 429,
-        attempts,
-        hint: "lower maxConcurrency for this endpoint, wait for the quota to reset, or use a local model (--model ollama:llama3.1:8b)",
-      });
+      return new ModelError(
+        "rate_limit",
+        `rate limited by ${ep.baseUrl} after ${attempts} attempt(s): ${msg}`,
+        {
+          status: 429,
+          attempts,
+          hint: "lower maxConcurrency for this endpoint, wait for the quota to reset, or use a local model (--model ollama:llama3.1:8b)",
+        },
+      );
     case "connection":
-      return new ModelError("connection", `lost the connection to ${ep.baseUrl} after ${attempts} attempt(s): ${msg}`, {
-        attempts,
-        hint: `check that the ${ep.provider === "ollama" ? "Ollama server (`ollama serve`)" : "server"} at ${ep.baseUrl} is still running and not restarting`,
-      });
+      return new ModelError(
+        "connection",
+        `lost the connection to ${ep.baseUrl} after ${attempts} attempt(s): ${msg}`,
+        {
+          attempts,
+          hint: `check that the ${ep.provider === "ollama" ? "Ollama server (`ollama serve`)" : "server"} at ${ep.baseUrl} is still running and not restarting`,
+        },
+      );
     case "server":
-      return new ModelError("server", `the server at ${ep.baseUrl} failed (HTTP ${f.status}) after ${attempts} attempt(s): ${msg}`, {
-        ...(f.status === undefined ? {} : { status: f.status }),
-        attempts,
-        hint: "the server is failing repeatedly: check its logs (out of memory is common for large models), or retry later",
-      });
+      return new ModelError(
+        "server",
+        `the server at ${ep.baseUrl} failed (HTTP ${f.status}) after ${attempts} attempt(s): ${msg}`,
+        {
+          ...(f.status === undefined ? {} : { status: f.status }),
+          attempts,
+          hint: "the server is failing repeatedly: check its logs (out of memory is common for large models), or retry later",
+        },
+      );
     case "malformed":
-      return new ModelError("malformed", `the server at ${ep.baseUrl} sent a malformed or truncated response after ${attempts} attempt(s): ${msg}`, {
-        attempts,
-        hint: "check that the base URL points at a real Ollama / OpenAI-compatible API and that no proxy cuts responses",
-      });
+      return new ModelError(
+        "malformed",
+        `the server at ${ep.baseUrl} sent a malformed or truncated response after ${attempts} attempt(s): ${msg}`,
+        {
+          attempts,
+          hint: "check that the base URL points at a real Ollama / OpenAI-compatible API and that no proxy cuts responses",
+        },
+      );
     case "client":
-      return new ModelError("client", `the server at ${ep.baseUrl} rejected the request (HTTP ${f.status}): ${msg}`, {
-        ...(f.status === undefined ? {} : { status: f.status }),
-        hint: "the server may not support a requested option (structured output, temperature); try another model or server version",
-      });
+      return new ModelError(
+        "client",
+        `the server at ${ep.baseUrl} rejected the request (HTTP ${f.status}): ${msg}`,
+        {
+          ...(f.status === undefined ? {} : { status: f.status }),
+          hint: "the server may not support a requested option (structured output, temperature); try another model or server version",
+        },
+      );
     default:
-      return new ModelError(f.kind, `model call to ${ep.baseUrl} failed: ${msg}`, { attempts, cause: f.cause });
+      return new ModelError(f.kind, `model call to ${ep.baseUrl} failed: ${msg}`, {
+        attempts,
+        cause: f.cause,
+      });
   }
 }
 

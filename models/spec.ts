@@ -155,7 +155,8 @@ export function loadModelConfigFile(path: string): ModelConfigFile {
 export function resolveRoleConfigs(
   input: { configFile?: string | ModelConfigFile; flags?: ModelFlags } = {},
 ): RoleConfigMap {
-  const file = typeof input.configFile === "string" ? loadModelConfigFile(input.configFile) : input.configFile;
+  const file =
+    typeof input.configFile === "string" ? loadModelConfigFile(input.configFile) : input.configFile;
   const flags = input.flags ?? {};
   if (flags.model !== undefined) parseModelSpec(flags.model);
   for (const s of Object.values(flags.roleModels ?? {})) if (s !== undefined) parseModelSpec(s);

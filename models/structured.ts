@@ -11,7 +11,13 @@
  * Transport faults (429, 5xx, timeouts, dropped connections) are retried below this, in resilience.ts.
  */
 import type { BaseChatModel } from "@langchain/core/language_models/chat_models";
-import { AIMessage, type AIMessageChunk, type BaseMessage, HumanMessage, SystemMessage } from "@langchain/core/messages";
+import {
+  AIMessage,
+  type AIMessageChunk,
+  type BaseMessage,
+  HumanMessage,
+  SystemMessage,
+} from "@langchain/core/messages";
 import { ChatOllama } from "@langchain/ollama";
 import { ChatOpenAI } from "@langchain/openai";
 import { z } from "zod";
@@ -115,15 +121,34 @@ function messageText(m: BaseMessage): string {
 }
 
 /** Resolves what the retry layer needs from a factory endpoint or a bare chat model. */
-function endpointInfoOf(ep: Endpoint | BaseChatModel): EndpointInfo & { chat: BaseChatModel; timeoutMs: number; numCtx?: number } {
+function endpointInfoOf(
+  ep: Endpoint | BaseChatModel,
+): EndpointInfo & { chat: BaseChatModel; timeoutMs: number; numCtx?: number } {
   if ("chat" in ep && "baseUrl" in ep) return ep as Endpoint;
   const chat = ep as BaseChatModel;
   if (chat instanceof ChatOllama) {
-    return { provider: "ollama", model: chat.model, baseUrl: chat.baseUrl, maxConcurrency: DEFAULT_CONCURRENCY.ollama, chat, timeoutMs: DEFAULT_TIMEOUT_MS, ...(chat.numCtx === undefined ? {} : { numCtx: chat.numCtx }) };
+    return {
+      provider: "ollama",
+      model: chat.model,
+      baseUrl: chat.baseUrl,
+      maxConcurrency: DEFAULT_CONCURRENCY.ollama,
+      chat,
+      timeoutMs: DEFAULT_TIMEOUT_MS,
+      ...(chat.numCtx === undefined ? {} : { numCtx: chat.numCtx }),
+    };
   }
   const openai = chat instanceof ChatOpenAI;
-  const baseUrl = openai ? (chat.clientConfig?.baseURL ?? "https://api.openai.com/v1") : `local:${chat.getName()}`;
-  return { provider: "openai", model: openai ? chat.model : chat.getName(), baseUrl, maxConcurrency: DEFAULT_CONCURRENCY.openai, chat, timeoutMs: DEFAULT_TIMEOUT_MS };
+  const baseUrl = openai
+    ? (chat.clientConfig?.baseURL ?? "https://api.openai.com/v1")
+    : `local:${chat.getName()}`;
+  return {
+    provider: "openai",
+    model: openai ? chat.model : chat.getName(),
+    baseUrl,
+    maxConcurrency: DEFAULT_CONCURRENCY.openai,
+    chat,
+    timeoutMs: DEFAULT_TIMEOUT_MS,
+  };
 }
 
 const OPENAI_UNSUPPORTED = new Set([
@@ -147,9 +172,10 @@ function stripKeywords(node: unknown): unknown {
   for (const [k, v] of Object.entries(node)) {
     if (OPENAI_UNSUPPORTED.has(k)) continue;
     // "properties" maps names to schemas: a field may legitimately be called "minimum".
-    out[k] = k === "properties" && v && typeof v === "object"
-      ? Object.fromEntries(Object.entries(v).map(([pk, pv]) => [pk, stripKeywords(pv)]))
-      : stripKeywords(v);
+    out[k] =
+      k === "properties" && v && typeof v === "object"
+        ? Object.fromEntries(Object.entries(v).map(([pk, pv]) => [pk, stripKeywords(pv)]))
+        : stripKeywords(v);
   }
   return out;
 }
@@ -163,9 +189,10 @@ function closeObjects(node: unknown): unknown {
   if (node === null || typeof node !== "object") return node;
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(node)) {
-    out[k] = k === "properties" && v && typeof v === "object"
-      ? Object.fromEntries(Object.entries(v).map(([pk, pv]) => [pk, closeObjects(pv)]))
-      : closeObjects(v);
+    out[k] =
+      k === "properties" && v && typeof v === "object"
+        ? Object.fromEntries(Object.entries(v).map(([pk, pv]) => [pk, closeObjects(pv)]))
+        : closeObjects(v);
   }
   if ((out.type === "object" || out.properties !== undefined) && out.additionalProperties === undefined) {
     out.additionalProperties = false;
@@ -184,7 +211,9 @@ function isStrictCompatible(node: unknown): boolean {
     if (o.additionalProperties !== false || props.some((p) => !req.includes(p))) return false;
   }
   return Object.entries(o).every(([k, v]) =>
-    k === "properties" && v && typeof v === "object" ? Object.values(v).every(isStrictCompatible) : isStrictCompatible(v),
+    k === "properties" && v && typeof v === "object"
+      ? Object.values(v).every(isStrictCompatible)
+      : isStrictCompatible(v),
   );
 }
 
@@ -201,7 +230,9 @@ export function schemaToJsonSchema(schema: z.ZodType): Record<string, unknown> {
 export function openAiResponseFormat(
   jsonSchema: Record<string, unknown>,
   name: string,
-): { type: "json_schema"; json_schema: { name: string; strict: boolean; schema: Record<string, unknown> } } | undefined {
+):
+  | { type: "json_schema"; json_schema: { name: string; strict: boolean; schema: Record<string, unknown> } }
+  | undefined {
   if (jsonSchema.type !== "object") return undefined;
   const schema = closeObjects(stripKeywords(jsonSchema)) as Record<string, unknown>;
   return { type: "json_schema", json_schema: { name, strict: isStrictCompatible(schema), schema } };
@@ -228,7 +259,9 @@ export async function callText(opts: CallCommon & InvokeOptions): Promise<TextRe
   const chat = ep.chat;
   const format = opts.format;
   const responseFormat =
-    format && chat instanceof ChatOpenAI ? openAiResponseFormat(format, opts.schemaName ?? "response") : undefined;
+    format && chat instanceof ChatOpenAI
+      ? openAiResponseFormat(format, opts.schemaName ?? "response")
+      : undefined;
   // Streamed for both providers: ChatOpenAI.invoke with a json_schema response_format goes through the SDK's
   // chat.completions.parse(), which JSON.parses the reply and throws on anything else, losing the text the
   // tolerant extractor needs; the streamed path uses create() and still reports usage (include_usage).
@@ -238,7 +271,10 @@ export async function callText(opts: CallCommon & InvokeOptions): Promise<TextRe
       chat instanceof ChatOllama
         ? await chat.stream(messages, { signal, ...(format ? { format } : {}) })
         : chat instanceof ChatOpenAI
-          ? await chat.stream(messages, { signal, ...(responseFormat ? { response_format: responseFormat } : {}) })
+          ? await chat.stream(messages, {
+              signal,
+              ...(responseFormat ? { response_format: responseFormat } : {}),
+            })
           : await chat.stream(messages, { signal });
     let agg: AIMessageChunk | undefined;
     for await (const chunk of stream) agg = agg === undefined ? chunk : agg.concat(chunk);
@@ -286,11 +322,15 @@ function issuesText(error: z.ZodError, prefix = ""): string[] {
   });
 }
 
-function itemsLocation(schema: z.ZodType, itemsKey: string | undefined): { elem: z.ZodType; key: string | null } | undefined {
+function itemsLocation(
+  schema: z.ZodType,
+  itemsKey: string | undefined,
+): { elem: z.ZodType; key: string | null } | undefined {
   if (schema instanceof z.ZodArray) return { elem: schema.element as z.ZodType, key: null };
   if (schema instanceof z.ZodObject) {
     const shape = schema.shape as Record<string, z.ZodType>;
-    const keys = itemsKey !== undefined ? [itemsKey] : Object.keys(shape).filter((k) => shape[k] instanceof z.ZodArray);
+    const keys =
+      itemsKey !== undefined ? [itemsKey] : Object.keys(shape).filter((k) => shape[k] instanceof z.ZodArray);
     if (keys.length === 1 && shape[keys[0]] instanceof z.ZodArray) {
       return { elem: (shape[keys[0]] as z.ZodArray).element as z.ZodType, key: keys[0] };
     }
@@ -318,9 +358,20 @@ function validate<T>(parsed: unknown, opts: StructuredOptions<T>): Verdict<T> {
   if (loc) {
     const errors: string[] = [];
     let repaired = 0;
-    const arr = loc.key === null ? parsed : parsed !== null && typeof parsed === "object" ? (parsed as Record<string, unknown>)[loc.key] : undefined;
+    const arr =
+      loc.key === null
+        ? parsed
+        : parsed !== null && typeof parsed === "object"
+          ? (parsed as Record<string, unknown>)[loc.key]
+          : undefined;
     if (!Array.isArray(arr)) {
-      return { ok: false, accepted: 0, repaired: 0, dropped: 0, errors: [`${loc.key ?? "(root)"}: expected an array`] };
+      return {
+        ok: false,
+        accepted: 0,
+        repaired: 0,
+        dropped: 0,
+        errors: [`${loc.key ?? "(root)"}: expected an array`],
+      };
     }
     const kept: unknown[] = [];
     const keptRaw: unknown[] = [];
@@ -344,19 +395,28 @@ function validate<T>(parsed: unknown, opts: StructuredOptions<T>): Verdict<T> {
     if (arr.length > 0 && kept.length === 0) return { ok: false, accepted: 0, repaired: 0, dropped, errors };
     // The whole value is checked with the surviving raw items (so transforms run once), then the validated
     // (and possibly repaired) items replace them.
-    const candidate = loc.key === null ? keptRaw : { ...(parsed as Record<string, unknown>), [loc.key]: keptRaw };
+    const candidate =
+      loc.key === null ? keptRaw : { ...(parsed as Record<string, unknown>), [loc.key]: keptRaw };
     const whole = opts.schema.safeParse(candidate);
     if (!whole.success) {
-      return { ok: false, accepted: 0, repaired: 0, dropped, errors: [...errors, ...issuesText(whole.error)] };
+      return {
+        ok: false,
+        accepted: 0,
+        repaired: 0,
+        dropped,
+        errors: [...errors, ...issuesText(whole.error)],
+      };
     }
-    const value = (loc.key === null ? kept : { ...(whole.data as Record<string, unknown>), [loc.key]: kept }) as T;
+    const value = (
+      loc.key === null ? kept : { ...(whole.data as Record<string, unknown>), [loc.key]: kept }
+    ) as T;
     return { ok: true, value, accepted, repaired, dropped, errors };
   }
   const whole = opts.schema.safeParse(parsed);
-  if (!whole.success) return { ok: false, accepted: 0, repaired: 0, dropped: 0, errors: issuesText(whole.error) };
+  if (!whole.success)
+    return { ok: false, accepted: 0, repaired: 0, dropped: 0, errors: issuesText(whole.error) };
   return { ok: true, value: whole.data, accepted: 1, repaired: 0, dropped: 0, errors: [] };
 }
-
 
 const MAX_QUOTED = 12;
 
@@ -399,7 +459,13 @@ export async function callStructured<T>(opts: StructuredOptions<T>): Promise<Str
       if (v.ok) {
         return {
           value: v.value as T,
-          report: { accepted: v.accepted, repaired: v.repaired, dropped: v.dropped, reasons, repairs: parsed.repairs },
+          report: {
+            accepted: v.accepted,
+            repaired: v.repaired,
+            dropped: v.dropped,
+            reasons,
+            repairs: parsed.repairs,
+          },
           usage,
           attempts: attempt,
           requests,

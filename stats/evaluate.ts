@@ -165,11 +165,18 @@ export function evaluateTables(
   return result;
 }
 
-/** The positive class when none is given: the less frequent of a two-level target (the usual "event" class). */
+const POSITIVE_NAMES = ["yes", "true", "1", "positive", "pos", "y"];
+
+/**
+ * The positive class when none is given: a level named like "yes"/"true"/"1", else the less frequent level (the
+ * usual "event" class). Accuracy, macro-F1 and ROC AUC of a binary task do not depend on this choice.
+ */
 function defaultPositiveLabel(real: Table, target: string): string {
   const col = real.columns.find((c) => c.name === target);
   if (!col) throw new Error(`target column "${target}" is not in the real table`);
   if (isNumeric(col)) return "1";
+  const named = col.levels.find((l) => POSITIVE_NAMES.includes(l.trim().toLowerCase()));
+  if (named !== undefined) return named;
   const counts = new Float64Array(col.levels.length);
   for (let i = 0; i < col.codes.length; i++) if (col.codes[i] >= 0) counts[col.codes[i]]++;
   let best = 0;

@@ -3,33 +3,35 @@
  * kolmogorov.h `_smirnov`, with its double-double arithmetic) and the two-sided finite-n distribution `kstwo`
  * (scipy/stats/_ksstats.py `_kolmogn` and its Durbin/MTW, Pomeranz and Pelz–Good branches, Simard & L'Ecuyer 2011).
  */
-import { MINLOG } from "./special.ts";
+import { lgam, MINLOG } from "./special.ts";
 
 // ---------------------------------------------------------------------------------------------------------------
-// Double-double arithmetic (Dekker/Knuth error-free transforms, as xsf dd_real.h). Only what _smirnov needs.
-
-class DD {
-  constructor(
-    readonly hi: number,
-    readonly lo: number,
-  ) {}
-}
+// Double-double arithmetic (Dekker/Knuth error-free transforms, as xsf dd_real.h), on scalar (hi, lo) pairs so the
+// O(n) Smirnov sum allocates nothing: each function returns the high word and leaves the low word in `SCRATCH[LO]`.
 
 const SPLITTER = 134217729; // 2^27 + 1
 const DBL_EPS = 2.220446049250313e-16;
+// Low word of the last double-double result, and the exponents returned by frexp/pow2Scaled, in typed-array
+// slots: module-level `let` doubles would be re-boxed (a heap allocation) on every store.
+const SCRATCH = new Float64Array(3);
+const LO = 0;
+const FREXP_E = 1;
+const POW_E = 2;
 
-function quickTwoSum(a: number, b: number): DD {
+function quickTwoSum(a: number, b: number): number {
   const s = a + b;
-  return new DD(s, b - (s - a));
+  SCRATCH[LO] = b - (s - a);
+  return s;
 }
 
-function twoSum(a: number, b: number): DD {
+function twoSum(a: number, b: number): number {
   const s = a + b;
   const bb = s - a;
-  return new DD(s, a - (s - bb) + (b - bb));
+  SCRATCH[LO] = a - (s - bb) + (b - bb);
+  return s;
 }
 
-// a·b = p + e exactly (Dekker split; no FMA in JS).
+// a·b = p + e exactly (Dekker split; JS has no FMA).
 function twoProdErr(a: number, b: number, p: number): number {
   let t = SPLITTER * a;
   const ah = t - (t - a);
@@ -40,61 +42,52 @@ function twoProdErr(a: number, b: number, p: number): number {
   return ah * bh - p + ah * bl + al * bh + al * bl;
 }
 
-function ddAdd(a: DD, b: DD): DD {
-  const s = twoSum(a.hi, b.hi);
-  const t = twoSum(a.lo, b.lo);
-  const u = quickTwoSum(s.hi, s.lo + t.hi);
-  return quickTwoSum(u.hi, u.lo + t.lo);
+function ddAdd(ah: number, al: number, bh: number, bl: number): number {
+  const s1 = twoSum(ah, bh);
+  let s2 = SCRATCH[LO];
+  const t1 = twoSum(al, bl);
+  const t2 = SCRATCH[LO];
+  s2 += t1;
+  const u = quickTwoSum(s1, s2);
+  return quickTwoSum(u, SCRATCH[LO] + t2);
 }
 
-function ddAddD(a: DD, b: number): DD {
-  const s = twoSum(a.hi, b);
-  return quickTwoSum(s.hi, s.lo + a.lo);
+function ddAddD(ah: number, al: number, b: number): number {
+  const s1 = twoSum(ah, b);
+  return quickTwoSum(s1, SCRATCH[LO] + al);
 }
 
-function ddSub(a: DD, b: DD): DD {
-  return ddAdd(a, new DD(-b.hi, -b.lo));
+function ddMul(ah: number, al: number, bh: number, bl: number): number {
+  const p = ah * bh;
+  return quickTwoSum(p, twoProdErr(ah, bh, p) + (ah * bl + al * bh));
 }
 
-function ddMul(a: DD, b: DD): DD {
-  const p = a.hi * b.hi;
-  const e = twoProdErr(a.hi, b.hi, p) + (a.hi * b.lo + a.lo * b.hi);
-  return quickTwoSum(p, e);
+function ddMulD(ah: number, al: number, b: number): number {
+  const p = ah * b;
+  return quickTwoSum(p, twoProdErr(ah, b, p) + al * b);
 }
 
-function ddMulD(a: DD, b: number): DD {
-  const p = a.hi * b;
-  const e = twoProdErr(a.hi, b, p) + a.lo * b;
-  return quickTwoSum(p, e);
-}
-
-function ddDivD(a: DD, b: number): DD {
-  const q1 = a.hi / b;
+function ddDivD(ah: number, al: number, b: number): number {
+  const q1 = ah / b;
   const p1 = q1 * b;
   const p2 = twoProdErr(q1, b, p1);
-  const s = twoSum(a.hi, -p1);
-  const e = s.lo + a.lo - p2;
-  const q2 = (s.hi + e) / b;
-  return quickTwoSum(q1, q2);
+  const s = twoSum(ah, -p1);
+  const e = SCRATCH[LO] + al - p2;
+  return quickTwoSum(q1, (s + e) / b);
 }
 
-function ddDiv(a: DD, b: DD): DD {
-  const q1 = a.hi / b.hi;
-  let r = ddSub(a, ddMulD(b, q1));
-  const q2 = r.hi / b.hi;
-  r = ddSub(r, ddMulD(b, q2));
-  const q3 = r.hi / b.hi;
-  return ddAddD(quickTwoSum(q1, q2), q3);
-}
-
-function ddFloor(a: DD): DD {
-  const hi = Math.floor(a.hi);
-  if (hi !== a.hi) return new DD(hi, 0);
-  return quickTwoSum(hi, Math.floor(a.lo));
-}
-
-function ddIsZero(a: DD): boolean {
-  return a.hi === 0 && a.lo === 0;
+function ddDiv(ah: number, al: number, bh: number, bl: number): number {
+  const q1 = ah / bh;
+  let rh = ddMulD(bh, bl, q1);
+  rh = ddAdd(ah, al, -rh, -SCRATCH[LO]);
+  let rl = SCRATCH[LO];
+  const q2 = rh / bh;
+  const ph = ddMulD(bh, bl, q2);
+  rh = ddAdd(rh, rl, -ph, -SCRATCH[LO]);
+  rl = SCRATCH[LO];
+  const q3 = rh / bh;
+  const qh = quickTwoSum(q1, q2);
+  return ddAddD(qh, SCRATCH[LO], q3);
 }
 
 // 2^e for e in [−1074, 1023], so ldexp/frexp are a table lookup instead of a pow() call.
@@ -127,11 +120,10 @@ const F64 = new Float64Array(1);
 const U32 = new Uint32Array(F64.buffer);
 const HI = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 1 : 0; // index of the high word
 
-let frexpExponent = 0;
-/** Mantissa in [0.5, 1) of x (C frexp); the exponent is left in `frexpExponent` to avoid a tuple allocation. */
+/** Mantissa in [0.5, 1) of x (C frexp); the exponent is left in `SCRATCH[FREXP_E]` to avoid a tuple allocation. */
 function frexp(x: number): number {
   if (x === 0 || !Number.isFinite(x)) {
-    frexpExponent = 0;
+    SCRATCH[FREXP_E] = 0;
     return x;
   }
   F64[0] = x;
@@ -143,95 +135,102 @@ function frexp(x: number): number {
     bexp = (U32[HI] >>> 20) & 0x7ff;
     scale = 54;
   }
-  frexpExponent = bexp - 1022 - scale;
+  SCRATCH[FREXP_E] = bexp - 1022 - scale;
   // Replace the exponent field by 1022 (value in [0.5, 1)).
   U32[HI] = (U32[HI] & 0x800fffff) | (1022 << 20);
   return F64[0];
 }
 
-function ddFrexp(a: DD): DD {
-  const man = frexp(a.hi);
-  const e = frexpExponent;
-  let b = ldexp(a.lo, -e);
-  let m = man;
-  let ee = e;
+// frexp of a double-double: significand (hi returned, lo in SCRATCH[LO]), exponent in `SCRATCH[FREXP_E]`.
+function ddFrexp(ah: number, al: number): number {
+  let m = frexp(ah);
+  let e = SCRATCH[FREXP_E];
+  let b = ldexp(al, -e);
   if (Math.abs(m) === 0.5 && m * b < 0) {
     m *= 2;
     b *= 2;
-    ee -= 1;
+    e -= 1;
   }
-  frexpExponent = ee;
-  return new DD(m, b);
-}
-
-function ddLdexp(a: DD, e: number): DD {
-  return new DD(ldexp(a.hi, e), ldexp(a.lo, e));
+  SCRATCH[FREXP_E] = e;
+  SCRATCH[LO] = b;
+  return m;
 }
 
 // a^m for a double-double base: pow of the high word corrected by (1 + lo/hi)^m (xsf pow_D).
-function powD(a: DD, m: number): DD {
+function powD(ah: number, al: number, m: number): number {
   if (m <= 0) {
-    if (m === 0) return new DD(1, 0);
-    return ddDiv(new DD(1, 0), powD(a, -m));
+    if (m === 0) {
+      SCRATCH[LO] = 0;
+      return 1;
+    }
+    const ph = powD(ah, al, -m);
+    return ddDiv(1, 0, ph, SCRATCH[LO]);
   }
-  if (ddIsZero(a)) return new DD(0, 0);
-  const ans = a.hi ** m;
-  const r = a.lo / a.hi;
+  if (ah === 0 && al === 0) {
+    SCRATCH[LO] = 0;
+    return 0;
+  }
+  const ans = ah ** m;
+  const r = al / ah;
   let adj = m * r;
   if (Math.abs(adj) > 1e-8) {
     if (Math.abs(adj) < 1e-4) adj += m * r * (((m - 1) / 2) * r);
     else adj = Math.expm1(m * Math.log1p(r));
   }
-  return ddAddD(new DD(ans, 0), ans * adj);
+  return ddAddD(ans, 0, ans * adj);
 }
 
 const SM_MAX_EXPONENT = 960;
 
-let pow2ScaledExponent = 0;
-// a^m = significand·2^expt, with the exponent left in `pow2ScaledExponent` (xsf pow2Scaled_D).
-function pow2ScaledD(a: DD, m: number): DD {
+// a^m = significand·2^SCRATCH[POW_E] (significand hi returned, lo in SCRATCH[LO]), splitting m to avoid underflow (xsf pow2Scaled_D).
+function pow2Scaled(ah: number, al: number, m: number): number {
   if (m <= 0) {
     if (m === 0) {
-      pow2ScaledExponent = 0;
-      return new DD(1, 0);
+      SCRATCH[POW_E] = 0;
+      SCRATCH[LO] = 0;
+      return 1;
     }
-    const inv = pow2ScaledD(a, -m);
-    const aE1 = pow2ScaledExponent;
-    const ans = ddFrexp(ddDiv(new DD(1, 0), inv));
-    pow2ScaledExponent = -aE1 + frexpExponent;
-    return ans;
+    const ih = pow2Scaled(ah, al, -m);
+    const aE1 = SCRATCH[POW_E];
+    const qh = ddDiv(1, 0, ih, SCRATCH[LO]);
+    const fh = ddFrexp(qh, SCRATCH[LO]);
+    SCRATCH[POW_E] = -aE1 + SCRATCH[FREXP_E];
+    return fh;
   }
-  const y = ddFrexp(a);
-  const yE = frexpExponent;
+  const yh = ddFrexp(ah, al);
+  const yl = SCRATCH[LO];
+  const yE = SCRATCH[FREXP_E];
   if (m === 1) {
-    pow2ScaledExponent = yE;
-    return y;
+    SCRATCH[POW_E] = yE;
+    SCRATCH[LO] = yl;
+    return yh;
   }
   let maxExpt = SM_MAX_EXPONENT;
-  if ((m * (y.hi - 1)) / y.hi < -SM_MAX_EXPONENT * Math.LN2) {
-    const lg2y = Math.log(y.hi) / Math.LN2;
-    const lgAns = m * lg2y;
-    if (lgAns <= -SM_MAX_EXPONENT) maxExpt = Math.trunc(nextPowerOf2(-SM_MAX_EXPONENT / lg2y + 1) / 2);
+  if ((m * (yh - 1)) / yh < -SM_MAX_EXPONENT * Math.LN2) {
+    const lg2y = Math.log(yh) / Math.LN2;
+    if (m * lg2y <= -SM_MAX_EXPONENT) maxExpt = Math.trunc(nextPowerOf2(-SM_MAX_EXPONENT / lg2y + 1) / 2);
   }
   if (m <= maxExpt) {
-    const ans = ddFrexp(powD(y, m));
-    pow2ScaledExponent = frexpExponent + m * yE;
-    return ans;
+    const ph = powD(yh, yl, m);
+    const fh = ddFrexp(ph, SCRATCH[LO]);
+    SCRATCH[POW_E] = SCRATCH[FREXP_E] + m * yE;
+    return fh;
   }
   const q = Math.trunc(m / maxExpt);
   const r = m % maxExpt;
-  const y2r = pow2ScaledD(y, r);
-  const y2rE = pow2ScaledExponent;
-  const y2m = pow2ScaledD(y, maxExpt);
-  const y2mE = pow2ScaledExponent;
-  const y2mq = pow2ScaledD(y2m, q);
-  let y2mqE = pow2ScaledExponent;
-  const ans = ddFrexp(ddMul(y2r, y2mq));
-  let ansE = frexpExponent;
-  y2mqE += y2mE * q;
-  ansE += y2mqE + y2rE + m * yE;
-  pow2ScaledExponent = ansE;
-  return ans;
+  const y2rh = pow2Scaled(yh, yl, r);
+  const y2rl = SCRATCH[LO];
+  const y2rE = SCRATCH[POW_E];
+  const y2mh = pow2Scaled(yh, yl, maxExpt);
+  const y2ml = SCRATCH[LO];
+  const y2mE = SCRATCH[POW_E];
+  const y2mqh = pow2Scaled(y2mh, y2ml, q);
+  const y2mql = SCRATCH[LO];
+  const y2mqE = SCRATCH[POW_E] + y2mE * q;
+  const ph = ddMul(y2rh, y2rl, y2mqh, y2mql);
+  const fh = ddFrexp(ph, SCRATCH[LO]);
+  SCRATCH[POW_E] = SCRATCH[FREXP_E] + y2mqE + y2rE + m * yE;
+  return fh;
 }
 
 // Smallest power of two ≥ x, for positive x (xsf nextPowerOf2).
@@ -244,16 +243,74 @@ function nextPowerOf2(x: number): number {
 }
 
 // ((a+b)/(c+d))^m in double-double (xsf pow4_D).
-function pow4D(a: number, b: number, c: number, d: number, m: number): DD {
+function pow4D(a: number, b: number, c: number, d: number, m: number): number {
   if (m <= 0) {
-    if (m === 0) return new DD(1, 0);
+    if (m === 0) {
+      SCRATCH[LO] = 0;
+      return 1;
+    }
     return pow4D(c, d, a, b, -m);
   }
-  const A = ddAddD(new DD(a, 0), b);
-  const C = ddAddD(new DD(c, 0), d);
-  if (ddIsZero(A)) return ddIsZero(C) ? new DD(Number.NaN, 0) : new DD(0, 0);
-  if (ddIsZero(C)) return new DD(A.hi < 0 ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY, 0);
-  return powD(ddDiv(A, C), m);
+  const Ah = twoSum(a, b);
+  const Al = SCRATCH[LO];
+  const Ch = twoSum(c, d);
+  const Cl = SCRATCH[LO];
+  if (Ah === 0 && Al === 0) {
+    SCRATCH[LO] = 0;
+    return Ch === 0 && Cl === 0 ? Number.NaN : 0;
+  }
+  if (Ch === 0 && Cl === 0) {
+    SCRATCH[LO] = 0;
+    return Ah < 0 ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY;
+  }
+  const xh = ddDiv(Ah, Al, Ch, Cl);
+  return powD(xh, SCRATCH[LO], m);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Loader (2000) saddle-point pieces of the binomial pmf: dbinom(k; n, p) =
+// sqrt(n/(2πk(n−k)))·exp(stirlerr(n) − stirlerr(k) − stirlerr(n−k) − bd0(k, np) − bd0(n−k, nq)).
+
+const LS2PI = 0.9189385332046728; // log(sqrt(2π))
+
+// stirlerr(k) = log k! − log(sqrt(2πk)·(k/e)^k) (Loader; series in 1/k² above 15).
+function stirlerr(k: number): number {
+  if (k <= 15) return lgam(k + 1) - (k + 0.5) * Math.log(k) + k - LS2PI;
+  const kk = k * k;
+  if (k > 500) return (0.083333333333333333 - 0.0027777777777777778 / kk) / k;
+  if (k > 80) return (0.083333333333333333 - (0.0027777777777777778 - 0.00079365079365079365 / kk) / kk) / k;
+  if (k > 35) {
+    return (
+      (0.083333333333333333 -
+        (0.0027777777777777778 - (0.00079365079365079365 - 0.00059523809523809524 / kk) / kk) / kk) /
+      k
+    );
+  }
+  return (
+    (0.083333333333333333 -
+      (0.0027777777777777778 -
+        (0.00079365079365079365 - (0.00059523809523809524 - 0.00084175084175084175 / kk) / kk) / kk) /
+        kk) /
+    k
+  );
+}
+
+// bd0(k, M) = k·log(k/M) + M − k ≥ 0 with the difference d = k − M given exactly (Loader's series near k = M).
+function bd0(k: number, M: number, d: number): number {
+  if (Math.abs(d) < 0.1 * (k + M)) {
+    let v = d / (k + M);
+    let s = d * v;
+    let ej = 2 * k * v;
+    v *= v;
+    for (let j = 1; j < 1000; j++) {
+      ej *= v;
+      const s1 = s + ej / (2 * j + 1);
+      if (s1 === s) return s1;
+      s = s1;
+    }
+    return s;
+  }
+  return k * Math.log1p(d / M) - d;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -263,22 +320,34 @@ const SMIRNOV_MAX_COMPUTE_N = 1000000;
 const SM_UPPER_MAX_TERMS = 3;
 const SM_UPPERSUM_MIN_N = 10;
 
+/** Above this n the lower Birnbaum–Tingey sum evaluates its terms by the saddle-point form (see `smirnov`). */
+export const SMIRNOV_SADDLE_MIN_N = 20000;
+
 /**
  * One-sided Smirnov SF P(D⁺_n ≥ d) = d·Σ_{j=0}^{⌊n(1−d)⌋} C(n,j)(1−d−j/n)^{n−j}(d+j/n)^{j−1}
  * (scipy.special.smirnov; Birnbaum & Tingey 1951, van Mulbregt 2018).
+ * `terms`: "dd" evaluates every term as scipy does (double-double powers, ~9 pow() calls per term); "saddle"
+ * evaluates the O(n) lower-sum terms by Loader's saddle-point binomial form instead (no pow(), ~10× faster, same
+ * ~1e-14 relative accuracy); "auto" uses "saddle" for n > SMIRNOV_SADDLE_MIN_N only.
  */
-export function smirnov(n: number, x: number): number {
+export function smirnov(n: number, x: number, terms: "auto" | "dd" | "saddle" = "auto"): number {
   if (Number.isNaN(x)) return Number.NaN;
   if (!(n > 0 && x >= 0 && x <= 1)) return Number.NaN;
   if (n === 1) return 1 - x;
   if (x === 0) return 1;
   if (x === 1) return 0;
 
-  // floor(n·x) and its remainder, exactly.
-  const nxD = ddMulD(new DD(x, 0), n);
-  const nxFloorD = ddFloor(nxD);
-  let alpha = ddSub(nxD, nxFloorD).hi;
-  let nxfl = Math.trunc(nxFloorD.hi);
+  // floor(n·x) and its remainder, exactly (xsf modNX).
+  const nxh = ddMulD(x, 0, n);
+  const nxl = SCRATCH[LO];
+  let flh = Math.floor(nxh);
+  let fll = 0;
+  if (flh === nxh) {
+    flh = quickTwoSum(flh, Math.floor(nxl));
+    fll = SCRATCH[LO];
+  }
+  let alpha = ddAdd(nxh, nxl, -flh, -fll);
+  let nxfl = Math.trunc(flh);
   if (alpha === 1) {
     nxfl += 1;
     alpha = 0;
@@ -291,15 +360,17 @@ export function smirnov(n: number, x: number): number {
   }
 
   if (nxfl === 0 || (nxfl === 1 && alpha === 0)) {
-    const t = powD(ddAddD(new DD(1, 0), x), n - 1).hi;
+    const t = powD(twoSum(1, x), SCRATCH[LO], n - 1);
     return clip01(1 - x * t);
   }
   if (-2 * n * x * x < MINLOG) return 0;
-  if (nxfl >= n - 1) return clip01(powD(ddAddD(new DD(1, 0), -x), n).hi);
+  if (nxfl >= n - 1) return clip01(powD(twoSum(1, -x), SCRATCH[LO], n));
   if (n > SMIRNOV_MAX_COMPUTE_N) {
     // p ~ e^(−(6nx+1)²/18n)
     const logp = -((6 * n * x + 1) ** 2) / 18 / n;
-    return logp < -Math.LN2 ? Math.exp(logp) : 1 - -Math.expm1(logp);
+    if (logp < -Math.LN2) return Math.exp(logp);
+    const cdf = -Math.expm1(logp);
+    return 1 - cdf;
   }
 
   const nUpperTerms = n - n1mxceil + 1;
@@ -311,42 +382,71 @@ export function smirnov(n: number, x: number): number {
   let step = 1;
   let nTerms = n1mxfl + 1;
   const vmid = Math.trunc(n / 2);
-  let Cman = new DD(1, 0);
-  let Cexpt = 0;
-  let Aj: DD;
+  // C(n, j) as a double-double significand in [0.5, 1) and a binary exponent.
+  let cmh = 1;
+  let cml = 0;
+  let cexp = 0;
+  let ajh: number;
+  let ajl: number;
   if (useUpper) {
     start = n;
     step = -1;
     nTerms = n - n1mxceil + 1;
-    Aj = pow4D(1, x, 1, 0, n - 1);
+    ajh = pow4D(1, x, 1, 0, n - 1);
+    ajl = SCRATCH[LO];
   } else {
-    Aj = ddDivD(pow4D(1, -x, 1, 0, n), x);
+    const t2h = pow4D(1, -x, 1, 0, n);
+    ajh = ddDivD(t2h, SCRATCH[LO], x);
+    ajl = SCRATCH[LO];
   }
-  let AjSum = Aj;
-  // C(n, j+1) = C(n, j)·(n−j)/(j+1), kept as a double-double significand and a binary exponent.
-  const updateBinomial = (j: number): void => {
-    const rat = ddDivD(new DD(n - j, 0), j + 1);
-    const man = ddFrexp(ddMul(Cman, rat));
-    Cexpt += frexpExponent;
-    Cman = man;
-  };
-  updateBinomial(0);
-  for (let j = 1; j < nTerms; j++) {
-    const v = start + j * step;
-    // A_v = C(n,v)·(1−x−v/n)^(n−v)·(x+v/n)^(v−1)
-    const t2 = pow2ScaledD(ddAddD(ddDivD(new DD(n - v, 0), n), -x), n - v);
-    const t2E = pow2ScaledExponent;
-    const t1 = pow2ScaledD(ddAddD(ddDivD(new DD(v, 0), n), x), v - 1);
-    const t1E = pow2ScaledExponent;
-    Aj = ddLdexp(ddMul(ddMul(t1, t2), Cman), Cexpt + t1E + t2E);
-    const nonzero = !ddIsZero(Aj);
-    if (Number.isFinite(Aj.hi) && nonzero) AjSum = ddAdd(AjSum, Aj);
-    if (nonzero) {
-      if (4 * (nTerms - j) * Math.abs(Aj.hi) < DBL_EPS * AjSum.hi && j !== nTerms - 1) break;
-    } else if (j > vmid) break;
-    updateBinomial(j);
+  const saddle = !useUpper && (terms === "saddle" || (terms === "auto" && n > SMIRNOV_SADDLE_MIN_N));
+  const stirN = saddle ? stirlerr(n) : 0;
+  let sumh = ajh;
+  let suml = ajl;
+  for (let j = 0; j < nTerms; j++) {
+    if (j > 0) {
+      const v = start + j * step;
+      if (saddle) {
+        // A_v = dbinom(v; n, p)/p with p = x + v/n; n·p − v = n·x exactly, so the deviances need no pow().
+        const e =
+          stirN - stirlerr(v) - stirlerr(n - v) - bd0(v, v + nxh, -nxh) - bd0(n - v, n - v - nxh, nxh);
+        ajh = (Math.exp(e) * Math.sqrt(n / (2 * Math.PI * v * (n - v)))) / (x + v / n);
+        ajl = 0;
+      } else {
+        // A_v = C(n,v)·(1−x−v/n)^(n−v)·(x+v/n)^(v−1)
+        let bh = ddDivD(n - v, 0, n);
+        bh = ddAddD(bh, SCRATCH[LO], -x);
+        const t2h = pow2Scaled(bh, SCRATCH[LO], n - v);
+        const t2l = SCRATCH[LO];
+        const t2E = SCRATCH[POW_E];
+        bh = ddDivD(v, 0, n);
+        bh = ddAddD(bh, SCRATCH[LO], x);
+        const t1h = pow2Scaled(bh, SCRATCH[LO], v - 1);
+        const t1l = SCRATCH[LO];
+        const t1E = SCRATCH[POW_E];
+        let ph = ddMul(t1h, t1l, t2h, t2l);
+        ph = ddMul(ph, SCRATCH[LO], cmh, cml);
+        const e = cexp + t1E + t2E;
+        ajl = ldexp(SCRATCH[LO], e);
+        ajh = ldexp(ph, e);
+      }
+      const nonzero = ajh !== 0 || ajl !== 0;
+      if (Number.isFinite(ajh) && nonzero) {
+        sumh = ddAdd(sumh, suml, ajh, ajl);
+        suml = SCRATCH[LO];
+      }
+      if (nonzero) {
+        if (4 * (nTerms - j) * Math.abs(ajh) < DBL_EPS * sumh && j !== nTerms - 1) break;
+      } else if (j > vmid) break;
+    }
+    // C(n, j+1) = C(n, j)·(n−j)/(j+1)
+    const rh = ddDivD(n - j, 0, j + 1);
+    const mh = ddMul(cmh, cml, rh, SCRATCH[LO]);
+    cmh = ddFrexp(mh, SCRATCH[LO]);
+    cml = SCRATCH[LO];
+    cexp += SCRATCH[FREXP_E];
   }
-  const prob = ddMulD(AjSum, x).hi;
+  const prob = ddMulD(sumh, suml, x);
   return clip01(step < 0 ? 1 - prob : prob);
 }
 

@@ -10,13 +10,20 @@ import {
   parseIsoDatetime,
 } from "../data/cells.ts";
 import { DataError } from "../data/errors.ts";
-import { type Cell, MIN_ROWS_FOR_TEXT_ID, columnFromCells, inferColumnSpec, isIdLikeName } from "../data/infer.ts";
+import {
+  type Cell,
+  columnFromCells,
+  inferColumnSpec,
+  isIdLikeName,
+  MIN_ROWS_FOR_TEXT_ID,
+} from "../data/infer.ts";
 
 const many = (n: number, f: (i: number) => Cell): Cell[] => Array.from({ length: n }, (_, i) => f(i));
 
 describe("cells", () => {
   it("missing markers: trimmed, case-insensitive; custom lists", () => {
-    for (const s of ["", "NA", "na", " N/A ", "NaN", "nan", "null", "NULL", "None", "none", "?"]) expect(isMissingMarker(s)).toBe(true);
+    for (const s of ["", "NA", "na", " N/A ", "NaN", "nan", "null", "NULL", "None", "none", "?"])
+      expect(isMissingMarker(s)).toBe(true);
     for (const s of ["0", "Nan Goldin", "-", "n", "unknown"]) expect(isMissingMarker(s)).toBe(false);
     const custom = missingMatcher(["-", "Unknown"]);
     expect(custom("unknown")).toBe(true);
@@ -29,7 +36,8 @@ describe("cells", () => {
     expect(parseDecimal(".5")).toBe(0.5);
     expect(parseDecimal("5.")).toBe(5);
     expect(parseDecimal("+7")).toBe(7);
-    for (const s of ["0x10", "1,000", "1_000", "Infinity", "", "1e", "e5", "12abc", "1e999"]) expect(parseDecimal(s)).toBeNaN();
+    for (const s of ["0x10", "1,000", "1_000", "Infinity", "", "1e", "e5", "12abc", "1e999"])
+      expect(parseDecimal(s)).toBeNaN();
   });
 
   it("leading zeros mark codes", () => {
@@ -62,13 +70,25 @@ describe("cells", () => {
 
   it("parseIsoDatetime: dates, date-times, offsets, impossible dates", () => {
     expect(parseIsoDatetime("2021-03-04")).toEqual({ ms: Date.UTC(2021, 2, 4), hasTime: false });
-    expect(parseIsoDatetime("2021-03-04T05:06:07")).toEqual({ ms: Date.UTC(2021, 2, 4, 5, 6, 7), hasTime: true });
+    expect(parseIsoDatetime("2021-03-04T05:06:07")).toEqual({
+      ms: Date.UTC(2021, 2, 4, 5, 6, 7),
+      hasTime: true,
+    });
     expect(parseIsoDatetime("2021-03-04 05:06")?.ms).toBe(Date.UTC(2021, 2, 4, 5, 6));
     expect(parseIsoDatetime("2021-03-04T05:06:07.250Z")?.ms).toBe(Date.UTC(2021, 2, 4, 5, 6, 7, 250));
     expect(parseIsoDatetime("2021-03-04T05:06:07+02:00")?.ms).toBe(Date.UTC(2021, 2, 4, 3, 6, 7));
     expect(parseIsoDatetime("2021-03-04T05:06:07-0130")?.ms).toBe(Date.UTC(2021, 2, 4, 6, 36, 7));
     expect(parseIsoDatetime("2020-02-29")?.ms).toBe(Date.UTC(2020, 1, 29));
-    for (const s of ["2021-02-29", "2021-02-30", "2021-13-01", "2021-00-10", "2021-1-5", "04/03/2021", "2021-03-04T25:00", "20210304"]) {
+    for (const s of [
+      "2021-02-29",
+      "2021-02-30",
+      "2021-13-01",
+      "2021-00-10",
+      "2021-1-5",
+      "04/03/2021",
+      "2021-03-04T25:00",
+      "20210304",
+    ]) {
       expect(parseIsoDatetime(s)).toBeUndefined();
     }
   });
@@ -76,7 +96,9 @@ describe("cells", () => {
   it("formatIsoDatetime writes dates and date-times", () => {
     expect(formatIsoDatetime(Date.UTC(2021, 2, 4), "date")).toBe("2021-03-04");
     expect(formatIsoDatetime(Date.UTC(2021, 2, 4, 5, 6, 7), "datetime")).toBe("2021-03-04T05:06:07Z");
-    expect(formatIsoDatetime(Date.UTC(2021, 2, 4, 5, 6, 7, 250), "datetime")).toBe("2021-03-04T05:06:07.250Z");
+    expect(formatIsoDatetime(Date.UTC(2021, 2, 4, 5, 6, 7, 250), "datetime")).toBe(
+      "2021-03-04T05:06:07.250Z",
+    );
     expect(formatIsoDatetime(Number.NaN, "date")).toBe("");
   });
 });
@@ -86,12 +108,20 @@ describe("inferColumnSpec", () => {
     expect(inferColumnSpec("age", ["39", "50", null, "38"])).toEqual({ sdtype: "numerical", integer: true });
     expect(inferColumnSpec("age", ["80.0", "54.0"])).toEqual({ sdtype: "numerical", integer: true });
     expect(inferColumnSpec("bmi", ["25.19", "27"])).toEqual({ sdtype: "numerical", integer: false });
-    expect(inferColumnSpec("HeartDisease", ["0", "1", "1", "0"])).toEqual({ sdtype: "numerical", integer: true });
+    expect(inferColumnSpec("HeartDisease", ["0", "1", "1", "0"])).toEqual({
+      sdtype: "numerical",
+      integer: true,
+    });
   });
 
   it("leading zeros make codes: categorical, or id when unique and complete in a large enough table", () => {
     expect(inferColumnSpec("zip", ["02134", "02134", "10001"]).sdtype).toBe("categorical");
-    expect(inferColumnSpec("code", many(MIN_ROWS_FOR_TEXT_ID, (i) => `0${i + 10}`)).sdtype).toBe("id");
+    expect(
+      inferColumnSpec(
+        "code",
+        many(MIN_ROWS_FOR_TEXT_ID, (i) => `0${i + 10}`),
+      ).sdtype,
+    ).toBe("id");
   });
 
   it("boolean only when all values come from one vocabulary pair", () => {
@@ -105,23 +135,45 @@ describe("inferColumnSpec", () => {
   });
 
   it("datetime: dates vs date-times", () => {
-    expect(inferColumnSpec("d", ["2021-01-01", null, "2021-12-31"])).toEqual({ sdtype: "datetime", datetimeFormat: "date" });
-    expect(inferColumnSpec("d", ["2021-01-01", "2021-01-02T10:00:00Z"])).toEqual({ sdtype: "datetime", datetimeFormat: "datetime" });
+    expect(inferColumnSpec("d", ["2021-01-01", null, "2021-12-31"])).toEqual({
+      sdtype: "datetime",
+      datetimeFormat: "date",
+    });
+    expect(inferColumnSpec("d", ["2021-01-01", "2021-01-02T10:00:00Z"])).toEqual({
+      sdtype: "datetime",
+      datetimeFormat: "datetime",
+    });
     expect(inferColumnSpec("d", ["2021-01-01", "soon"]).sdtype).toBe("categorical");
   });
 
   it("ids: unique text in a large enough table, or unique integers with an id-like name", () => {
-    expect(inferColumnSpec("name", many(MIN_ROWS_FOR_TEXT_ID, (i) => `person ${i}`)).sdtype).toBe("id");
-    expect(inferColumnSpec("name", many(MIN_ROWS_FOR_TEXT_ID - 1, (i) => `person ${i}`)).sdtype).toBe("categorical");
+    expect(
+      inferColumnSpec(
+        "name",
+        many(MIN_ROWS_FOR_TEXT_ID, (i) => `person ${i}`),
+      ).sdtype,
+    ).toBe("id");
+    expect(
+      inferColumnSpec(
+        "name",
+        many(MIN_ROWS_FOR_TEXT_ID - 1, (i) => `person ${i}`),
+      ).sdtype,
+    ).toBe("categorical");
     expect(inferColumnSpec("name", [...many(30, (i) => `p${i}`), null]).sdtype).toBe("categorical");
     expect(inferColumnSpec("customer_id", ["a1", "b2"]).sdtype).toBe("id");
     expect(inferColumnSpec("ID", ["1", "2", "3"]).sdtype).toBe("id");
     expect(inferColumnSpec("user_id", ["1", "2", "2"])).toEqual({ sdtype: "numerical", integer: true });
-    expect(inferColumnSpec("count", many(50, (i) => String(i)))).toEqual({ sdtype: "numerical", integer: true });
+    expect(
+      inferColumnSpec(
+        "count",
+        many(50, (i) => String(i)),
+      ),
+    ).toEqual({ sdtype: "numerical", integer: true });
   });
 
   it("id-like names", () => {
-    for (const n of ["id", "ID", "Id", "user_id", "user-ID", "order id", "userId", "CustomerID"]) expect(isIdLikeName(n)).toBe(true);
+    for (const n of ["id", "ID", "Id", "user_id", "user-ID", "order id", "userId", "CustomerID"])
+      expect(isIdLikeName(n)).toBe(true);
     for (const n of ["paid", "valid", "idea", "width", "android"]) expect(isIdLikeName(n)).toBe(false);
   });
 
@@ -136,14 +188,22 @@ describe("columnFromCells", () => {
     const n = columnFromCells("x", ["1.5", null], { sdtype: "numerical" }, origin);
     expect(n.kind === "numerical" && Array.from(n.values)).toEqual([1.5, Number.NaN]);
     const b = columnFromCells("b", ["1", "no", null], { sdtype: "boolean" }, origin);
-    expect(b.kind === "boolean" && [Array.from(b.codes), b.levels]).toEqual([[1, 0, -1], ["false", "true"]]);
+    expect(b.kind === "boolean" && [Array.from(b.codes), b.levels]).toEqual([
+      [1, 0, -1],
+      ["false", "true"],
+    ]);
     const d = columnFromCells("d", ["2021-01-02"], { sdtype: "datetime" }, origin);
     expect(d.kind === "datetime" && d.values[0]).toBe(Date.UTC(2021, 0, 2));
   });
 
   it("rejects a non-integer in a declared integer column with its spreadsheet row", () => {
     try {
-      columnFromCells("n", ["1", "2.5"], { sdtype: "numerical", integer: true }, { file: "f.csv", firstRow: 2 });
+      columnFromCells(
+        "n",
+        ["1", "2.5"],
+        { sdtype: "numerical", integer: true },
+        { file: "f.csv", firstRow: 2 },
+      );
       throw new Error("no error");
     } catch (e) {
       expect(e).toBeInstanceOf(DataError);
@@ -153,7 +213,11 @@ describe("columnFromCells", () => {
   });
 
   it("rejects bad booleans and datetimes", () => {
-    expect(() => columnFromCells("b", ["maybe"], { sdtype: "boolean" }, { firstRow: 2 })).toThrow(/not a boolean/);
-    expect(() => columnFromCells("d", ["03/04/2021"], { sdtype: "datetime" }, { firstRow: 2 })).toThrow(/not an ISO date/);
+    expect(() => columnFromCells("b", ["maybe"], { sdtype: "boolean" }, { firstRow: 2 })).toThrow(
+      /not a boolean/,
+    );
+    expect(() => columnFromCells("d", ["03/04/2021"], { sdtype: "datetime" }, { firstRow: 2 })).toThrow(
+      /not an ISO date/,
+    );
   });
 });

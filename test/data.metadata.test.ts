@@ -4,7 +4,13 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { codedColumn, numericColumn, tableOf } from "../data/build.ts";
 import { DataError } from "../data/errors.ts";
-import { deriveMetadata, metadataToJson, parseMetadataJson, parseMetadataText, readMetadataFile } from "../data/metadata.ts";
+import {
+  deriveMetadata,
+  metadataToJson,
+  parseMetadataJson,
+  parseMetadataText,
+  readMetadataFile,
+} from "../data/metadata.ts";
 import { parseTable } from "../data/read.ts";
 import type { CodedColumn } from "../data/types.ts";
 
@@ -42,15 +48,23 @@ describe("SDV metadata JSON", () => {
   });
 
   it("rejects a missing sdtype, unknown keys, misplaced options and non-ISO formats", () => {
-    expect(dataError(() => parseMetadataJson({ columns: { a: {} } })).message).toContain("columns.a.sdtype: sdtype is required");
-    expect(dataError(() => parseMetadataJson({ columns: { a: { sdtype: "id", sdtpye: "x" } } })).message).toContain("sdtpye");
+    expect(dataError(() => parseMetadataJson({ columns: { a: {} } })).message).toContain(
+      "columns.a.sdtype: sdtype is required",
+    );
+    expect(
+      dataError(() => parseMetadataJson({ columns: { a: { sdtype: "id", sdtpye: "x" } } })).message,
+    ).toContain("sdtpye");
     expect(dataError(() => parseMetadataJson({ columns: {}, tablez: 1 })).message).toContain("tablez");
-    expect(dataError(() => parseMetadataJson({ columns: { a: { sdtype: "categorical", computer_representation: "Int64" } } })).message).toContain(
-      "computer_representation applies to numerical columns only",
-    );
-    expect(dataError(() => parseMetadataJson({ columns: { a: { sdtype: "datetime", datetime_format: "%d/%m/%Y" } } })).message).toContain(
-      "is not ISO 8601",
-    );
+    expect(
+      dataError(() =>
+        parseMetadataJson({ columns: { a: { sdtype: "categorical", computer_representation: "Int64" } } }),
+      ).message,
+    ).toContain("computer_representation applies to numerical columns only");
+    expect(
+      dataError(() =>
+        parseMetadataJson({ columns: { a: { sdtype: "datetime", datetime_format: "%d/%m/%Y" } } }),
+      ).message,
+    ).toContain("is not ISO 8601");
     expect(dataError(() => parseMetadataJson({ tables: {} })).message).toContain("multi-table");
     expect(dataError(() => parseMetadataText("{oops", "m.json")).message).toContain("not valid JSON");
   });
@@ -78,39 +92,72 @@ describe("metadata overrides when reading", () => {
     });
     const byName = Object.fromEntries(r.metadata.columns.map((c) => [c.name, c]));
     expect(byName.id.sdtype).toBe("id");
-    expect(byName.code).toMatchObject({ sdtype: "categorical", levels: [{ value: "7", count: 2 }, { value: "9", count: 1 }] });
-    expect(byName.flag).toMatchObject({ sdtype: "boolean", levels: [{ value: "true", count: 2 }, { value: "false", count: 1 }] });
+    expect(byName.code).toMatchObject({
+      sdtype: "categorical",
+      levels: [
+        { value: "7", count: 2 },
+        { value: "9", count: 1 },
+      ],
+    });
+    expect(byName.flag).toMatchObject({
+      sdtype: "boolean",
+      levels: [
+        { value: "true", count: 2 },
+        { value: "false", count: 1 },
+      ],
+    });
     expect(byName.age).toMatchObject({ integer: false, description: "age in years", min: 30, max: 41 });
     expect(byName.age.missingRate).toBeCloseTo(1 / 3, 15);
     // midnight date-times stay date-times because the text had a time part
-    expect(byName.when).toMatchObject({ sdtype: "datetime", datetimeFormat: "datetime", min: Date.UTC(2021, 0, 1), max: Date.UTC(2021, 0, 2) });
+    expect(byName.when).toMatchObject({
+      sdtype: "datetime",
+      datetimeFormat: "datetime",
+      min: Date.UTC(2021, 0, 1),
+      max: Date.UTC(2021, 0, 2),
+    });
   });
 
   it("without overrides the same columns are inferred", () => {
     const r = parseTable(csv);
-    expect(r.metadata.columns.map((c) => c.sdtype)).toEqual(["id", "numerical", "numerical", "numerical", "datetime"]);
+    expect(r.metadata.columns.map((c) => c.sdtype)).toEqual([
+      "id",
+      "numerical",
+      "numerical",
+      "numerical",
+      "datetime",
+    ]);
   });
 
   it("a column named in the metadata but absent in the file is a DataError listing the columns", () => {
-    const e = dataError(() => parseTable(csv, { source: "d.csv", metadata: { columns: { sex: { sdtype: "categorical" } } } }));
+    const e = dataError(() =>
+      parseTable(csv, { source: "d.csv", metadata: { columns: { sex: { sdtype: "categorical" } } } }),
+    );
     expect(e.message).toContain('"sex"');
     expect(e.message).toContain("d.csv");
     expect(e.hint).toContain("id, code, age, flag, when");
   });
 
   it("a primary key declared with another sdtype is a DataError", () => {
-    expect(() => parseTable(csv, { metadata: { columns: { id: { sdtype: "numerical" } }, primary_key: "id" } })).toThrow(DataError);
+    expect(() =>
+      parseTable(csv, { metadata: { columns: { id: { sdtype: "numerical" } }, primary_key: "id" } }),
+    ).toThrow(DataError);
   });
 
   it("Int64 over non-integers is a DataError naming the row", () => {
-    const e = dataError(() => parseTable("x\n1\n2.5\n", { metadata: { columns: { x: { sdtype: "numerical", computer_representation: "Int64" } } } }));
+    const e = dataError(() =>
+      parseTable("x\n1\n2.5\n", {
+        metadata: { columns: { x: { sdtype: "numerical", computer_representation: "Int64" } } },
+      }),
+    );
     expect(e.row).toBe(3);
   });
 
   it("target: from the option or the metadata; must exist and not be an id", () => {
     expect(parseTable(csv, { target: "flag" }).metadata.target).toBe("flag");
     expect(parseTable(csv, { metadata: { columns: {}, target: "age" } }).metadata.target).toBe("age");
-    expect(parseTable(csv, { target: "flag", metadata: { columns: {}, target: "age" } }).metadata.target).toBe("flag");
+    expect(
+      parseTable(csv, { target: "flag", metadata: { columns: {}, target: "age" } }).metadata.target,
+    ).toBe("flag");
     expect(dataError(() => parseTable(csv, { target: "nope" })).hint).toContain("id, code, age, flag, when");
     expect(dataError(() => parseTable(csv, { target: "id" })).message).toContain("id column");
   });
@@ -127,9 +174,28 @@ describe("deriveMetadata", () => {
   it("computes min/max, integer, levels by frequency (ties in level order), missing rate", () => {
     const m = deriveMetadata(table);
     expect(m.rowCount).toBe(4);
-    expect(m.columns[0]).toEqual({ name: "x", sdtype: "numerical", integer: false, min: -2, max: 3, missingRate: 0.25 });
-    expect(m.columns[1]).toEqual({ name: "c", sdtype: "categorical", levels: [{ value: "b", count: 2 }, { value: "a", count: 1 }], missingRate: 0.25 });
-    expect(m.columns[2].levels).toEqual([{ value: "y", count: 2 }, { value: "x", count: 1 }, { value: "z", count: 1 }]);
+    expect(m.columns[0]).toEqual({
+      name: "x",
+      sdtype: "numerical",
+      integer: false,
+      min: -2,
+      max: 3,
+      missingRate: 0.25,
+    });
+    expect(m.columns[1]).toEqual({
+      name: "c",
+      sdtype: "categorical",
+      levels: [
+        { value: "b", count: 2 },
+        { value: "a", count: 1 },
+      ],
+      missingRate: 0.25,
+    });
+    expect(m.columns[2].levels).toEqual([
+      { value: "y", count: 2 },
+      { value: "x", count: 1 },
+      { value: "z", count: 1 },
+    ]);
     expect(m.columns[3]).toEqual({ name: "k", sdtype: "id", missingRate: 0 });
   });
 
@@ -141,7 +207,9 @@ describe("deriveMetadata", () => {
   });
 
   it("rejects overrides that disagree with the table, absent columns and bad targets", () => {
-    expect(() => deriveMetadata(table, { columns: { x: { sdtype: "categorical" } } })).toThrow(/says categorical/);
+    expect(() => deriveMetadata(table, { columns: { x: { sdtype: "categorical" } } })).toThrow(
+      /says categorical/,
+    );
     expect(() => deriveMetadata(table, { columns: { q: { sdtype: "categorical" } } })).toThrow(DataError);
     expect(() => deriveMetadata(table, undefined, "zz")).toThrow(/"zz" does not exist/);
   });
@@ -157,10 +225,13 @@ describe("deriveMetadata", () => {
 
 describe("metadataToJson", () => {
   it("writes SDV JSON that parses back to the same types", () => {
-    const r = parseTable("id,age,bmi,sex,ok,day,ts\n1,30,22.5,M,yes,2021-01-01,2021-01-01T10:00:00Z\n2,41,30,F,no,2021-02-01,2021-01-01T11:00:00Z\n", {
-      metadata: { columns: { sex: { sdtype: "categorical", description: "sex at birth" } } },
-      target: "ok",
-    });
+    const r = parseTable(
+      "id,age,bmi,sex,ok,day,ts\n1,30,22.5,M,yes,2021-01-01,2021-01-01T10:00:00Z\n2,41,30,F,no,2021-02-01,2021-01-01T11:00:00Z\n",
+      {
+        metadata: { columns: { sex: { sdtype: "categorical", description: "sex at birth" } } },
+        target: "ok",
+      },
+    );
     const json = metadataToJson(r.metadata);
     expect(json).toEqual({
       METADATA_SPEC_VERSION: "SINGLE_TABLE_V1",
@@ -176,9 +247,12 @@ describe("metadataToJson", () => {
         ts: { sdtype: "datetime", datetime_format: "%Y-%m-%dT%H:%M:%SZ" },
       },
     });
-    const again = parseTable("id,age,bmi,sex,ok,day,ts\n1,30,22.5,M,yes,2021-01-01,2021-01-01T10:00:00Z\n2,41,30,F,no,2021-02-01,2021-01-01T11:00:00Z\n", {
-      metadata: parseMetadataText(JSON.stringify(json)),
-    });
+    const again = parseTable(
+      "id,age,bmi,sex,ok,day,ts\n1,30,22.5,M,yes,2021-01-01,2021-01-01T10:00:00Z\n2,41,30,F,no,2021-02-01,2021-01-01T11:00:00Z\n",
+      {
+        metadata: parseMetadataText(JSON.stringify(json)),
+      },
+    );
     expect(again.metadata).toEqual(r.metadata);
   });
 });

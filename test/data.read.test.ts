@@ -105,6 +105,11 @@ describe("readTable: bad and unusual input", () => {
     expect(text(r.table, "y")).toEqual(["a", "b"]);
   });
 
+  it("reads mixed LF, CRLF and CR line ends", () => {
+    const r = parseTable("a,b\r\n1,2\n3,4\r5,6\r\n");
+    expect(num(r.table, "b")).toEqual([2, 4, 6]);
+  });
+
   it("rejects non-UTF-8 bytes naming line and byte offset, suggesting re-encoding", async () => {
     // "name\nJosé\n" in Latin-1: é = 0xE9 at byte offset 8 on line 2.
     const bytes = Buffer.from([0x6e, 0x61, 0x6d, 0x65, 0x0a, 0x4a, 0x6f, 0x73, 0xe9, 0x0a]);
@@ -128,7 +133,10 @@ describe("readTable: bad and unusual input", () => {
     const r = parseTable("age,sex,score\n39,Male,1.5\n");
     expect(r.table.nRows).toBe(1);
     expect(meta(r.metadata, "age")).toMatchObject({ sdtype: "numerical", integer: true, min: 39, max: 39 });
-    expect(meta(r.metadata, "sex")).toMatchObject({ sdtype: "categorical", levels: [{ value: "Male", count: 1 }] });
+    expect(meta(r.metadata, "sex")).toMatchObject({
+      sdtype: "categorical",
+      levels: [{ value: "Male", count: 1 }],
+    });
     expect(meta(r.metadata, "score")).toMatchObject({ sdtype: "numerical", integer: false });
   });
 
@@ -166,11 +174,20 @@ describe("readTable: bad and unusual input", () => {
   it("reads a generated 100,000-row file", async () => {
     const lines = ["id,age,income,group,flag,day"];
     for (let i = 0; i < 100_000; i++) {
-      lines.push(`${i + 1},${18 + (i % 70)},${(i * 0.25).toFixed(2)},g${i % 13},${i % 3 === 0 ? "yes" : "no"},2020-01-${String((i % 28) + 1).padStart(2, "0")}`);
+      lines.push(
+        `${i + 1},${18 + (i % 70)},${(i * 0.25).toFixed(2)},g${i % 13},${i % 3 === 0 ? "yes" : "no"},2020-01-${String((i % 28) + 1).padStart(2, "0")}`,
+      );
     }
     const r = await readTable(fileWith("big.csv", `${lines.join("\n")}\n`));
     expect(r.table.nRows).toBe(100_000);
-    expect(r.metadata.columns.map((c) => c.sdtype)).toEqual(["id", "numerical", "numerical", "categorical", "boolean", "datetime"]);
+    expect(r.metadata.columns.map((c) => c.sdtype)).toEqual([
+      "id",
+      "numerical",
+      "numerical",
+      "categorical",
+      "boolean",
+      "datetime",
+    ]);
     expect(meta(r.metadata, "age")).toMatchObject({ min: 18, max: 87, integer: true });
     expect(meta(r.metadata, "income")).toMatchObject({ min: 0, max: 99_999 * 0.25, integer: false });
     expect(num(r.table, "day")[27]).toBe(Date.UTC(2020, 0, 28));
@@ -178,7 +195,10 @@ describe("readTable: bad and unusual input", () => {
 
   it("names the row and column when a cell does not fit a declared type", async () => {
     const e = await dataError(() =>
-      parseTable("a,b\n1,x\n2,y\nthree,z\n", { source: "t.csv", metadata: { columns: { a: { sdtype: "numerical" } } } }),
+      parseTable("a,b\n1,x\n2,y\nthree,z\n", {
+        source: "t.csv",
+        metadata: { columns: { a: { sdtype: "numerical" } } },
+      }),
     );
     expect(e.row).toBe(4);
     expect(e.column).toBe("a");
@@ -223,7 +243,12 @@ describe("readTable: bad and unusual input", () => {
 
 describe("readTable: JSON Lines", () => {
   it("reads .jsonl with typed values, nulls and absent keys", async () => {
-    const body = ['{"age": 30, "sex": "M", "ok": true}', "", '{"age": null, "sex": "F", "ok": false, "x": "NA"}', '{"age": 41.5, "ok": true}'];
+    const body = [
+      '{"age": 30, "sex": "M", "ok": true}',
+      "",
+      '{"age": null, "sex": "F", "ok": false, "x": "NA"}',
+      '{"age": 41.5, "ok": true}',
+    ];
     const r = await readTable(fileWith("t.jsonl", `${body.join("\n")}\n`));
     expect(r.table.columns.map((c) => c.name)).toEqual(["age", "sex", "ok", "x"]);
     expect(num(r.table, "age").map((x) => (Number.isNaN(x) ? null : x))).toEqual([30, null, 41.5]);
@@ -259,7 +284,9 @@ describe("readTable: shared datasets", () => {
     expect(wc.missingRate).toBeCloseTo(1836 / 32_561, 12);
     expect(wc.levels?.[0]).toEqual({ value: "Private", count: 22_696 });
     expect(wc.levels).toHaveLength(8);
-    expect(new Set(meta(r.metadata, "income").levels?.map((l) => l.value))).toEqual(new Set(["<=50K", ">50K"]));
+    expect(new Set(meta(r.metadata, "income").levels?.map((l) => l.value))).toEqual(
+      new Set(["<=50K", ">50K"]),
+    );
     expect(r.warnings).toEqual([]);
   });
 
@@ -304,16 +331,32 @@ describe("readTable: shared datasets", () => {
 
   it("types of the other datasets", async () => {
     const expected: Record<string, Record<string, string>> = {
-      "default_credit.csv": { ID: "id", LIMIT_BAL: "numerical", SEX: "numerical", "default payment next month": "numerical" },
-      "heart.csv": { Sex: "categorical", ExerciseAngina: "boolean", HeartDisease: "numerical", Oldpeak: "numerical" },
+      "default_credit.csv": {
+        ID: "id",
+        LIMIT_BAL: "numerical",
+        SEX: "numerical",
+        "default payment next month": "numerical",
+      },
+      "heart.csv": {
+        Sex: "categorical",
+        ExerciseAngina: "boolean",
+        HeartDisease: "numerical",
+        Oldpeak: "numerical",
+      },
       "insurance.csv": { sex: "categorical", smoker: "boolean", region: "categorical", charges: "numerical" },
       "asia.csv": { A: "boolean", D: "boolean" },
       "magic.csv": { fLength: "numerical", class: "categorical" },
-      "diabetes.csv": { gender: "categorical", age: "numerical", smoking_history: "categorical", diabetes: "numerical" },
+      "diabetes.csv": {
+        gender: "categorical",
+        age: "numerical",
+        smoking_history: "categorical",
+        diabetes: "numerical",
+      },
     };
     for (const [file, types] of Object.entries(expected)) {
       const r = await readTable(join(DATASETS, file));
-      for (const [name, sdtype] of Object.entries(types)) expect(`${file}:${name}:${meta(r.metadata, name).sdtype}`).toBe(`${file}:${name}:${sdtype}`);
+      for (const [name, sdtype] of Object.entries(types))
+        expect(`${file}:${name}:${meta(r.metadata, name).sdtype}`).toBe(`${file}:${name}:${sdtype}`);
       expect(r.warnings).toEqual([]);
     }
   });

@@ -15,7 +15,12 @@ function keysDeep(x: unknown, out = new Set<string>()): Set<string> {
   return out;
 }
 
-type JsonSchema = { type: string; properties: Record<string, Record<string, unknown>>; required: string[]; additionalProperties: boolean };
+type JsonSchema = {
+  type: string;
+  properties: Record<string, Record<string, unknown>>;
+  required: string[];
+  additionalProperties: boolean;
+};
 
 describe("row schemas", () => {
   const csv = "id,age,bmi,sex,ok,day\n1,17,20.5,M,yes,2021-01-01\n2,90,,F,no,2021-12-31\n3,40,30,F,yes,\n";
@@ -31,14 +36,21 @@ describe("row schemas", () => {
       type: ["number", "null"],
       description: "number, 20.5 to 30; null when missing (33.3% missing in the real data)",
     });
-    expect(s.properties.sex).toEqual({ type: "string", enum: ["F", "M"], description: "one of 2 categories" });
+    expect(s.properties.sex).toEqual({
+      type: "string",
+      enum: ["F", "M"],
+      description: "one of 2 categories",
+    });
     expect(s.properties.ok).toEqual({ type: "boolean", description: "true or false" });
-    expect(s.properties.day.description).toBe("date YYYY-MM-DD, 2021-01-01 to 2021-12-31; null when missing (33.3% missing in the real data)");
+    expect(s.properties.day.description).toBe(
+      "date YYYY-MM-DD, 2021-01-01 to 2021-12-31; null when missing (33.3% missing in the real data)",
+    );
   });
 
   it("JSON Schema has no minimum/maximum keywords (OpenAI strict mode)", () => {
     const keys = keysDeep(rowJsonSchema(metadata));
-    for (const k of ["minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "minLength", "maxLength"]) expect(keys.has(k)).toBe(false);
+    for (const k of ["minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "minLength", "maxLength"])
+      expect(keys.has(k)).toBe(false);
   });
 
   it("ids can be included", () => {
@@ -59,8 +71,13 @@ describe("row schemas", () => {
     for (let i = 0; i < 1200; i++) lines.push(`v${i % 600}`);
     const m = parseTable(lines.join("\n")).metadata;
     const s = rowJsonSchema(m) as unknown as JsonSchema;
-    expect(s.properties.c).toEqual({ type: "string", description: "one of 600 categories (listed in the prompt)" });
-    expect((rowJsonSchema(m, { maxEnumValues: 1000 }) as unknown as JsonSchema).properties.c.enum).toHaveLength(600);
+    expect(s.properties.c).toEqual({
+      type: "string",
+      description: "one of 600 categories (listed in the prompt)",
+    });
+    expect(
+      (rowJsonSchema(m, { maxEnumValues: 1000 }) as unknown as JsonSchema).properties.c.enum,
+    ).toHaveLength(600);
   });
 
   it("adult.csv descriptions", async () => {
@@ -70,6 +87,8 @@ describe("row schemas", () => {
     if (!age || !wc) throw new Error("columns");
     expect(columnDescription(age)).toBe("integer, 17 to 90");
     // 1836 of 32561 missing = 5.638...%
-    expect(columnDescription(wc)).toBe("one of 8 categories; null when missing (5.64% missing in the real data)");
+    expect(columnDescription(wc)).toBe(
+      "one of 8 categories; null when missing (5.64% missing in the real data)",
+    );
   });
 });

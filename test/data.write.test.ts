@@ -10,8 +10,13 @@ import { DATASETS } from "./support/fixtures.ts";
 
 describe("tableToCsv", () => {
   it("writes shortest round-trip numbers, integers without .0, missing as empty", () => {
-    const t = tableOf([numericColumn("x", [40, 0.1 + 0.2, Number.NaN, -1.5, 1e-7, 2 ** 53]), codedColumn("c", ["a", null, "b", "a", "c", "a"])]);
-    expect(tableToCsv(t, deriveMetadata(t))).toBe("x,c\n40,a\n0.30000000000000004,\n,b\n-1.5,a\n1e-7,c\n9007199254740992,a\n");
+    const t = tableOf([
+      numericColumn("x", [40, 0.1 + 0.2, Number.NaN, -1.5, 1e-7, 2 ** 53]),
+      codedColumn("c", ["a", null, "b", "a", "c", "a"]),
+    ]);
+    expect(tableToCsv(t, deriveMetadata(t))).toBe(
+      "x,c\n40,a\n0.30000000000000004,\n,b\n-1.5,a\n1e-7,c\n9007199254740992,a\n",
+    );
   });
 
   it("quotes delimiters, quotes, newlines and outer whitespace", () => {
@@ -21,7 +26,9 @@ describe("tableToCsv", () => {
 
   it("writes datetimes in the column's ISO form and booleans as true/false", () => {
     const r = parseTable("d,ts,b\n2021-03-04,2021-03-04 05:06:07,Yes\n,2021-03-04T05:06:07.5+01:00,no\n");
-    expect(tableToCsv(r.table, r.metadata)).toBe("d,ts,b\n2021-03-04,2021-03-04T05:06:07Z,true\n,2021-03-04T04:06:07.500Z,false\n");
+    expect(tableToCsv(r.table, r.metadata)).toBe(
+      "d,ts,b\n2021-03-04,2021-03-04T05:06:07Z,true\n,2021-03-04T04:06:07.500Z,false\n",
+    );
   });
 
   it("formula guard: prefixes = + - @ TAB CR text, never numbers", () => {
@@ -42,9 +49,9 @@ describe("round trip: read -> write -> read gives identical tables", () => {
 
   it("on an edge-case table", async () => {
     const csv =
-      'id,x,i,cat,flag,day,ts,txt\n' +
+      "id,x,i,cat,flag,day,ts,txt\n" +
       'a1,0.1,1,"x, y",TRUE,2021-01-01,2021-01-01T10:00:00.123Z," lead"\n' +
-      "a2,-1e-7,,NA,false,,2021-01-02 00:00:00,\"q\"\"q\"\n" +
+      'a2,-1e-7,,NA,false,,2021-01-02 00:00:00,"q""q"\n' +
       'a3,123456789.123456789,-3,z,,2020-02-29,,"multi\nline"\n';
     const first = parseTable(csv);
     const path = join(dir, "edge.csv");
@@ -62,7 +69,9 @@ describe("round trip: read -> write -> read gives identical tables", () => {
       const second = await readTable(path);
       expect(second.table).toEqual(first.table);
       expect(second.metadata).toEqual(first.metadata);
-      expect(readFileSync(path, "utf8").split("\n")[0]).toBe(readFileSync(join(DATASETS, file), "utf8").split("\n")[0]);
+      expect(readFileSync(path, "utf8").split("\n")[0]).toBe(
+        readFileSync(join(DATASETS, file), "utf8").split("\n")[0],
+      );
     });
   }
 });

@@ -44,10 +44,16 @@ const waitFor = async (cond: () => boolean, ms = 2000): Promise<void> => {
 };
 
 describe.each(PROVIDERS)("%s faults", (provider: TestProvider) => {
-  const call = (opts: { retry?: object; timeoutMs?: number; signal?: AbortSignal; accounting?: Accounting } = {}) =>
+  const call = (
+    opts: { retry?: object; timeoutMs?: number; signal?: AbortSignal; accounting?: Accounting } = {},
+  ) =>
     callStructured({
       role: "generator",
-      endpoint: endpointFor(server, provider, opts.timeoutMs === undefined ? {} : { timeoutMs: opts.timeoutMs }),
+      endpoint: endpointFor(
+        server,
+        provider,
+        opts.timeoutMs === undefined ? {} : { timeoutMs: opts.timeoutMs },
+      ),
       messages: ask,
       schema: Person,
       retry: { ...FAST_RETRY, ...opts.retry },
@@ -117,7 +123,12 @@ describe.each(PROVIDERS)("%s faults", (provider: TestProvider) => {
   });
 
   it("retries a malformed body, then reports it if it persists", async () => {
-    server.script(reply.malformed(provider === "ollama" ? "<html>502 Bad Gateway</html>" : "data: {\"id\": \"chatcmpl-1\", \"choi\n\n"), OK);
+    server.script(
+      reply.malformed(
+        provider === "ollama" ? "<html>502 Bad Gateway</html>" : 'data: {"id": "chatcmpl-1", "choi\n\n',
+      ),
+      OK,
+    );
     expect((await call()).value).toEqual({ age: 1, name: "a" });
     server.setDefault(reply.truncated('{"age": 1, "name": "a"}'));
     const e = await rejection(call({ retry: { maxRetries: 1 } }));
@@ -126,26 +137,50 @@ describe.each(PROVIDERS)("%s faults", (provider: TestProvider) => {
 
   it("says `ollama pull` / lists models for an unknown model", async () => {
     const ep = endpointFor(server, provider, { model: "llama3.2:1b" });
-    const e = await rejection(callText({ role: "generator", endpoint: ep, messages: ask, retry: FAST_RETRY }));
+    const e = await rejection(
+      callText({ role: "generator", endpoint: ep, messages: ask, retry: FAST_RETRY }),
+    );
     expect(e.kind).toBe("model_not_found");
     expect(server.chatRequests()).toHaveLength(1);
     if (provider === "ollama") expect(e.hint).toContain("ollama pull llama3.2:1b");
     else expect(e.hint).toContain("synthgraph models");
   });
 
+  it("reports a context overflow with what to shrink, without retrying", async () => {
+    server.script(
+      reply.error(400, "This model's maximum context length is 8192 tokens. However, your messages resulted in 9100 tokens.", {
+        code: "context_length_exceeded",
+      }),
+    );
+    const e = await rejection(call());
+    expect(e.kind).toBe("context_overflow");
+    expect(e.hint).toMatch(/--probe-rows.*num_ctx/);
+    expect(server.chatRequests()).toHaveLength(1);
+  });
+
   it("tells how to start the server when nothing listens on the port", async () => {
     const port = await unusedPort();
     const ep = createEndpoint(
-      { spec: provider === "ollama" ? "ollama:llama3.1:8b" : "openai:gpt-4o", temperature: 0.5, numCtx: 8192, timeoutMs: 2000, baseUrl: provider === "ollama" ? `http://127.0.0.1:${port}` : `http://127.0.0.1:${port}/v1` },
+      {
+        spec: provider === "ollama" ? "ollama:llama3.1:8b" : "openai:gpt-4o",
+        temperature: 0.5,
+        numCtx: 8192,
+        timeoutMs: 2000,
+        baseUrl: provider === "ollama" ? `http://127.0.0.1:${port}` : `http://127.0.0.1:${port}/v1`,
+      },
       { OPENAI_API_KEY: "sk-x" },
     );
     const t0 = performance.now();
-    const e = await rejection(callText({ role: "generator", endpoint: ep, messages: ask, retry: { baseDelayMs: 200 } }));
+    const e = await rejection(
+      callText({ role: "generator", endpoint: ep, messages: ask, retry: { baseDelayMs: 200 } }),
+    );
     expect(e.kind).toBe("unreachable");
+    expect(e.attempts).toBe(1);
     expect(e.message).toContain(`127.0.0.1:${port}`);
     // Refused before the endpoint ever answered: no retries, no backoff.
     expect(performance.now() - t0).toBeLessThan(200);
-    if (provider === "ollama") expect(e.hint).toMatch(/`ollama serve`.*`ollama pull llama3\.1:8b`.*OPENAI_API_KEY/);
+    if (provider === "ollama")
+      expect(e.hint).toMatch(/`ollama serve`.*`ollama pull llama3\.1:8b`.*OPENAI_API_KEY/);
     else expect(e.hint).toContain("OPENAI_BASE_URL");
   });
 
@@ -178,7 +213,9 @@ describe.each(PROVIDERS)("%s faults", (provider: TestProvider) => {
       s.setDefault(reply.text(OK, { delayMs: 25 }));
       const ep = endpointFor(s, provider, { maxConcurrency: 2 });
       const results = await Promise.all(
-        Array.from({ length: 6 }, () => callStructured({ role: "generator", endpoint: ep, messages: ask, schema: Person })),
+        Array.from({ length: 6 }, () =>
+          callStructured({ role: "generator", endpoint: ep, messages: ask, schema: Person }),
+        ),
       );
       expect(results.every((r) => r.value.age === 1)).toBe(true);
       expect(s.stats.requests).toBe(6);
@@ -198,7 +235,9 @@ describe("openai auth", () => {
         { spec: "openai:gpt-4o", temperature: 0.5, numCtx: 8192, timeoutMs: 2000, baseUrl: s.openaiUrl },
         { OPENAI_API_KEY: key },
       );
-      const e = await rejection(callText({ role: "generator", endpoint: ep, messages: ask, retry: FAST_RETRY }));
+      const e = await rejection(
+        callText({ role: "generator", endpoint: ep, messages: ask, retry: FAST_RETRY }),
+      );
       expect(e.kind).toBe("auth");
       expect(e.status).toBe(401);
       expect(s.chatRequests()).toHaveLength(1);
@@ -222,7 +261,9 @@ describe("mid-run connection loss", () => {
     const ep = endpointFor(s, "ollama");
     await callText({ role: "generator", endpoint: ep, messages: ask });
     await s.close();
-    const e = await rejection(callText({ role: "generator", endpoint: ep, messages: ask, retry: { ...FAST_RETRY, maxRetries: 2 } }));
+    const e = await rejection(
+      callText({ role: "generator", endpoint: ep, messages: ask, retry: { ...FAST_RETRY, maxRetries: 2 } }),
+    );
     expect(e.kind).toBe("connection");
     expect(e.attempts).toBe(3);
   });
@@ -244,7 +285,12 @@ describe("Retry-After parsing", () => {
     const date = new Date(Math.floor(Date.now() / 1000) * 1000 + 1000).toUTCString();
     server.script(reply.rateLimit(date), OK);
     const expected = parseRetryAfter(date)!;
-    const r = await callText({ role: "generator", endpoint: endpointFor(server, "openai"), messages: ask, retry: FAST_RETRY });
+    const r = await callText({
+      role: "generator",
+      endpoint: endpointFor(server, "openai"),
+      messages: ask,
+      retry: FAST_RETRY,
+    });
     expect(r.text).toBe(OK);
     const [a, b] = server.chatRequests();
     expect(b.receivedAt - a.receivedAt).toBeGreaterThanOrEqual(expected - 30);
@@ -268,20 +314,47 @@ describe("backoff", () => {
 describe("classifyFailure", () => {
   const none = { everAnswered: false };
   it("sorts statuses and messages", () => {
-    expect(classifyFailure(Object.assign(new Error("x"), { status: 429 }), none)).toMatchObject({ kind: "rate_limit", retryable: true });
-    expect(classifyFailure(new Error("boom"), { ...none, status: 502 })).toMatchObject({ kind: "server", retryable: true });
-    expect(classifyFailure(Object.assign(new Error("bad"), { status_code: 401 }), none)).toMatchObject({ kind: "auth", retryable: false });
-    expect(classifyFailure(Object.assign(new Error("no"), { status: 400 }), none)).toMatchObject({ kind: "client", retryable: false });
+    expect(classifyFailure(Object.assign(new Error("x"), { status: 429 }), none)).toMatchObject({
+      kind: "rate_limit",
+      retryable: true,
+    });
+    expect(classifyFailure(new Error("boom"), { ...none, status: 502 })).toMatchObject({
+      kind: "server",
+      retryable: true,
+    });
+    expect(classifyFailure(Object.assign(new Error("bad"), { status_code: 401 }), none)).toMatchObject({
+      kind: "auth",
+      retryable: false,
+    });
+    expect(classifyFailure(Object.assign(new Error("no"), { status: 400 }), none)).toMatchObject({
+      kind: "client",
+      retryable: false,
+    });
     expect(
-      classifyFailure(Object.assign(new Error("This model's maximum context length is 8192 tokens"), { status: 400 }), none),
+      classifyFailure(
+        Object.assign(new Error("This model's maximum context length is 8192 tokens"), { status: 400 }),
+        none,
+      ),
     ).toMatchObject({ kind: "context_overflow", retryable: false });
-    const refused = new TypeError("fetch failed", { cause: Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" }) });
+    const refused = new TypeError("fetch failed", {
+      cause: Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" }),
+    });
     expect(classifyFailure(refused, none)).toMatchObject({ kind: "unreachable", retryable: false });
-    expect(classifyFailure(refused, { everAnswered: true })).toMatchObject({ kind: "connection", retryable: true });
-    const reset = new TypeError("fetch failed", { cause: Object.assign(new Error("socket hang up"), { code: "ECONNRESET" }) });
+    expect(classifyFailure(refused, { everAnswered: true })).toMatchObject({
+      kind: "connection",
+      retryable: true,
+    });
+    const reset = new TypeError("fetch failed", {
+      cause: Object.assign(new Error("socket hang up"), { code: "ECONNRESET" }),
+    });
     expect(classifyFailure(reset, none)).toMatchObject({ kind: "connection", retryable: true });
-    expect(classifyFailure(new SyntaxError("Unexpected token < in JSON"), none)).toMatchObject({ kind: "malformed", retryable: true });
-    expect(classifyFailure(new Error("x"), { ...none, status: 429, retryAfter: "3" }).retryAfterMs).toBe(3000);
+    expect(classifyFailure(new SyntaxError("Unexpected token < in JSON"), none)).toMatchObject({
+      kind: "malformed",
+      retryable: true,
+    });
+    expect(classifyFailure(new Error("x"), { ...none, status: 429, retryAfter: "3" }).retryAfterMs).toBe(
+      3000,
+    );
   });
 });
 

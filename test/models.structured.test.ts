@@ -8,7 +8,13 @@ import { z } from "zod";
 import { Accounting } from "../models/accounting.ts";
 import { callStructured, callText, StructuredOutputError, schemaToJsonSchema } from "../models/structured.ts";
 import { endpointFor, FAST_RETRY, PROVIDERS } from "./support/llm-endpoints.ts";
-import { countCompletionTokens, countPromptTokens, type LlmServer, reply, startLlmServer } from "./support/llm-server.ts";
+import {
+  countCompletionTokens,
+  countPromptTokens,
+  type LlmServer,
+  reply,
+  startLlmServer,
+} from "./support/llm-server.ts";
 
 const Person = z.object({ age: z.number(), name: z.string() });
 const People = z.array(Person);
@@ -33,7 +39,12 @@ const ask = [
 describe.each(PROVIDERS)("%s", (provider) => {
   it("sends the schema provider-side and accepts a conforming reply", async () => {
     server.script('{"age": 41, "name": "Ann"}');
-    const r = await callStructured({ role: "generator", endpoint: endpointFor(server, provider), messages: ask, schema: Person });
+    const r = await callStructured({
+      role: "generator",
+      endpoint: endpointFor(server, provider),
+      messages: ask,
+      schema: Person,
+    });
     expect(r.value).toEqual({ age: 41, name: "Ann" });
     expect(r.report).toEqual({ accepted: 1, repaired: 0, dropped: 0, reasons: [], repairs: [] });
     expect(r.attempts).toBe(1);
@@ -68,10 +79,18 @@ describe.each(PROVIDERS)("%s", (provider) => {
   it("strips numeric bounds OpenAI strict mode rejects, keeping them in the zod check", async () => {
     const Aged = z.object({ age: z.number().int().min(18).max(90) });
     server.script('{"age": 17}', '{"age": 30}');
-    const r = await callStructured({ role: "generator", endpoint: endpointFor(server, provider), messages: ask, schema: Aged, retry: FAST_RETRY });
+    const r = await callStructured({
+      role: "generator",
+      endpoint: endpointFor(server, provider),
+      messages: ask,
+      schema: Aged,
+      retry: FAST_RETRY,
+    });
     expect(r.value).toEqual({ age: 30 });
     expect(r.attempts).toBe(2);
-    const sent = JSON.stringify(provider === "ollama" ? server.chatRequests()[0].format : server.chatRequests()[0].responseFormat);
+    const sent = JSON.stringify(
+      provider === "ollama" ? server.chatRequests()[0].format : server.chatRequests()[0].responseFormat,
+    );
     if (provider === "openai") expect(sent).not.toMatch(/minimum|maximum/);
     else expect(sent).toMatch(/"minimum":18/);
   });
@@ -82,7 +101,12 @@ describe.each(PROVIDERS)("%s", (provider) => {
     ["trailing text", '{"age": 7, "name": "Cy"}\nHope this helps!', ""],
   ])("falls back to tolerant extraction for %s", async (_label, text, repairWord) => {
     server.script(text);
-    const r = await callStructured({ role: "generator", endpoint: endpointFor(server, provider), messages: ask, schema: Person });
+    const r = await callStructured({
+      role: "generator",
+      endpoint: endpointFor(server, provider),
+      messages: ask,
+      schema: Person,
+    });
     expect(r.value).toEqual({ age: 7, name: "Cy" });
     expect(r.attempts).toBe(1);
     expect(r.report.repairs.length).toBeGreaterThan(0);
@@ -91,7 +115,12 @@ describe.each(PROVIDERS)("%s", (provider) => {
 
   it("keeps the complete items of a truncated array", async () => {
     server.script('[{"age": 1, "name": "a"}, {"age": 2, "name": "b"}, {"age": 3, "na');
-    const r = await callStructured({ role: "generator", endpoint: endpointFor(server, provider), messages: ask, schema: People });
+    const r = await callStructured({
+      role: "generator",
+      endpoint: endpointFor(server, provider),
+      messages: ask,
+      schema: People,
+    });
     expect(r.value).toEqual([
       { age: 1, name: "a" },
       { age: 2, name: "b" },
@@ -103,7 +132,12 @@ describe.each(PROVIDERS)("%s", (provider) => {
   it("re-asks with the validation errors quoted when types are wrong", async () => {
     const bad = { age: "forty", name: "Ann" };
     server.script(JSON.stringify(bad), '{"age": 40, "name": "Ann"}');
-    const r = await callStructured({ role: "generator", endpoint: endpointFor(server, provider), messages: ask, schema: Person });
+    const r = await callStructured({
+      role: "generator",
+      endpoint: endpointFor(server, provider),
+      messages: ask,
+      schema: Person,
+    });
     expect(r.value).toEqual({ age: 40, name: "Ann" });
     expect(r.attempts).toBe(2);
     const zodMessage = Person.safeParse(bad).error!.issues[0].message;
@@ -117,7 +151,16 @@ describe.each(PROVIDERS)("%s", (provider) => {
   });
 
   it("validates items one by one: keeps good ones, drops bad ones with reasons", async () => {
-    server.script(JSON.stringify({ rows: [{ age: 1, name: "a" }, { age: "x", name: "b" }, { age: 300, name: "c" }, { age: 4, name: "d" }] }));
+    server.script(
+      JSON.stringify({
+        rows: [
+          { age: 1, name: "a" },
+          { age: "x", name: "b" },
+          { age: 300, name: "c" },
+          { age: 4, name: "d" },
+        ],
+      }),
+    );
     const r = await callStructured({
       role: "generator",
       endpoint: endpointFor(server, provider),
@@ -130,7 +173,12 @@ describe.each(PROVIDERS)("%s", (provider) => {
         return { ok: true };
       },
     });
-    expect(r.value).toEqual({ rows: [{ age: 1, name: "a" }, { age: 4, name: "D" }] });
+    expect(r.value).toEqual({
+      rows: [
+        { age: 1, name: "a" },
+        { age: 4, name: "D" },
+      ],
+    });
     expect(r.report.accepted).toBe(2);
     expect(r.report.dropped).toBe(2);
     expect(r.report.repaired).toBe(1);
@@ -142,7 +190,13 @@ describe.each(PROVIDERS)("%s", (provider) => {
 
   it("re-asks when every item is bad, and fails with the reasons after maxReasks", async () => {
     server.script("[1, 2]", "not json at all", '[{"age": "?"}]');
-    const err = await callStructured({ role: "generator", endpoint: endpointFor(server, provider), messages: ask, schema: People, maxReasks: 2 }).catch((e: unknown) => e);
+    const err = await callStructured({
+      role: "generator",
+      endpoint: endpointFor(server, provider),
+      messages: ask,
+      schema: People,
+      maxReasks: 2,
+    }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(StructuredOutputError);
     const e = err as StructuredOutputError;
     expect(server.chatRequests()).toHaveLength(3);
@@ -155,7 +209,12 @@ describe.each(PROVIDERS)("%s", (provider) => {
 
   it("uses tool-call arguments when the model answers with a tool call", async () => {
     server.script(reply.toolCall("emit", { age: 5, name: "T" }));
-    const r = await callStructured({ role: "generator", endpoint: endpointFor(server, provider), messages: ask, schema: Person });
+    const r = await callStructured({
+      role: "generator",
+      endpoint: endpointFor(server, provider),
+      messages: ask,
+      schema: Person,
+    });
     expect(r.value).toEqual({ age: 5, name: "T" });
   });
 
@@ -164,8 +223,20 @@ describe.each(PROVIDERS)("%s", (provider) => {
     const acc = new Accounting();
     server.script('{"age": "x", "name": 1}', '{"age": 2, "name": "b"}', '{"age": 3, "name": "c"}');
     const ep = endpointFor(server, provider);
-    const a = await callStructured({ role: "generator", endpoint: ep, messages: ask, schema: Person, accounting: acc });
-    const b = await callStructured({ role: "discriminator", endpoint: ep, messages: ask, schema: Person, accounting: acc });
+    const a = await callStructured({
+      role: "generator",
+      endpoint: ep,
+      messages: ask,
+      schema: Person,
+      accounting: acc,
+    });
+    const b = await callStructured({
+      role: "discriminator",
+      endpoint: ep,
+      messages: ask,
+      schema: Person,
+      accounting: acc,
+    });
     const snap = acc.snapshot();
     expect(snap.calls).toBe(3);
     expect(snap.prompt_tokens).toBe(server.stats.promptTokens - before.promptTokens);
@@ -176,13 +247,21 @@ describe.each(PROVIDERS)("%s", (provider) => {
     expect(a.usage.prompt_tokens + b.usage.prompt_tokens).toBe(snap.prompt_tokens);
     // The server's own count of the first request (hand-checkable: ⌈chars/4⌉).
     expect(countPromptTokens(server.chatRequests()[0].messages)).toBe(Math.ceil((20 + 24) / 4));
-    expect(snap.by_role.discriminator.completion_tokens).toBe(countCompletionTokens('{"age": 3, "name": "c"}'));
+    expect(snap.by_role.discriminator.completion_tokens).toBe(
+      countCompletionTokens('{"age": 3, "name": "c"}'),
+    );
   });
 
   it("estimates and flags usage when the server reports none", async () => {
     server.script(reply.text('{"age": 9, "name": "N"}', { noUsage: true }));
     const acc = new Accounting();
-    await callStructured({ role: "metadata", endpoint: endpointFor(server, provider), messages: ask, schema: Person, accounting: acc });
+    await callStructured({
+      role: "metadata",
+      endpoint: endpointFor(server, provider),
+      messages: ask,
+      schema: Person,
+      accounting: acc,
+    });
     const snap = acc.snapshot();
     expect(snap.estimated).toBe(true);
     // ⌈chars/4⌉ of the prompt text (both messages joined by a newline) and of the reply.
@@ -194,14 +273,22 @@ describe.each(PROVIDERS)("%s", (provider) => {
 describe("callText", () => {
   it("flags a prompt that filled Ollama's num_ctx (silent truncation) as a context overflow", async () => {
     server.script(reply.text("ok", { promptTokens: 2048 }));
-    const err = await callText({ role: "generator", endpoint: endpointFor(server, "ollama", { numCtx: 2048 }), messages: ask }).catch((e: unknown) => e);
+    const err = await callText({
+      role: "generator",
+      endpoint: endpointFor(server, "ollama", { numCtx: 2048 }),
+      messages: ask,
+    }).catch((e: unknown) => e);
     expect((err as { kind?: string }).kind).toBe("context_overflow");
     expect((err as { hint?: string }).hint).toMatch(/--probe-rows|num_ctx/);
   });
 
   it("returns plain text for free-text roles", async () => {
     server.script("The synthetic ages are too young.");
-    const r = await callText({ role: "discriminator", endpoint: endpointFor(server, "openai"), messages: ask });
+    const r = await callText({
+      role: "discriminator",
+      endpoint: endpointFor(server, "openai"),
+      messages: ask,
+    });
     expect(r.text).toBe("The synthetic ages are too young.");
     expect(server.chatRequests()[0].responseFormat).toBeUndefined();
   });

@@ -15,7 +15,14 @@ export const FAST_RETRY: Partial<RetryPolicy> = { baseDelayMs: 1, maxDelayMs: 4 
 export function endpointFor(
   server: LlmServer,
   provider: TestProvider,
-  opts: { model?: string; temperature?: number; timeoutMs?: number; maxConcurrency?: number; apiKey?: string; numCtx?: number } = {},
+  opts: {
+    model?: string;
+    temperature?: number;
+    timeoutMs?: number;
+    maxConcurrency?: number;
+    apiKey?: string;
+    numCtx?: number;
+  } = {},
 ): Endpoint {
   const model = opts.model ?? (provider === "ollama" ? "llama3.1:8b" : "gpt-4o");
   return createEndpoint(

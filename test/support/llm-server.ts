@@ -71,7 +71,10 @@ export type Reply =
   /** A reply cut short: a stream without its final line, or half a JSON body. */
   | { kind: "truncated"; content: string; delayMs?: number };
 
-export type ScriptEntry = Reply | string | ((req: RecordedRequest) => Reply | string | Promise<Reply | string>);
+export type ScriptEntry =
+  | Reply
+  | string
+  | ((req: RecordedRequest) => Reply | string | Promise<Reply | string>);
 
 /** Shorthands for scripted replies. */
 export const reply = {
@@ -80,8 +83,16 @@ export const reply = {
     content,
     ...extra,
   }),
-  toolCall: (name: string, args: Record<string, unknown>): Reply => ({ kind: "text", content: "", toolCalls: [{ name, args }] }),
-  error: (status: number, message: string, extra: { code?: string; retryAfter?: string; delayMs?: number } = {}): Reply => ({
+  toolCall: (name: string, args: Record<string, unknown>): Reply => ({
+    kind: "text",
+    content: "",
+    toolCalls: [{ name, args }],
+  }),
+  error: (
+    status: number,
+    message: string,
+    extra: { code?: string; retryAfter?: string; delayMs?: number } = {},
+  ): Reply => ({
     kind: "error",
     status,
     message,
@@ -152,7 +163,11 @@ function contentText(c: unknown): string {
   if (typeof c === "string") return c;
   if (Array.isArray(c)) {
     return c
-      .map((p) => (p && typeof p === "object" && typeof (p as { text?: unknown }).text === "string" ? (p as { text: string }).text : ""))
+      .map((p) =>
+        p && typeof p === "object" && typeof (p as { text?: unknown }).text === "string"
+          ? (p as { text: string }).text
+          : "",
+      )
       .join("");
   }
   return "";
@@ -167,10 +182,20 @@ function record(id: number, req: IncomingMessage, rawBody: string): RecordedRequ
   } catch {
     body = undefined;
   }
-  const provider: RecordedRequest["provider"] = path.startsWith("/api/") ? "ollama" : path.startsWith("/v1/") ? "openai" : "other";
+  const provider: RecordedRequest["provider"] = path.startsWith("/api/")
+    ? "ollama"
+    : path.startsWith("/v1/")
+      ? "openai"
+      : "other";
   const msgs = Array.isArray(body?.messages) ? (body.messages as Array<Record<string, unknown>>) : [];
-  const options = body?.options && typeof body.options === "object" ? (body.options as Record<string, unknown>) : undefined;
-  const temperature = typeof body?.temperature === "number" ? body.temperature : typeof options?.temperature === "number" ? options.temperature : undefined;
+  const options =
+    body?.options && typeof body.options === "object" ? (body.options as Record<string, unknown>) : undefined;
+  const temperature =
+    typeof body?.temperature === "number"
+      ? body.temperature
+      : typeof options?.temperature === "number"
+        ? options.temperature
+        : undefined;
   return {
     id,
     receivedAt: performance.now(),
@@ -207,25 +232,65 @@ export async function startLlmServer(options: LlmServerOptions = {}): Promise<Ll
   const queue: ScriptEntry[] = [];
   let fallback: ScriptEntry | undefined;
   const requests: RecordedRequest[] = [];
-  const stats: LlmServerStats = { requests: 0, completions: 0, promptTokens: 0, completionTokens: 0, inFlight: 0, maxInFlight: 0 };
+  const stats: LlmServerStats = {
+    requests: 0,
+    completions: 0,
+    promptTokens: 0,
+    completionTokens: 0,
+    inFlight: 0,
+    maxInFlight: 0,
+  };
   const sockets = new Set<Socket>();
   const created = Math.floor(Date.now() / 1000);
 
-  const json = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void => {
+  const json = (
+    res: ServerResponse,
+    status: number,
+    body: unknown,
+    headers: Record<string, string> = {},
+  ): void => {
     const text = JSON.stringify(body);
-    res.writeHead(status, { "content-type": "application/json; charset=utf-8", "content-length": Buffer.byteLength(text), ...headers });
+    res.writeHead(status, {
+      "content-type": "application/json; charset=utf-8",
+      "content-length": Buffer.byteLength(text),
+      ...headers,
+    });
     res.end(text);
   };
 
-  const providerError = (res: ServerResponse, provider: WireProvider, status: number, message: string, code?: string, headers: Record<string, string> = {}): void => {
+  const providerError = (
+    res: ServerResponse,
+    provider: WireProvider,
+    status: number,
+    message: string,
+    code?: string,
+    headers: Record<string, string> = {},
+  ): void => {
     if (provider === "ollama") json(res, status, { error: message }, headers);
-    else json(res, status, { error: { message, type: status === 429 ? "requests" : "invalid_request_error", param: null, code: code ?? null } }, headers);
+    else
+      json(
+        res,
+        status,
+        {
+          error: {
+            message,
+            type: status === 429 ? "requests" : "invalid_request_error",
+            param: null,
+            code: code ?? null,
+          },
+        },
+        headers,
+      );
   };
 
   async function nextReply(rec: RecordedRequest): Promise<Reply> {
     const entry = queue.length > 0 ? queue.shift() : fallback;
     if (entry === undefined) {
-      return { kind: "error", status: 418, message: `llm-server: nothing scripted for request ${rec.id} (${rec.path})` };
+      return {
+        kind: "error",
+        status: 418,
+        message: `llm-server: nothing scripted for request ${rec.id} (${rec.path})`,
+      };
     }
     const r = typeof entry === "function" ? await entry(rec) : entry;
     return typeof r === "string" ? { kind: "text", content: r } : r;
@@ -237,13 +302,27 @@ export async function startLlmServer(options: LlmServerOptions = {}): Promise<Ll
       const auth = String(req.headers.authorization ?? "");
       if (auth !== `Bearer ${options.apiKey}`) {
         // Echoes the key it got, as some compatible servers do: callers must never print it.
-        providerError(res, provider, 401, `Incorrect API key provided: ${auth.replace(/^Bearer /, "")}.`, "invalid_api_key");
+        providerError(
+          res,
+          provider,
+          401,
+          `Incorrect API key provided: ${auth.replace(/^Bearer /, "")}.`,
+          "invalid_api_key",
+        );
         return;
       }
     }
     if (rec.model === undefined || !models.includes(rec.model)) {
-      if (provider === "ollama") providerError(res, provider, 404, `model '${rec.model}' not found, try pulling it first`);
-      else providerError(res, provider, 404, `The model \`${rec.model}\` does not exist or you do not have access to it.`, "model_not_found");
+      if (provider === "ollama")
+        providerError(res, provider, 404, `model '${rec.model}' not found, try pulling it first`);
+      else
+        providerError(
+          res,
+          provider,
+          404,
+          `The model \`${rec.model}\` does not exist or you do not have access to it.`,
+          "model_not_found",
+        );
       return;
     }
     const r = await nextReply(rec);
@@ -254,17 +333,41 @@ export async function startLlmServer(options: LlmServerOptions = {}): Promise<Ll
         return new Promise<void>((resolve) => res.on("close", () => resolve()));
       case "drop":
         if (r.when === "mid-body") {
-          res.writeHead(200, { "content-type": provider === "ollama" ? "application/x-ndjson" : rec.stream ? "text/event-stream" : "application/json" });
-          res.write(provider === "ollama" ? '{"model":"x","message":{"role":"assistant","content":"{\\"a' : '{"id":"chatcmpl-1","choi');
+          res.writeHead(200, {
+            "content-type":
+              provider === "ollama"
+                ? "application/x-ndjson"
+                : rec.stream
+                  ? "text/event-stream"
+                  : "application/json",
+          });
+          res.write(
+            provider === "ollama"
+              ? '{"model":"x","message":{"role":"assistant","content":"{\\"a'
+              : '{"id":"chatcmpl-1","choi',
+          );
           await sleep(5);
         }
         req.socket.destroy();
         return;
       case "error":
-        providerError(res, provider, r.status, r.message, r.code, r.retryAfter === undefined ? {} : { "retry-after": r.retryAfter });
+        providerError(
+          res,
+          provider,
+          r.status,
+          r.message,
+          r.code,
+          r.retryAfter === undefined ? {} : { "retry-after": r.retryAfter },
+        );
         return;
       case "malformed":
-        res.writeHead(200, { "content-type": !rec.stream ? "application/json" : provider === "ollama" ? "application/x-ndjson" : "text/event-stream" });
+        res.writeHead(200, {
+          "content-type": !rec.stream
+            ? "application/json"
+            : provider === "ollama"
+              ? "application/x-ndjson"
+              : "text/event-stream",
+        });
         res.end(r.body);
         return;
       case "truncated":
@@ -282,10 +385,14 @@ export async function startLlmServer(options: LlmServerOptions = {}): Promise<Ll
       const head = split(content, 2)[0];
       if (provider === "ollama") {
         res.writeHead(200, { "content-type": "application/x-ndjson" });
-        res.end(`${JSON.stringify({ model: rec.model, created_at: new Date().toISOString(), message: { role: "assistant", content: head }, done: false })}\n`);
+        res.end(
+          `${JSON.stringify({ model: rec.model, created_at: new Date().toISOString(), message: { role: "assistant", content: head }, done: false })}\n`,
+        );
       } else {
         res.writeHead(200, { "content-type": "text/event-stream" });
-        res.end(`data: ${JSON.stringify({ id: "chatcmpl-1", object: "chat.completion.chunk", created, model: rec.model, choices: [{ index: 0, delta: { role: "assistant", content: head }, finish_reason: null }] })}\n\n`);
+        res.end(
+          `data: ${JSON.stringify({ id: "chatcmpl-1", object: "chat.completion.chunk", created, model: rec.model, choices: [{ index: 0, delta: { role: "assistant", content: head }, finish_reason: null }] })}\n\n`,
+        );
       }
       return;
     }
@@ -294,7 +401,11 @@ export async function startLlmServer(options: LlmServerOptions = {}): Promise<Ll
     res.end(full.slice(0, Math.floor(full.length / 2)));
   }
 
-  async function completion(rec: RecordedRequest, res: ServerResponse, r: Extract<Reply, { kind: "text" }>): Promise<void> {
+  async function completion(
+    rec: RecordedRequest,
+    res: ServerResponse,
+    r: Extract<Reply, { kind: "text" }>,
+  ): Promise<void> {
     const provider = rec.provider as WireProvider;
     const promptTokens = r.promptTokens ?? countPromptTokens(rec.messages);
     const completionTokens = r.completionTokens ?? countCompletionTokens(r.content, r.toolCalls);
@@ -318,26 +429,64 @@ export async function startLlmServer(options: LlmServerOptions = {}): Promise<Ll
       const at = new Date().toISOString();
       const toolCalls = r.toolCalls?.map((t) => ({ function: { name: t.name, arguments: t.args } }));
       const usage = r.noUsage ? {} : { prompt_eval_count: promptTokens, eval_count: completionTokens };
-      const final = { model: rec.model, created_at: at, message: { role: "assistant", content: "" }, done: true, done_reason: finish === "tool_calls" ? "stop" : finish, total_duration: 1, load_duration: 1, prompt_eval_duration: 1, eval_duration: 1, ...usage };
+      const final = {
+        model: rec.model,
+        created_at: at,
+        message: { role: "assistant", content: "" },
+        done: true,
+        done_reason: finish === "tool_calls" ? "stop" : finish,
+        total_duration: 1,
+        load_duration: 1,
+        prompt_eval_duration: 1,
+        eval_duration: 1,
+        ...usage,
+      };
       if (!rec.stream) {
         count();
-        json(res, 200, { ...final, message: { role: "assistant", content: r.content, ...(toolCalls ? { tool_calls: toolCalls } : {}) } });
+        json(res, 200, {
+          ...final,
+          message: { role: "assistant", content: r.content, ...(toolCalls ? { tool_calls: toolCalls } : {}) },
+        });
         return;
       }
       res.writeHead(200, { "content-type": "application/x-ndjson" });
       count();
       for (const p of pieces) {
-        if (!(await write(`${JSON.stringify({ model: rec.model, created_at: at, message: { role: "assistant", content: p }, done: false })}\n`))) return;
+        if (
+          !(await write(
+            `${JSON.stringify({ model: rec.model, created_at: at, message: { role: "assistant", content: p }, done: false })}\n`,
+          ))
+        )
+          return;
       }
-      if (toolCalls && !(await write(`${JSON.stringify({ model: rec.model, created_at: at, message: { role: "assistant", content: "", tool_calls: toolCalls }, done: false })}\n`))) return;
+      if (
+        toolCalls &&
+        !(await write(
+          `${JSON.stringify({ model: rec.model, created_at: at, message: { role: "assistant", content: "", tool_calls: toolCalls }, done: false })}\n`,
+        ))
+      )
+        return;
       res.end(`${JSON.stringify(final)}\n`);
       return;
     }
-    const toolCalls = r.toolCalls?.map((t, i) => ({ id: `call_${i + 1}`, type: "function", function: { name: t.name, arguments: JSON.stringify(t.args) } }));
-    const usage = { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens };
+    const toolCalls = r.toolCalls?.map((t, i) => ({
+      id: `call_${i + 1}`,
+      type: "function",
+      function: { name: t.name, arguments: JSON.stringify(t.args) },
+    }));
+    const usage = {
+      prompt_tokens: promptTokens,
+      completion_tokens: completionTokens,
+      total_tokens: promptTokens + completionTokens,
+    };
     if (!rec.stream) {
       count();
-      const message = { role: "assistant", content: toolCalls ? null : r.content, refusal: null, ...(toolCalls ? { tool_calls: toolCalls } : {}) };
+      const message = {
+        role: "assistant",
+        content: toolCalls ? null : r.content,
+        refusal: null,
+        ...(toolCalls ? { tool_calls: toolCalls } : {}),
+      };
       json(res, 200, {
         id: "chatcmpl-1",
         object: "chat.completion",
@@ -362,7 +511,14 @@ export async function startLlmServer(options: LlmServerOptions = {}): Promise<Ll
     if (!(await write(chunk({}, finish)))) return;
     const streamOptions = rec.body?.stream_options as { include_usage?: boolean } | undefined;
     if (streamOptions?.include_usage && !r.noUsage) {
-      const u = { id: "chatcmpl-1", object: "chat.completion.chunk", created, model: rec.model, choices: [], usage };
+      const u = {
+        id: "chatcmpl-1",
+        object: "chat.completion.chunk",
+        created,
+        model: rec.model,
+        choices: [],
+        usage,
+      };
       if (!(await write(`data: ${JSON.stringify(u)}\n\n`))) return;
     }
     res.end("data: [DONE]\n\n");
@@ -374,7 +530,8 @@ export async function startLlmServer(options: LlmServerOptions = {}): Promise<Ll
     req.on("end", () => {
       const rec = record(requests.length, req, Buffer.concat(parts).toString("utf8"));
       requests.push(rec);
-      const isChat = rec.method === "POST" && (rec.path === "/api/chat" || rec.path === "/v1/chat/completions");
+      const isChat =
+        rec.method === "POST" && (rec.path === "/api/chat" || rec.path === "/v1/chat/completions");
       if (!isChat) {
         route(rec, req, res);
         return;
@@ -397,19 +554,34 @@ export async function startLlmServer(options: LlmServerOptions = {}): Promise<Ll
   });
 
   function route(rec: RecordedRequest, req: IncomingMessage, res: ServerResponse): void {
-    if (rec.method === "GET" && rec.path === "/api/version") return json(res, 200, { version: "0.6.5" });
-    if (rec.method === "GET" && rec.path === "/api/tags") {
-      return json(res, 200, {
-        models: models.map((name) => ({ name, model: name, modified_at: new Date(0).toISOString(), size: 4_920_753_328, digest: "0".repeat(64), details: { format: "gguf", family: "llama" } })),
+    const get = rec.method === "GET";
+    if (get && rec.path === "/api/version") {
+      json(res, 200, { version: "0.6.5" });
+    } else if (get && rec.path === "/api/tags") {
+      json(res, 200, {
+        models: models.map((name) => ({
+          name,
+          model: name,
+          modified_at: new Date(0).toISOString(),
+          size: 4_920_753_328,
+          digest: "0".repeat(64),
+          details: { format: "gguf", family: "llama" },
+        })),
       });
-    }
-    if (rec.method === "GET" && rec.path === "/v1/models") {
+    } else if (get && rec.path === "/v1/models") {
       if (options.apiKey !== undefined && req.headers.authorization !== `Bearer ${options.apiKey}`) {
-        return json(res, 401, { error: { message: "Incorrect API key provided.", type: "invalid_request_error", param: null, code: "invalid_api_key" } });
+        providerError(res, "openai", 401, "Incorrect API key provided.", "invalid_api_key");
+      } else {
+        json(res, 200, {
+          object: "list",
+          data: models.map((id) => ({ id, object: "model", created, owned_by: "llm-server" })),
+        });
       }
-      return json(res, 200, { object: "list", data: models.map((id) => ({ id, object: "model", created, owned_by: "llm-server" })) });
+    } else if (rec.provider === "openai") {
+      providerError(res, "openai", 404, `Unknown route ${rec.path}`);
+    } else {
+      json(res, 404, { error: "404 page not found" });
     }
-    json(res, 404, rec.provider === "openai" ? { error: { message: `Unknown route ${rec.path}`, type: "invalid_request_error", param: null, code: null } } : { error: `404 page not found` });
   }
 
   server.on("connection", (s: Socket) => {

@@ -1,0 +1,74 @@
+/**
+ * The configuration of one generation run, validated with zod and stored in the run directory's run.json so
+ * that `synthgraph resume` continues with exactly the same settings. Model configs are the resolved per-role
+ * configs of models/spec.ts (never an API key: keys stay in the environment).
+ */
+import { z } from "zod";
+import { ROLES, type RoleConfigMap } from "../models/spec.ts";
+
+export const ENGINES = ["synthia"] as const;
+
+const RoleConfigSchema = z.object({
+  spec: z.string().min(1),
+  temperature: z.number().min(0).max(2),
+  baseUrl: z.string().optional(),
+  numCtx: z.number().int().positive(),
+  timeoutMs: z.number().int().positive(),
+  maxConcurrency: z.number().int().positive().optional(),
+  seed: z.number().int().optional(),
+});
+
+/** Partial statistical-guard thresholds (stats/analyzer.ts GuardOptions); absent keys use DEFAULT_GUARD. */
+export const GuardConfigSchema = z.object({
+  minSimilarity: z.number().min(0).max(1).optional(),
+  minCoverage: z.number().min(0).max(1).optional(),
+  maxDivergence: z.number().min(0).max(1).optional(),
+});
+
+export const RunConfigSchema = z.object({
+  /** Real table (absolute path). */
+  input: z.string().min(1),
+  /** Requested synthetic rows N. */
+  rows: z.number().int().positive(),
+  /** Output CSV (absolute path). */
+  out: z.string().min(1),
+  engine: z.enum(ENGINES).default("synthia"),
+  /** Resolved model config per role. */
+  models: z.record(z.enum(ROLES), RoleConfigSchema),
+  seed: z.number().int().default(0),
+  /** SYNTHIA converges in 3–6 iterations (paper A.5). */
+  maxIterations: z.number().int().positive().default(6),
+  /** Rows generated per refinement iteration. */
+  probeRows: z.number().int().positive().default(50),
+  /** k: size of the stratified real subsample X_sub shown in the prompt. */
+  examples: z.number().int().min(0).default(20),
+  /** Rows requested per final generator call. */
+  batchRows: z.number().int().positive().default(25),
+  /** Parallel final batches; default: the generator endpoint's maxConcurrency. */
+  concurrency: z.number().int().positive().optional(),
+  /** Statistical guard that can overrule a "Real" verdict (on by default). */
+  guard: z.boolean().default(true),
+  guardOptions: GuardConfigSchema.default({}),
+  /** Privacy guard: drop exact copies of real rows (on by default). */
+  privacyGuard: z.boolean().default(true),
+  /** Ask the metadata agent for column descriptions (user descriptions win). */
+  describeColumns: z.boolean().default(false),
+  /** Bound on final rounds before the run fails (each round re-plans the rows still missing). */
+  maxRounds: z.number().int().positive().default(20),
+  target: z.string().optional(),
+  /** SDV metadata JSON (absolute path). */
+  metadata: z.string().optional(),
+  /** SUMMARY.json path (absolute), written by the CLI at the end. */
+  summary: z.string().optional(),
+});
+
+export type RunConfig = z.output<typeof RunConfigSchema>;
+export type RunConfigInput = z.input<typeof RunConfigSchema>;
+
+export function parseRunConfig(input: unknown): RunConfig {
+  return RunConfigSchema.parse(input);
+}
+
+export function roleConfigs(c: RunConfig): RoleConfigMap {
+  return c.models as RoleConfigMap;
+}
