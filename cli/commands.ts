@@ -1,9 +1,10 @@
 /** The list of sub-command modules. A new command adds one import and one entry here. */
 import type { Command } from "commander";
 import { evaluateCommand } from "./evaluate.ts";
+import { modelsCommand } from "./models.ts";
 
 export interface CommandModule {
   register(program: Command): void;
 }
 
-export const commandModules: readonly CommandModule[] = [evaluateCommand];
+export const commandModules: readonly CommandModule[] = [evaluateCommand, modelsCommand];

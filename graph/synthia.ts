@@ -12,6 +12,7 @@
  * (iteration) or (round, batch) before returning and, when re-run after a crash, returns the stored result
  * without calling the model again.
  */
+import { basename } from "node:path";
 import { END, Send, START, StateGraph } from "@langchain/langgraph";
 import { describeColumns } from "../agents/metadata.ts";
 import { discriminate } from "../agents/discriminator.ts";
@@ -38,7 +39,7 @@ import {
 import { writeFileAtomic } from "../state/atomic.ts";
 import type { RunConfig } from "../state/config.ts";
 import { batchCount, batchSeed, batchSize, bestIteration, decide, deriveSeed, STREAM, waveSize } from "../state/plan.ts";
-import { AccountingSnapshotSchema, type IterationRecord, VerdictSchema } from "../state/schemas.ts";
+import { AccountingSnapshotSchema, type IterationRecord, reviveDiagnostics, VerdictSchema } from "../state/schemas.ts";
 import { type BatchTask, type DatasetRef, SynthiaState, type SynthiaStateT, type SynthiaUpdate } from "../state/synthia.ts";
 import { z } from "zod";
 
@@ -51,6 +52,8 @@ export interface RealData {
 
 /** What nodes need besides the state; rebuilt identically by `resume`. */
 export interface SynthiaRuntime {
+  /** The run's config (run.json); the same value is in the state for the record. */
+  config: RunConfig;
   store: ArtifactStore;
   /** Loads (and caches) the real table described by the config. */
   real(): Promise<RealData>;
@@ -64,7 +67,7 @@ const DiscriminationSchema = z.object({
   verdict: VerdictSchema,
   usage: AccountingSnapshotSchema,
 });
-const DescriptionsSchema = z.record(z.string(), z.string());
+const DescriptionsSchema = z.object({ descriptions: z.record(z.string(), z.string()), usage: AccountingSnapshotSchema });
 
 /** Reasons shown per batch are capped: the artifact stays small when a model produces garbage. */
 const MAX_REASONS = 20;
@@ -73,6 +76,8 @@ function endpointFor(config: RunConfig, role: Role, env: Env, seed?: number): En
   const cfg = config.models[role];
   return createEndpoint({ ...cfg, role, ...(seed === undefined ? {} : { seed }) }, env);
 }
+
+const finiteOrNull = (x: number | undefined): number | null => (x !== undefined && Number.isFinite(x) ? x : null);
 
 function guardReasonsFeedback(reasons: readonly string[]): string {
   return `The statistical analyzer shows the data is still clearly distinguishable: ${reasons.join("; ")}.`;
@@ -98,13 +103,12 @@ function subTable(t: Table, idx: readonly number[]): Table {
 /** Calls the generator and keeps validated rows (capped at the request), optionally without exact real copies. */
 async function generateBatch(
   rt: SynthiaRuntime,
-  s: SynthiaStateT,
   a: { prompt: string; nRows: number; seed: number; privacy: boolean },
 ): Promise<RowBatch> {
   const real = await rt.real();
   const accounting = new Accounting();
   const out = await generateRows({
-    endpoint: endpointFor(s.config, "generator", rt.env, a.seed),
+    endpoint: endpointFor(rt.config, "generator", rt.env, a.seed),
     metadata: real.metadata,
     prompt: a.prompt,
     nRows: a.nRows,
@@ -139,7 +143,13 @@ function promptFor(real: RealData, s: SynthiaStateT, feedback: readonly string[]
   });
 }
 
-const batchTaskSchema = z.object({ round: z.number().int(), batch: z.number().int(), nRows: z.number().int() });
+/** A Send carries only the task and the key of the stored prompt, so pending sends stay a few bytes each. */
+const BatchPayloadSchema = z.object({
+  task: z.object({ round: z.number().int(), batch: z.number().int(), nRows: z.number().int() }),
+  promptKey: z.string(),
+});
+const PromptSchema = z.object({ prompt: z.string() });
+const FINAL_PROMPT_KEY = "prompts/final";
 
 export function buildSynthiaGraph(rt: SynthiaRuntime) {
   const init = async (s: SynthiaStateT): Promise<SynthiaUpdate> => {
@@ -152,18 +162,19 @@ export function buildSynthiaGraph(rt: SynthiaRuntime) {
     let descriptions = user;
     let usage: AccountingSnapshot | undefined;
     if (c.describeColumns) {
-      const accounting = new Accounting();
-      const { value, cached } = await rt.store.memo(DESCRIPTIONS_KEY, DescriptionsSchema, async () =>
-        describeColumns({
+      const { value } = await rt.store.memo(DESCRIPTIONS_KEY, DescriptionsSchema, async () => {
+        const accounting = new Accounting();
+        const written = await describeColumns({
           endpoint: endpointFor(c, "metadata", rt.env, deriveSeed(c.seed, STREAM.metadata, 0)),
           metadata: real.metadata,
-          fileName: real.dataset.path.split(/[\\/]/).pop() ?? "data.csv",
+          fileName: basename(real.dataset.path),
           sampleRows: examplesOf(real, xSub),
           accounting,
-        }),
-      );
-      descriptions = { ...value, ...user };
-      if (!cached) usage = accounting.snapshot();
+        });
+        return { descriptions: written, usage: accounting.snapshot() };
+      });
+      descriptions = { ...value.descriptions, ...user };
+      usage = value.usage;
     }
     const next: SynthiaStateT = { ...s, xSub, descriptions };
     return {
@@ -182,12 +193,11 @@ export function buildSynthiaGraph(rt: SynthiaRuntime) {
     const it = s.iteration + 1;
     const key = probeKey(it);
     const seed = deriveSeed(s.config.seed, STREAM.probe, it);
-    const { value, cached } = await rt.store.memo(key, RowBatchSchema, () =>
-      generateBatch(rt, s, { prompt: s.prompt, nRows: s.config.probeRows, seed, privacy: false }),
+    const { value } = await rt.store.memo(key, RowBatchSchema, () =>
+      generateBatch(rt, { prompt: s.prompt, nRows: s.config.probeRows, seed, privacy: false }),
     );
-    // A cached artifact whose usage is not in the state yet (crash before the checkpoint) still counts once:
-    // the checkpoint that would have recorded it was never written.
-    void cached;
+    // A cached artifact means the previous attempt crashed before its checkpoint, so its usage was never
+    // added to the state: returning it now counts it exactly once.
     return { iteration: it, probe: key, usage: value.usage };
   };
 
@@ -202,7 +212,7 @@ export function buildSynthiaGraph(rt: SynthiaRuntime) {
     const real = await rt.real();
     const c = s.config;
     const probe = await rt.store.require(s.probe ?? "", RowBatchSchema);
-    const d = s.diagnostics;
+    const d = s.diagnostics === null ? null : reviveDiagnostics(s.diagnostics);
     let verdict: z.infer<typeof VerdictSchema>;
     let usage: AccountingSnapshot | undefined;
     if (d === null || probe.rows.length === 0) {
@@ -241,10 +251,10 @@ export function buildSynthiaGraph(rt: SynthiaRuntime) {
       valid: probe.rows.length,
       invalid: probe.invalid,
       scores: {
-        similarity: d?.similarity ?? Number.NaN,
-        coverage: d?.coverage ?? Number.NaN,
-        divergence: d?.divergence ?? Number.NaN,
-        correlation_similarity: d?.correlation_similarity ?? Number.NaN,
+        similarity: finiteOrNull(d?.similarity),
+        coverage: finiteOrNull(d?.coverage),
+        divergence: finiteOrNull(d?.divergence),
+        correlation_similarity: finiteOrNull(d?.correlation_similarity),
       },
       verdict: verdict.type,
       ...(verdict.type === "Synthetic"
@@ -279,6 +289,7 @@ export function buildSynthiaGraph(rt: SynthiaRuntime) {
     if (s.roundRows.length === 0) {
       const real = await rt.real();
       update.prompt = promptFor(real, s, s.finalChoice?.feedback ?? s.feedback, c.batchRows);
+      await rt.store.put(FINAL_PROMPT_KEY, { prompt: update.prompt });
     }
     const remaining = c.rows - s.accepted;
     if (remaining <= 0) return { ...update, phase: "write" };
@@ -305,17 +316,20 @@ export function buildSynthiaGraph(rt: SynthiaRuntime) {
     const sends: Send[] = [];
     for (let b = s.nextBatch; b < s.waveEnd; b++) {
       const task: BatchTask = { round, batch: b, nRows: batchSize(roundRows, s.config.batchRows, b) };
-      sends.push(new Send("batch", { ...s, task }));
+      sends.push(new Send("batch", { task, promptKey: FINAL_PROMPT_KEY }));
     }
     return sends;
   };
 
-  const batch = async (p: SynthiaStateT & { task: BatchTask }): Promise<SynthiaUpdate> => {
-    const task = batchTaskSchema.parse(p.task);
-    const seed = batchSeed(p.config.seed, task.round, task.batch);
-    const { value } = await rt.store.memo(finalBatchKey(task.round, task.batch), RowBatchSchema, () =>
-      generateBatch(rt, p, { prompt: p.prompt, nRows: task.nRows, seed, privacy: p.config.privacyGuard }),
-    );
+  // Receives a Send payload, not the state (LangGraph passes the payload as the node input).
+  const batch = async (input: SynthiaStateT): Promise<SynthiaUpdate> => {
+    const { task, promptKey } = BatchPayloadSchema.parse(input);
+    const c = rt.config;
+    const seed = batchSeed(c.seed, task.round, task.batch);
+    const { value } = await rt.store.memo(finalBatchKey(task.round, task.batch), RowBatchSchema, async () => {
+      const { prompt } = await rt.store.require(promptKey, PromptSchema);
+      return generateBatch(rt, { prompt, nRows: task.nRows, seed, privacy: c.privacyGuard });
+    });
     return {
       accepted: value.rows.length,
       invalidRows: value.invalid,

@@ -47,8 +47,9 @@ export function decide(verdict: "Real" | "Synthetic", guardReasons: readonly str
  * KS/CS-or-TV similarity minus its mean JS distance). A probe without valid rows scores −Infinity.
  */
 export function probeScore(r: Pick<IterationRecord, "valid" | "scores">): number {
-  if (r.valid === 0) return Number.NEGATIVE_INFINITY;
-  const s = r.scores.similarity - r.scores.divergence;
+  const { similarity, divergence } = r.scores;
+  if (r.valid === 0 || similarity === null || divergence === null) return Number.NEGATIVE_INFINITY;
+  const s = similarity - divergence;
   return Number.isFinite(s) ? s : Number.NEGATIVE_INFINITY;
 }
 

@@ -1,6 +1,7 @@
 /** zod schemas for the small JSON values kept in graph state and artifacts. */
 import { z } from "zod";
 import type { AccountingSnapshot, UsageTotals } from "../models/accounting.ts";
+import type { Diagnostics } from "../stats/analyzer.ts";
 
 const UsageTotalsSchema: z.ZodType<UsageTotals> = z.object({
   calls: z.number(),
@@ -21,7 +22,9 @@ export const AccountingSnapshotSchema: z.ZodType<AccountingSnapshot> = z.object(
   by_role: z.record(z.string(), UsageTotalsSchema),
 });
 
-const scores = z.record(z.string(), z.number());
+/** Checkpoints are JSON, so NaN comes back as null: numbers here accept null, and `reviveDiagnostics` restores NaN. */
+const num = z.number().nullable();
+const scores = z.record(z.string(), num);
 /** stats/analyzer.ts Diagnostics (the SYNTHIA analyzer vector S): per-column scores plus a few means. */
 export const DiagnosticsSchema = z.object({
   ks: scores,
@@ -30,13 +33,36 @@ export const DiagnosticsSchema = z.object({
   kl: scores,
   range_coverage: scores,
   category_coverage: scores,
-  correlation_similarity: z.number(),
-  similarity: z.number(),
-  coverage: z.number(),
-  divergence: z.number(),
-  rows: z.number(),
-  missing: z.number(),
+  correlation_similarity: num,
+  similarity: num,
+  coverage: num,
+  divergence: num,
+  rows: num,
+  missing: num,
 });
+export type StoredDiagnostics = z.infer<typeof DiagnosticsSchema>;
+
+const nanOf = (x: number | null): number => (x === null ? Number.NaN : x);
+const recordOf = (r: Record<string, number | null>): Record<string, number> =>
+  Object.fromEntries(Object.entries(r).map(([k, v]) => [k, nanOf(v)]));
+
+/** Diagnostics read back from a checkpoint, with null turned back into NaN. */
+export function reviveDiagnostics(d: StoredDiagnostics): Diagnostics {
+  return {
+    ks: recordOf(d.ks),
+    cs: recordOf(d.cs),
+    js: recordOf(d.js),
+    kl: recordOf(d.kl),
+    range_coverage: recordOf(d.range_coverage),
+    category_coverage: recordOf(d.category_coverage),
+    correlation_similarity: nanOf(d.correlation_similarity),
+    similarity: nanOf(d.similarity),
+    coverage: nanOf(d.coverage),
+    divergence: nanOf(d.divergence),
+    rows: nanOf(d.rows),
+    missing: nanOf(d.missing),
+  };
+}
 
 export const VerdictSchema = z.discriminatedUnion("type", [
   z.object({ type: z.literal("Real") }),
@@ -52,11 +78,12 @@ export const IterationRecordSchema = z.object({
   requested: z.number().int(),
   valid: z.number().int(),
   invalid: z.number().int(),
+  /** null = not computed (no valid rows) or undefined (e.g. no numeric pairs). */
   scores: z.object({
-    similarity: z.number(),
-    coverage: z.number(),
-    divergence: z.number(),
-    correlation_similarity: z.number(),
+    similarity: num,
+    coverage: num,
+    divergence: num,
+    correlation_similarity: num,
   }),
   verdict: z.enum(["Real", "Synthetic"]),
   /** Discriminator feedback (Synthetic) or the guard's reasons (overruled Real). */

@@ -273,26 +273,21 @@ function pow4D(a: number, b: number, c: number, d: number, m: number): number {
 
 const LS2PI = 0.9189385332046728; // log(sqrt(2π))
 
+// Stirling-series coefficients 1/12, 1/360, 1/1260, 1/1680, 1/1188 (Loader's S0..S4).
+const S0 = 1 / 12;
+const S1 = 1 / 360;
+const S2 = 1 / 1260;
+const S3 = 1 / 1680;
+const S4 = 1 / 1188;
+
 // stirlerr(k) = log k! − log(sqrt(2πk)·(k/e)^k) (Loader; series in 1/k² above 15).
 function stirlerr(k: number): number {
   if (k <= 15) return lgam(k + 1) - (k + 0.5) * Math.log(k) + k - LS2PI;
   const kk = k * k;
-  if (k > 500) return (0.083333333333333333 - 0.0027777777777777778 / kk) / k;
-  if (k > 80) return (0.083333333333333333 - (0.0027777777777777778 - 0.00079365079365079365 / kk) / kk) / k;
-  if (k > 35) {
-    return (
-      (0.083333333333333333 -
-        (0.0027777777777777778 - (0.00079365079365079365 - 0.00059523809523809524 / kk) / kk) / kk) /
-      k
-    );
-  }
-  return (
-    (0.083333333333333333 -
-      (0.0027777777777777778 -
-        (0.00079365079365079365 - (0.00059523809523809524 - 0.00084175084175084175 / kk) / kk) / kk) /
-        kk) /
-    k
-  );
+  if (k > 500) return (S0 - S1 / kk) / k;
+  if (k > 80) return (S0 - (S1 - S2 / kk) / kk) / k;
+  if (k > 35) return (S0 - (S1 - (S2 - S3 / kk) / kk) / kk) / k;
+  return (S0 - (S1 - (S2 - (S3 - S4 / kk) / kk) / kk) / kk) / k;
 }
 
 // bd0(k, M) = k·log(k/M) + M − k ≥ 0 with the difference d = k − M given exactly (Loader's series near k = M).

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { isNumeric } from "../data/build.ts";
-import { kstwoSf } from "../stats/kolmogorov.ts";
+import { kstwoSf, smirnov } from "../stats/kolmogorov.ts";
 import { gcd, ksExactPvalue, ksTwoSample, roundHalfEven } from "../stats/ks.ts";
 import {
   type CategoricalShapes,
@@ -112,6 +112,24 @@ describe("edge cases (shared-edge-cases.json)", () => {
   });
 });
 
+describe("smirnov: fast saddle-point terms vs the faithful double-double port", () => {
+  // The "dd" path is scipy's algorithm (checked above through kstwo_sf_table); "saddle" is used for n > 20000.
+  it("agree to 1e-12 relative over the N > 140 smirnov region (2.2 ≤ n·d² < 370)", () => {
+    const failures: string[] = [];
+    for (const n of [150, 1000, 7000, 20000, 60000]) {
+      for (const w of [2.2, 5, 30, 300]) {
+        const d = Math.sqrt(w / n);
+        if (d >= 0.5) continue; // kstwo uses smirnov below d = 0.5 only through this branch
+        const ref = smirnov(n, d, "dd");
+        const fast = smirnov(n, d, "saddle");
+        expect(ref).toBeGreaterThan(0);
+        if (!(Math.abs(fast - ref) <= 1e-12 * ref)) failures.push(`n=${n} d=${d}: dd ${ref}, saddle ${fast}`);
+      }
+    }
+    expectNoFailures(failures);
+  });
+});
+
 describe("table fixtures: column_shapes", () => {
   const tables = tableFixtures();
 
@@ -141,6 +159,20 @@ describe("table fixtures: column_shapes", () => {
       }
       expect(Object.keys(actual).length).toBe(Object.keys(expected).length);
       expectNoFailures(compareTree(actual, expected));
+    });
+
+    it(`${fx.case_id}: informational bin edges and counts match exactly`, () => {
+      const params = { ...DEFAULT_SHAPE_PARAMS, bins: fx.params.bins };
+      const expected = fx.expected.column_shapes as Record<string, Record<string, unknown>>;
+      for (const col of fx.schema) {
+        const exp = expected[col.name];
+        if (col.type !== "numerical" || !exp || !("_bin_edges_real" in exp)) continue;
+        const act = shapesOf(col.name, col.type, fx.data.real[col.name], fx.data.synthetic[col.name], params);
+        const num = act as NumericalShapes;
+        expect(num._bin_edges_real).toEqual(exp._bin_edges_real);
+        expect(num._bin_counts_real).toEqual(exp._bin_counts_real);
+        expect(num._bin_counts_synthetic).toEqual(exp._bin_counts_synthetic);
+      }
     });
   }
 });

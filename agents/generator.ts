@@ -1,0 +1,76 @@
+/**
+ * The SYNTHIA generator G (paper §3.3, Algorithm 1 line 6): one model call that turns the prompt P_t into a
+ * batch of rows. The model is asked for compact rows (`{"rows": [[...], ...]}`, data/compact.ts) through the
+ * provider's structured output; every row is decoded and validated against the metadata
+ * (data/validate.ts), and invalid rows are dropped with their reasons in the report. The model's output is
+ * untrusted: nothing leaves this function unvalidated.
+ */
+import { z } from "zod";
+import { compactRowsJsonSchema, decodeCompactRows } from "../data/compact.ts";
+import { rowColumns } from "../data/schema.ts";
+import type { Metadata, Row } from "../data/types.ts";
+import { createRowValidator, type RowValidatorOptions } from "../data/validate.ts";
+import type { Accounting } from "../models/accounting.ts";
+import type { Endpoint } from "../models/factory.ts";
+import { callStructured, type ItemVerdict, type StructuredReport } from "../models/structured.ts";
+import { GENERATOR_SYSTEM } from "../prompts/synthia.ts";
+
+export interface GeneratorInput {
+  endpoint: Endpoint;
+  metadata: Metadata;
+  /** P_t from prompts/synthia.ts buildGeneratorPrompt. */
+  prompt: string;
+  nRows: number;
+  /** Seed of the retry jitter (the model's own seed is in the endpoint config). */
+  seed: number;
+  accounting?: Accounting;
+  signal?: AbortSignal;
+  validator?: RowValidatorOptions;
+}
+
+export interface GeneratorOutput {
+  /** Valid rows keyed by every metadata column (id columns null). May be fewer than nRows. */
+  rows: Row[];
+  report: StructuredReport;
+  /** Model replies used (1 + re-asks). */
+  attempts: number;
+}
+
+// Items are checked one by one by the row validator below; the zod side only requires the array.
+const RowsReply = z.object({ rows: z.array(z.unknown()) });
+
+/** One generator call: nRows requested, the valid ones returned. */
+export async function generateRows(i: GeneratorInput): Promise<GeneratorOutput> {
+  const columns = rowColumns(i.metadata);
+  const rowMeta: Metadata = { ...i.metadata, columns };
+  const validate = createRowValidator(i.metadata, i.validator);
+  const itemValidator = (item: unknown): ItemVerdict => {
+    const decoded = decodeCompactRows(rowMeta, [item]).items[0];
+    if (decoded === undefined) return { ok: false, reason: "not a row" };
+    if (decoded.problems.length > 0) {
+      return { ok: false, reason: decoded.problems.map((p) => p.replace(/^row 1:? ?/, "")).join("; ") };
+    }
+    const v = validate(decoded.row);
+    if (!v.ok) return { ok: false, reason: v.errors.map((e) => e.reason).join("; ") };
+    return { ok: true, value: v.row, repaired: v.repairs.length > 0 };
+  };
+  // OpenAI strict mode rejects prefixItems (see compactRowsJsonSchema); Ollama's grammar uses them.
+  const jsonSchema = compactRowsJsonSchema(rowMeta, i.nRows, { prefixItems: i.endpoint.provider !== "openai" });
+  const result = await callStructured({
+    role: "generator",
+    endpoint: i.endpoint,
+    messages: [
+      { role: "system", content: GENERATOR_SYSTEM },
+      { role: "user", content: i.prompt },
+    ],
+    schema: RowsReply,
+    jsonSchema,
+    schemaName: "rows",
+    itemsKey: "rows",
+    itemValidator,
+    seed: i.seed,
+    ...(i.accounting ? { accounting: i.accounting } : {}),
+    ...(i.signal ? { signal: i.signal } : {}),
+  });
+  return { rows: result.value.rows as Row[], report: result.report, attempts: result.attempts };
+}

@@ -1,0 +1,170 @@
+/**
+ * Runs the SYNTHIA graph durably: SqliteSaver in <run-dir>/checkpoints.sqlite (thread_id = run id), artifacts
+ * in <run-dir>/artifacts, status and progress in run.json. `startRun` creates the run directory and runs;
+ * `resumeRun` continues from the last checkpoint with the config stored in run.json.
+ */
+import { createHash } from "node:crypto";
+import { readFile } from "node:fs/promises";
+import { SqliteSaver } from "@langchain/langgraph-checkpoint-sqlite";
+import { SynthgraphError } from "../data/errors.ts";
+import { readMetadataFile } from "../data/metadata.ts";
+import { readTable } from "../data/read.ts";
+import { type AccountingSnapshot, emptySnapshot, mergeSnapshots } from "../models/accounting.ts";
+import type { Env } from "../models/factory.ts";
+import { parseModelSpec } from "../models/spec.ts";
+import { DEFAULT_CONCURRENCY } from "../models/spec.ts";
+import { ArtifactStore } from "../state/artifacts.ts";
+import type { RunConfig } from "../state/config.ts";
+import { createRun, readRunFile, type RunFile, runPaths, updateRunFile } from "../state/run-dir.ts";
+import type { SynthiaStateT } from "../state/synthia.ts";
+import { buildSynthiaGraph, type RealData, type SynthiaRuntime } from "./synthia.ts";
+
+/** One node's update as streamed, plus running totals for progress displays. */
+export interface RunEvent {
+  node: string;
+  update: Record<string, unknown>;
+  usage: AccountingSnapshot;
+  rowsDone: number;
+  rowsRequested: number;
+}
+
+export interface RunOptions {
+  env?: Env;
+  onEvent?: (e: RunEvent) => void;
+  signal?: AbortSignal;
+}
+
+export interface RunResult {
+  dir: string;
+  run: RunFile;
+  state: SynthiaStateT;
+}
+
+/** Generous: each iteration is 4 supersteps, each wave 3; the bound exists only to stop a runaway loop. */
+const RECURSION_LIMIT = 100_000;
+
+/** Loads the real table from the config (same overrides and target on every resume). */
+export function realLoader(config: RunConfig): () => Promise<RealData> {
+  let cached: Promise<RealData> | undefined;
+  return () => {
+    cached ??= (async () => {
+      const bytes = await readFile(config.input).catch((e: unknown) => {
+        throw new SynthgraphError(`cannot read ${config.input}: ${(e as Error).message}`, { exitCode: 2 });
+      });
+      const overrides = config.metadata ? await readMetadataFile(config.metadata) : undefined;
+      const { table, metadata } = await readTable(config.input, {
+        ...(overrides ? { metadata: overrides } : {}),
+        ...(config.target ? { target: config.target } : {}),
+      });
+      return {
+        table,
+        metadata,
+        dataset: {
+          path: config.input,
+          sha256: createHash("sha256").update(bytes).digest("hex"),
+          rows: table.nRows,
+          columns: table.columns.map((c) => c.name),
+        },
+      };
+    })();
+    return cached;
+  };
+}
+
+export function concurrencyOf(config: RunConfig): number {
+  if (config.concurrency !== undefined) return config.concurrency;
+  const gen = config.models.generator;
+  return gen.maxConcurrency ?? DEFAULT_CONCURRENCY[parseModelSpec(gen.spec).provider];
+}
+
+/** Creates the run directory for `config` and runs it to the end. */
+export async function startRun(dir: string, config: RunConfig, opts: RunOptions = {}): Promise<RunResult> {
+  await createRun(dir, config);
+  return executeRun(dir, opts);
+}
+
+/** Continues a run from its last checkpoint (or from the start if it died before the first one). */
+export async function resumeRun(dir: string, opts: RunOptions = {}): Promise<RunResult> {
+  const run = await readRunFile(dir);
+  if (run.status === "done") {
+    throw new SynthgraphError(`run ${run.id} is already done (${run.progress.rows_done} rows in ${run.config.out})`, {
+      hint: "start a new run with `synthgraph generate`",
+      exitCode: 2,
+    });
+  }
+  await updateRunFile(dir, { status: "running" });
+  return executeRun(dir, opts);
+}
+
+async function executeRun(dir: string, opts: RunOptions): Promise<RunResult> {
+  const paths = runPaths(dir);
+  const run = await readRunFile(paths.dir);
+  const config = run.config;
+  const runtime: SynthiaRuntime = {
+    config,
+    store: new ArtifactStore(paths.artifacts),
+    real: realLoader(config),
+    env: opts.env ?? process.env,
+    concurrency: concurrencyOf(config),
+  };
+  const saver = SqliteSaver.fromConnString(paths.checkpoints);
+  try {
+    const app = buildSynthiaGraph(runtime).compile({ checkpointer: saver });
+    const cfg = { configurable: { thread_id: run.id } };
+    const snapshot = await app.getState(cfg);
+    const fresh = snapshot.createdAt === undefined;
+    if (!fresh) {
+      const ref = (snapshot.values as Partial<SynthiaStateT>).dataset;
+      const real = await runtime.real();
+      if (ref && ref.sha256 !== real.dataset.sha256) {
+        throw new SynthgraphError(`${config.input} changed since run ${run.id} started`, {
+          hint: "restore the original file, or start a new run with `synthgraph generate`",
+          exitCode: 2,
+        });
+      }
+    }
+    const input = fresh ? { runDir: paths.dir, config } : null;
+    let usage = fresh ? emptySnapshot() : ((snapshot.values as Partial<SynthiaStateT>).usage ?? emptySnapshot());
+    let rowsDone = fresh ? 0 : ((snapshot.values as Partial<SynthiaStateT>).accepted ?? 0);
+    let iterations = fresh ? 0 : ((snapshot.values as Partial<SynthiaStateT>).iteration ?? 0);
+    const stream = await app.stream(input, {
+      ...cfg,
+      streamMode: "updates",
+      recursionLimit: RECURSION_LIMIT,
+      maxConcurrency: runtime.concurrency,
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    });
+    for await (const chunk of stream) {
+      for (const [node, raw] of Object.entries(chunk as Record<string, unknown>)) {
+        const update = (raw ?? {}) as Record<string, unknown>;
+        if (update.usage) usage = mergeSnapshots(usage, update.usage as AccountingSnapshot);
+        if (typeof update.accepted === "number") rowsDone += update.accepted;
+        if (typeof update.iteration === "number") iterations = update.iteration;
+        opts.onEvent?.({ node, update, usage, rowsDone: Math.min(rowsDone, config.rows), rowsRequested: config.rows });
+        if (node === "collect" || node === "discriminate") {
+          await updateRunFile(paths.dir, {
+            progress: { iterations, rows_done: Math.min(rowsDone, config.rows), rows_requested: config.rows },
+          });
+        }
+      }
+    }
+    const final = (await app.getState(cfg)).values as SynthiaStateT;
+    if (final.phase !== "done" || final.output === null) {
+      throw new SynthgraphError(`run ${run.id} stopped before writing its output (phase ${final.phase})`, {
+        hint: `continue it with \`synthgraph resume ${paths.dir}\``,
+      });
+    }
+    const done = await updateRunFile(paths.dir, {
+      status: "done",
+      progress: { iterations: final.iteration, rows_done: final.output.rows, rows_requested: config.rows },
+    });
+    return { dir: paths.dir, run: done, state: final };
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    const hint = err instanceof SynthgraphError ? err.hint : undefined;
+    await updateRunFile(paths.dir, { status: "failed", error: { message, ...(hint ? { hint } : {}) } }).catch(() => undefined);
+    throw err;
+  } finally {
+    saver.db.close();
+  }
+}
