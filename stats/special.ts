@@ -1,6 +1,7 @@
 /**
  * Special functions ported from scipy's cephes (scipy/special/xsf/cephes: gamma.h, lanczos.h, unity.h, igam.h).
  * Pure scalar functions; constants and branch points are cephes' own so results track scipy to ~1 ulp·κ.
+ * Hand-written: no installed dependency provides incomplete gamma functions; cephes is what scipy evaluates.
  */
 
 /** Machine epsilon of cephes (2^-53). */
