@@ -1,21 +1,18 @@
 /**
  * ENC-SDM (metrics.md §3.0): the SDMetrics HyperTransformer encoding used by detection and TSTR.
- * Fitted on one table, applied to any table with the same column names.
+ * Fitted on one table, applied to any table with the same column names. Built on the one-hot pieces of
+ * stats/encode.ts so every encoding orders and fills categories the same way.
  */
 import { getColumn, isNumeric } from "../data/build.ts";
 import type { Table } from "../data/types.ts";
-import { compareCodePoints, recode, usedLevels } from "./categories.ts";
+import { columnMean, type OneHotSpec, oneHotSpec, oneHotWidth, writeOneHot } from "./encode.ts";
 import type { Dense } from "./logistic.ts";
 
 export interface SdmEncoder {
   /** numerical and datetime columns: name and the fitting table's mean (fills missing values). */
   readonly numeric: ReadonlyArray<{ readonly name: string; readonly mean: number }>;
-  /** categorical and boolean columns: name, sorted levels, and whether missing gets the last one-hot slot. */
-  readonly oneHot: ReadonlyArray<{
-    readonly name: string;
-    readonly levels: readonly string[];
-    readonly missing: boolean;
-  }>;
+  /** categorical and boolean columns: name and one-hot spec (sorted levels, missing slot if it occurs). */
+  readonly oneHot: ReadonlyArray<{ readonly name: string; readonly spec: OneHotSpec }>;
   /** Encoded width: numerical block, then one one-hot block per coded column. */
   readonly width: number;
 }
@@ -26,28 +23,17 @@ export interface SdmEncoder {
  */
 export function fitSdmEncoder(table: Table, exclude: readonly string[] = []): SdmEncoder {
   const numeric: Array<{ name: string; mean: number }> = [];
-  const oneHot: Array<{ name: string; levels: string[]; missing: boolean }> = [];
+  const oneHot: Array<{ name: string; spec: OneHotSpec }> = [];
   for (const col of table.columns) {
     if (exclude.includes(col.name) || col.kind === "id") continue;
     if (isNumeric(col)) {
-      let sum = 0;
-      let n = 0;
-      for (let i = 0; i < col.values.length; i++) {
-        const v = col.values[i];
-        if (!Number.isNaN(v)) {
-          sum += v;
-          n++;
-        }
-      }
-      numeric.push({ name: col.name, mean: n === 0 ? 0 : sum / n });
+      const m = columnMean(col.values);
+      numeric.push({ name: col.name, mean: Number.isNaN(m) ? 0 : m });
     } else {
-      let missing = false;
-      for (let i = 0; i < col.codes.length; i++) if (col.codes[i] < 0) missing = true;
-      oneHot.push({ name: col.name, levels: usedLevels(col).sort(compareCodePoints), missing });
+      oneHot.push({ name: col.name, spec: oneHotSpec(col) });
     }
   }
-  let width = numeric.length;
-  for (const b of oneHot) width += b.levels.length + (b.missing ? 1 : 0);
+  const width = oneHot.reduce((w, b) => w + oneHotWidth(b.spec), numeric.length);
   return { numeric, oneHot, width };
 }
 
@@ -67,17 +53,12 @@ export function transformSdm(enc: SdmEncoder, table: Table): Dense {
     }
     j++;
   }
-  for (const { name, levels, missing } of enc.oneHot) {
+  for (const { name, spec } of enc.oneHot) {
     const col = getColumn(table, name);
     if (isNumeric(col))
       throw new Error(`column "${name}" is ${col.kind} here but categorical where the encoder was fitted`);
-    const codes = recode(col, levels);
-    for (let i = 0; i < n; i++) {
-      const c = codes[i];
-      if (c >= 0) data[i * d + j + c] = 1;
-      else if (c === -1 && missing) data[i * d + j + levels.length] = 1;
-    }
-    j += levels.length + (missing ? 1 : 0);
+    writeOneHot(col, spec, data, d, j);
+    j += oneHotWidth(spec);
   }
   return { nRows: n, nCols: d, data };
 }

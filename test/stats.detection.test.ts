@@ -157,7 +157,7 @@ describe("ENC-SDM", () => {
     const fitTable = tableOf([codedColumn("c", ["b", null, "a", "B"]), numericColumn("x", [1, null, 3, 8])]);
     const enc = fitSdmEncoder(fitTable);
     // Levels: "B" (U+0042) < "a" < "b", then the missing slot; width 1 + 4.
-    expect(enc.oneHot[0].levels).toEqual(["B", "a", "b"]);
+    expect(enc.oneHot[0].spec.levels).toEqual(["B", "a", "b"]);
     expect(enc.width).toBe(5);
     const other = tableOf([numericColumn("x", [null, 2]), codedColumn("c", ["zzz", null])]);
     // x mean over 1, 3, 8 = 4.
