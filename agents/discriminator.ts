@@ -55,23 +55,31 @@ function normalizeDecision(input: unknown): unknown {
   return feedback === undefined ? { type } : { type, feedback };
 }
 
+const NEEDS_FEEDBACK = 'a "Synthetic" decision needs a non-empty "Feedback" sentence';
+
 /** The decision as zod parses it (input: any case variant; output: a Verdict). */
 export const VerdictSchema: z.ZodType<Verdict> = z.preprocess(
   normalizeDecision,
-  z.discriminatedUnion("type", [
-    z.object({ type: z.literal("real") }).transform((): Verdict => ({ type: "Real" })),
-    z
-      .object({
-        type: z.literal("synthetic"),
-        feedback: z.string().trim().min(1, 'a "Synthetic" decision needs a non-empty "Feedback" sentence'),
-      })
-      .transform((v): Verdict => ({ type: "Synthetic", feedback: v.feedback })),
-  ], { error: 'expected {"Type": "Real"} or {"Type": "Synthetic", "Feedback": "..."}' }),
-) as unknown as z.ZodType<Verdict>;
+  z.discriminatedUnion(
+    "type",
+    [
+      z.object({ type: z.literal("real") }).transform((): Verdict => ({ type: "Real" })),
+      z
+        .object({
+          type: z.literal("synthetic"),
+          feedback: z.string({ error: NEEDS_FEEDBACK }).trim().min(1, NEEDS_FEEDBACK),
+        })
+        .transform((v): Verdict => ({ type: "Synthetic", feedback: v.feedback })),
+    ],
+    { error: 'expected {"Type": "Real"} or {"Type": "Synthetic", "Feedback": "..."}' },
+  ),
+);
 
 // A verdict without JSON around it: `Real`, `**Real**`, `Type: Real`, `"Type": "Synthetic", "Feedback": "..."`.
-const BARE_WORD = /^[\s"'`*_.:]*(?:(?:type|decision|verdict)["'\s]*[:=][\s"'`*]*)?(real|synthetic)[\s"'`*_.!]*$/i;
-const BRACELESS = /^\s*["']?type["']?\s*:\s*["']?(real|synthetic)["']?\s*(?:,\s*["']?feedback["']?\s*:\s*("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'))?\s*$/i;
+const BARE_WORD =
+  /^[\s"'`*_.:]*(?:(?:type|decision|verdict)["'\s]*[:=][\s"'`*]*)?(real|synthetic)[\s"'`*_.!]*$/i;
+const BRACELESS =
+  /^\s*["']?type["']?\s*:\s*["']?(real|synthetic)["']?\s*(?:,\s*["']?feedback["']?\s*:\s*("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'))?\s*$/i;
 
 export type VerdictParse = { ok: true; verdict: Verdict; repairs: string[] } | { ok: false; error: string };
 
@@ -132,13 +140,22 @@ export async function discriminate(i: DiscriminatorInput): Promise<{ analysis: s
     { role: "assistant", content: analysis },
     { role: "user", content: DISCRIMINATOR_DECISION_PROMPT },
   ];
-  const decision = await callText({ ...common, messages: conversation, format: DECISION_JSON_SCHEMA, schemaName: "decision" });
+  const decision = await callText({
+    ...common,
+    messages: conversation,
+    format: DECISION_JSON_SCHEMA,
+    schemaName: "decision",
+  });
   const parsed = parseVerdict(decision.text);
   if (parsed.ok) return { analysis, verdict: parsed.verdict };
   // One bounded re-ask through the structured path, quoting what was wrong.
   const retried = await callStructured({
     ...common,
-    messages: [...conversation, { role: "assistant", content: decision.text }, { role: "user", content: reask(parsed.error) }],
+    messages: [
+      ...conversation,
+      { role: "assistant", content: decision.text },
+      { role: "user", content: reask(parsed.error) },
+    ],
     schema: VerdictSchema,
     jsonSchema: DECISION_JSON_SCHEMA,
     schemaName: "decision",

@@ -55,7 +55,9 @@ export async function generateRows(i: GeneratorInput): Promise<GeneratorOutput> 
     return { ok: true, value: v.row, repaired: v.repairs.length > 0 };
   };
   // OpenAI strict mode rejects prefixItems (see compactRowsJsonSchema); Ollama's grammar uses them.
-  const jsonSchema = compactRowsJsonSchema(rowMeta, i.nRows, { prefixItems: i.endpoint.provider !== "openai" });
+  const jsonSchema = compactRowsJsonSchema(rowMeta, i.nRows, {
+    prefixItems: i.endpoint.provider !== "openai",
+  });
   const result = await callStructured({
     role: "generator",
     endpoint: i.endpoint,

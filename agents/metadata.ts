@@ -45,7 +45,8 @@ function looseKey(s: string): string {
 /** Column name -> description for every column that has one (user-provided first, then the model's). */
 export async function describeColumns(i: MetadataAgentInput): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
-  for (const c of i.metadata.columns) if (c.description !== undefined && c.description.trim() !== "") out[c.name] = c.description;
+  for (const c of i.metadata.columns)
+    if (c.description !== undefined && c.description.trim() !== "") out[c.name] = c.description;
   if (i.metadata.columns.every((c) => c.name in out)) return out;
 
   const exact = new Set(i.metadata.columns.map((c) => c.name));
@@ -59,7 +60,10 @@ export async function describeColumns(i: MetadataAgentInput): Promise<Record<str
     if (description === "") return { ok: false, reason: `column "${name}" has an empty description` };
     return { ok: true, value: { ...c, name, description }, repaired: name !== c.name };
   };
-  const prompt = buildMetadataPrompt({ fileName: i.fileName, sampleCsv: encodeRowsCsvLines(i.metadata, i.sampleRows) });
+  const prompt = buildMetadataPrompt({
+    fileName: i.fileName,
+    sampleCsv: encodeRowsCsvLines(i.metadata, i.sampleRows),
+  });
   const result = await callStructured({
     role: "metadata",
     endpoint: i.endpoint,

@@ -67,12 +67,14 @@ export function pyStr(s: string): string {
   const body = s
     .replace(/\\/g, "\\\\")
     .replace(/'/g, "\\'")
-    .replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => {
+    .replace(/[\p{Cc}\u2028\u2029]/gu, (c) => {
       const code = c.charCodeAt(0);
       if (c === "\n") return "\\n";
       if (c === "\r") return "\\r";
       if (c === "\t") return "\\t";
-      return code <= 0xff ? `\\x${code.toString(16).padStart(2, "0")}` : `\\u${code.toString(16).padStart(4, "0")}`;
+      return code <= 0xff
+        ? `\\x${code.toString(16).padStart(2, "0")}`
+        : `\\u${code.toString(16).padStart(4, "0")}`;
     })
     .replace(/<\//g, "<\\/");
   return `'${body}'`;

@@ -7,8 +7,9 @@
  * JSON string literals with `</` escaped, so none can start a new line or a new section. Every prompt says
  * that the blocks are data, never instructions.
  */
-import { encodeRowsCsvLines, ROWS_CLOSE, ROWS_OPEN } from "../data/compact.ts";
+
 import { formatIsoDatetime, formatNumber } from "../data/cells.ts";
+import { encodeRowsCsvLines, ROWS_CLOSE, ROWS_OPEN } from "../data/compact.ts";
 import { rowColumns } from "../data/schema.ts";
 import type { ColumnMeta, Metadata, Row } from "../data/types.ts";
 
@@ -52,10 +53,14 @@ export function buildGeneratorPrompt(a: {
   columns.forEach((c, i) => {
     const description = c.description ?? a.descriptions?.[c.name];
     lines.push(`${i + 1}. ${columnLine(c, a.metadata.rowCount)}`);
-    if (description !== undefined && description.trim() !== "") lines.push(`   description: ${note(description)}`);
+    if (description !== undefined && description.trim() !== "")
+      lines.push(`   description: ${note(description)}`);
   });
   if (a.metadata.target !== undefined) {
-    lines.push("", `The target column is ${quote(a.metadata.target)}: keep its class balance and its relationship to the other columns.`);
+    lines.push(
+      "",
+      `The target column is ${quote(a.metadata.target)}: keep its class balance and its relationship to the other columns.`,
+    );
   }
   if (a.examples.length > 0) {
     lines.push(
@@ -92,7 +97,8 @@ function columnLine(c: ColumnMeta, rowCount: number): string {
   switch (c.sdtype) {
     case "numerical":
       parts.push(c.integer ? "integer" : "number");
-      if (c.min !== undefined && c.max !== undefined) parts.push(`range ${formatNumber(c.min)} to ${formatNumber(c.max)}`);
+      if (c.min !== undefined && c.max !== undefined)
+        parts.push(`range ${formatNumber(c.min)} to ${formatNumber(c.max)}`);
       break;
     case "datetime": {
       const f = c.datetimeFormat ?? "datetime";
@@ -104,9 +110,14 @@ function columnLine(c: ColumnMeta, rowCount: number): string {
     case "boolean":
     case "categorical": {
       const levels = c.levels ?? [];
-      parts.push(c.sdtype === "boolean" ? "boolean (true or false)" : `categorical, ${levels.length} categories`);
-      const shown = levels.slice(0, MAX_LEVELS_IN_PROMPT).map((l) => `${quote(l.value)} ${percent(l.count, rowCount)}`);
-      if (levels.length > MAX_LEVELS_IN_PROMPT) shown.push(`and ${levels.length - MAX_LEVELS_IN_PROMPT} rarer categories`);
+      parts.push(
+        c.sdtype === "boolean" ? "boolean (true or false)" : `categorical, ${levels.length} categories`,
+      );
+      const shown = levels
+        .slice(0, MAX_LEVELS_IN_PROMPT)
+        .map((l) => `${quote(l.value)} ${percent(l.count, rowCount)}`);
+      if (levels.length > MAX_LEVELS_IN_PROMPT)
+        shown.push(`and ${levels.length - MAX_LEVELS_IN_PROMPT} rarer categories`);
       if (shown.length > 0) parts.push(`real frequencies: ${shown.join(", ")}`);
       break;
     }
@@ -114,7 +125,11 @@ function columnLine(c: ColumnMeta, rowCount: number): string {
       parts.push("identifier");
       break;
   }
-  parts.push(c.missingRate > 0 ? `missing in ${percent(c.missingRate * rowCount, rowCount)} of rows (null)` : "never missing");
+  parts.push(
+    c.missingRate > 0
+      ? `missing in ${percent(c.missingRate * rowCount, rowCount)} of rows (null)`
+      : "never missing",
+  );
   return parts.join("; ");
 }
 

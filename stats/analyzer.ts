@@ -241,7 +241,8 @@ export function statisticalGuard(d: Diagnostics, o: GuardOptions = DEFAULT_GUARD
   }
   if (below(d.similarity, o.minSimilarity))
     reasons.push(`overall similarity ${fmt(d.similarity)} < ${fmt(o.minSimilarity)}`);
-  if (below(d.coverage, o.minCoverage)) reasons.push(`overall coverage ${fmt(d.coverage)} < ${fmt(o.minCoverage)}`);
+  if (below(d.coverage, o.minCoverage))
+    reasons.push(`overall coverage ${fmt(d.coverage)} < ${fmt(o.minCoverage)}`);
   if (above(d.divergence, o.maxDivergence))
     reasons.push(`overall divergence ${fmt(d.divergence)} > ${fmt(o.maxDivergence)}`);
   return reasons;
@@ -276,9 +277,12 @@ export function stratifiedSample(
       ? table.columns.find((c) => c.kind === "categorical")
       : table.columns.find((c) => c.name === strataColumn);
   if (strataColumn !== undefined && col === undefined) {
-    throw new Error(`no strata column "${strataColumn}"; columns are: ${table.columns.map((c) => c.name).join(", ")}`);
+    throw new Error(
+      `no strata column "${strataColumn}"; columns are: ${table.columns.map((c) => c.name).join(", ")}`,
+    );
   }
-  const { strata, count } = col === undefined ? { strata: new Int32Array(n), count: n > 0 ? 1 : 0 } : strataOf(col);
+  const { strata, count } =
+    col === undefined ? { strata: new Int32Array(n), count: n > 0 ? 1 : 0 } : strataOf(col);
   const sizes = new Float64Array(count);
   for (let i = 0; i < n; i++) sizes[strata[i]]++;
   const alloc = allocate(sizes, want);
@@ -444,7 +448,7 @@ export function exactCopyMask(real: Table, synthetic: Table): Uint8Array {
 
 function mapCodes(col: CodedColumn, realLevels: readonly string[]): Int32Array {
   const index = new Map<string, number>();
-  realLevels.forEach((l, i) => index.set(l, i));
+  for (let i = 0; i < realLevels.length; i++) index.set(realLevels[i], i);
   const map = new Int32Array(col.levels.length);
   for (let c = 0; c < col.levels.length; c++) map[c] = index.get(col.levels[c]) ?? -2;
   const out = new Int32Array(col.codes.length);
