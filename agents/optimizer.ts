@@ -156,7 +156,8 @@ function splitSections(text: string): Sections {
     if (fromDict.causal !== undefined || fromDict.task !== undefined) return fromDict;
   }
   // 3. "Causal structure:" and "Task:" labels (markdown emphasis and headings allowed).
-  const label = (name: string) => String.raw`(?:^|\n)[\s#*_>-]*${name}[\s*_]*:?[\s*_]*(?:\n|:|(?=\[))`;
+  const label = (name: string) =>
+    String.raw`(?:^|\n)[ \t#*_>-]*${name}[ \t*_]*:[ \t*_]*|(?:^|\n)#+[ \t]*${name}[ \t]*\n`;
   const causalAt = new RegExp(label(CAUSAL_TAG), "i").exec(text);
   const taskAt = new RegExp(label(TASK_TAG), "i").exec(text);
   const out: Sections = {};
@@ -198,7 +199,7 @@ function dictSections(obj: Record<string, unknown>): Sections {
   }
   // A nested theta ({"theta": {...}} / {"updated_prompt": {...}}): look one level down.
   if (out.causal === undefined && out.task === undefined) {
-    for (const v of obj ? Object.values(obj) : []) {
+    for (const v of Object.values(obj)) {
       if (isRecord(v)) {
         const inner = dictSections(v);
         if (inner.causal !== undefined || inner.task !== undefined) return inner;
@@ -305,15 +306,23 @@ function unquote(s: string): string {
   return m ? m[2] : s.trim();
 }
 
-/** Section text: fences and stray tags removed, whitespace trimmed. */
+/** Section text: fences and our own stray section tags removed, outer quotes unwrapped, ends trimmed. */
 function cleanText(s: string): string {
-  return s
+  const t = s
     .replace(/```[a-z]*\n?/gi, "")
-    .replace(/<\s*\/?\s*[a-z][\w\s-]*>/gi, " ")
+    .replace(STRAY_TAG, " ")
     .replace(/[ \t]+\n/g, "\n")
-    .replace(/^[\s"'*:]+|[\s"'*,]+$/g, "")
+    .trim()
+    .replace(/^[*:]+\s*/, "")
     .trim();
+  const m = /^(["'])([\s\S]*)\1$/.exec(t);
+  return m && !m[2].includes(m[1]) ? m[2].trim() : t;
 }
+
+const STRAY_TAG = new RegExp(
+  String.raw`<\s*\/?\s*(?:${CAUSAL_TAG}|${TASK_TAG}|pair|example|context|schema|updated[\s_-]*prompt|prompt)\s*>`,
+  "gi",
+);
 
 function clip(s: string): string {
   return s.length > MAX_THETA_TEXT_CHARS ? `${s.slice(0, MAX_THETA_TEXT_CHARS - 1)}…` : s;

@@ -39,7 +39,7 @@ import {
 import { writeFileAtomic } from "../state/atomic.ts";
 import type { RunConfig } from "../state/config.ts";
 import { batchCount, batchSeed, batchSize, bestIteration, decide, deriveSeed, STREAM, waveSize } from "../state/plan.ts";
-import { AccountingSnapshotSchema, type IterationRecord, reviveDiagnostics, VerdictSchema } from "../state/schemas.ts";
+import { AccountingSnapshotSchema, type IterationRecord, reviveDiagnostics, storeDiagnostics, VerdictSchema } from "../state/schemas.ts";
 import { type BatchTask, type DatasetRef, SynthiaState, type SynthiaStateT, type SynthiaUpdate } from "../state/synthia.ts";
 import { z } from "zod";
 
@@ -133,7 +133,10 @@ async function generateBatch(
   };
 }
 
-function promptFor(real: RealData, s: SynthiaStateT, feedback: readonly string[], nRows: number): string {
+function promptFor(
+  real: RealData,
+  s: Pick<SynthiaStateT, "xSub" | "descriptions">,
+  feedback: readonly string[], nRows: number): string {
   return buildGeneratorPrompt({
     metadata: real.metadata,
     examples: examplesOf(real, s.xSub),
@@ -148,7 +151,12 @@ const BatchPayloadSchema = z.object({
   task: z.object({ round: z.number().int(), batch: z.number().int(), nRows: z.number().int() }),
   promptKey: z.string(),
 });
-const PromptSchema = z.object({ prompt: z.string() });
+/** What U(M, X_sub, F) needs besides M: each batch builds its prompt for its own row count. */
+const PromptInputsSchema = z.object({
+  feedback: z.array(z.string()),
+  xSub: z.array(z.number().int()),
+  descriptions: z.record(z.string(), z.string()),
+});
 const FINAL_PROMPT_KEY = "prompts/final";
 
 export function buildSynthiaGraph(rt: SynthiaRuntime) {
@@ -205,7 +213,7 @@ export function buildSynthiaGraph(rt: SynthiaRuntime) {
     const real = await rt.real();
     const probe = await rt.store.require(s.probe ?? "", RowBatchSchema);
     if (probe.rows.length === 0) return { diagnostics: null };
-    return { diagnostics: analyze(real.table, rowsToTable(probe.rows, real.metadata)) };
+    return { diagnostics: storeDiagnostics(analyze(real.table, rowsToTable(probe.rows, real.metadata))) };
   };
 
   const discriminateNode = async (s: SynthiaStateT): Promise<SynthiaUpdate> => {
@@ -288,8 +296,9 @@ export function buildSynthiaGraph(rt: SynthiaRuntime) {
     const update: SynthiaUpdate = {};
     if (s.roundRows.length === 0) {
       const real = await rt.real();
-      update.prompt = promptFor(real, s, s.finalChoice?.feedback ?? s.feedback, c.batchRows);
-      await rt.store.put(FINAL_PROMPT_KEY, { prompt: update.prompt });
+      const feedback = s.finalChoice?.feedback ?? s.feedback;
+      update.prompt = promptFor(real, s, feedback, c.batchRows);
+      await rt.store.put(FINAL_PROMPT_KEY, { feedback, xSub: s.xSub, descriptions: s.descriptions });
     }
     const remaining = c.rows - s.accepted;
     if (remaining <= 0) return { ...update, phase: "write" };
@@ -327,7 +336,8 @@ export function buildSynthiaGraph(rt: SynthiaRuntime) {
     const c = rt.config;
     const seed = batchSeed(c.seed, task.round, task.batch);
     const { value } = await rt.store.memo(finalBatchKey(task.round, task.batch), RowBatchSchema, async () => {
-      const { prompt } = await rt.store.require(promptKey, PromptSchema);
+      const inputs = await rt.store.require(promptKey, PromptInputsSchema);
+      const prompt = promptFor(await rt.real(), inputs, inputs.feedback, task.nRows);
       return generateBatch(rt, { prompt, nRows: task.nRows, seed, privacy: c.privacyGuard });
     });
     return {

@@ -46,6 +46,28 @@ const nanOf = (x: number | null): number => (x === null ? Number.NaN : x);
 const recordOf = (r: Record<string, number | null>): Record<string, number> =>
   Object.fromEntries(Object.entries(r).map(([k, v]) => [k, nanOf(v)]));
 
+const nullOf = (x: number): number | null => (Number.isFinite(x) ? x : null);
+const storedOf = (r: Record<string, number>): Record<string, number | null> =>
+  Object.fromEntries(Object.entries(r).map(([k, v]) => [k, nullOf(v)]));
+
+/** Diagnostics as kept in state: NaN (undefined metric) as null, as JSON would write it anyway. */
+export function storeDiagnostics(d: Diagnostics): StoredDiagnostics {
+  return {
+    ks: storedOf(d.ks),
+    cs: storedOf(d.cs),
+    js: storedOf(d.js),
+    kl: storedOf(d.kl),
+    range_coverage: storedOf(d.range_coverage),
+    category_coverage: storedOf(d.category_coverage),
+    correlation_similarity: nullOf(d.correlation_similarity),
+    similarity: nullOf(d.similarity),
+    coverage: nullOf(d.coverage),
+    divergence: nullOf(d.divergence),
+    rows: nullOf(d.rows),
+    missing: nullOf(d.missing),
+  };
+}
+
 /** Diagnostics read back from a checkpoint, with null turned back into NaN. */
 export function reviveDiagnostics(d: StoredDiagnostics): Diagnostics {
   return {

@@ -26,7 +26,16 @@ function writeCsv(path: string, fx: TableFixture, data: ColumnData): void {
 }
 
 /** Writes the fixture as the files a user would pass; returns the CLI arguments. */
-function materialise(fx: TableFixture): { dir: string; args: Record<string, string> } {
+interface EvaluateArgs {
+  real: string;
+  synthetic: string;
+  holdout: string;
+  metadata: string;
+  params: string;
+  target: string;
+}
+
+function materialise(fx: TableFixture): { dir: string; args: EvaluateArgs } {
   const dir = mkdtempSync(join(tmpdir(), `sg-${fx.case_id}-`));
   writeCsv(join(dir, "real.csv"), fx, fx.data.real);
   writeCsv(join(dir, "synthetic.csv"), fx, fx.data.synthetic);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { codedColumn, numericColumn, tableOf } from "../data/build.ts";
-import { encodeMix, encodeNumericOneHot, encodeOhMinmax, encodeTabsyn, oneHotSpec } from "../stats/encode.ts";
+import { encodeMix, encodeOhMinmax, encodeTabsyn, oneHotSpec } from "../stats/encode.ts";
+import { fitSdmEncoder, transformSdm } from "../stats/encode-sdm.ts";
 import { dcrL1, dcrMixed, nearestL2, nearestOtherL2, twoNearestL2 } from "../stats/neighbors.ts";
 import { createRng } from "../stats/rng.ts";
 import { identifiability, mmdRbf, rowLevelMetrics, selectKth, subsampleRows } from "../stats/rowlevel.ts";
@@ -38,9 +39,9 @@ describe("encodings (hand-computed)", () => {
     const fit = codedColumn("c", ["b", "a", null, "a"]);
     expect(oneHotSpec(fit)).toEqual({ levels: ["a", "b"], missing: true });
     const other = tableOf([numericColumn("x", [1, null]), codedColumn("c", ["z", null])]);
-    const [m] = encodeNumericOneHot(small(), [other]);
+    const m = transformSdm(fitSdmEncoder(small()), other);
     // x: missing → fit mean (0+10+4)/3; c: unseen "z" → 0,0,0; missing → last slot.
-    expect(m.cols).toBe(4);
+    expect(m.nCols).toBe(4);
     expect(Array.from(m.data)).toEqual([1, 0, 0, 0, 14 / 3, 0, 0, 1]);
   });
 
