@@ -1,10 +1,11 @@
 /** The list of sub-command modules. A new command adds one import and one entry here. */
 import type { Command } from "commander";
 import { evaluateCommand } from "./evaluate.ts";
+import { generateCommand, resumeCommand, runsCommand } from "./generate.ts";
 import { modelsCommand } from "./models.ts";
 
 export interface CommandModule {
   register(program: Command): void;
 }
 
-export const commandModules: readonly CommandModule[] = [evaluateCommand, modelsCommand];
+export const commandModules: readonly CommandModule[] = [generateCommand, resumeCommand, runsCommand, evaluateCommand, modelsCommand];

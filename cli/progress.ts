@@ -48,7 +48,10 @@ export class ProgressPrinter {
       case "init": {
         const d = u.dataset as { rows: number; columns: string[] } | undefined;
         const k = Array.isArray(u.xSub) ? u.xSub.length : 0;
-        if (d) this.line(`loaded ${d.rows} real rows × ${d.columns.length} columns; ${k} stratified examples in the prompt`);
+        if (d)
+          this.line(
+            `loaded ${d.rows} real rows × ${d.columns.length} columns; ${k} stratified examples in the prompt`,
+          );
         break;
       }
       case "discriminate": {

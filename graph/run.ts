@@ -11,11 +11,10 @@ import { readMetadataFile } from "../data/metadata.ts";
 import { readTable } from "../data/read.ts";
 import { type AccountingSnapshot, emptySnapshot, mergeSnapshots } from "../models/accounting.ts";
 import type { Env } from "../models/factory.ts";
-import { parseModelSpec } from "../models/spec.ts";
-import { DEFAULT_CONCURRENCY } from "../models/spec.ts";
+import { DEFAULT_CONCURRENCY, parseModelSpec } from "../models/spec.ts";
 import { ArtifactStore } from "../state/artifacts.ts";
 import type { RunConfig } from "../state/config.ts";
-import { createRun, readRunFile, type RunFile, runPaths, updateRunFile } from "../state/run-dir.ts";
+import { createRun, type RunFile, readRunFile, runPaths, updateRunFile } from "../state/run-dir.ts";
 import type { SynthiaStateT } from "../state/synthia.ts";
 import { buildSynthiaGraph, type RealData, type SynthiaRuntime } from "./synthia.ts";
 
@@ -87,10 +86,13 @@ export async function startRun(dir: string, config: RunConfig, opts: RunOptions 
 export async function resumeRun(dir: string, opts: RunOptions = {}): Promise<RunResult> {
   const run = await readRunFile(dir);
   if (run.status === "done") {
-    throw new SynthgraphError(`run ${run.id} is already done (${run.progress.rows_done} rows in ${run.config.out})`, {
-      hint: "start a new run with `synthgraph generate`",
-      exitCode: 2,
-    });
+    throw new SynthgraphError(
+      `run ${run.id} is already done (${run.progress.rows_done} rows in ${run.config.out})`,
+      {
+        hint: "start a new run with `synthgraph generate`",
+        exitCode: 2,
+      },
+    );
   }
   await updateRunFile(dir, { status: "running" });
   return executeRun(dir, opts);
@@ -124,7 +126,9 @@ async function executeRun(dir: string, opts: RunOptions): Promise<RunResult> {
       }
     }
     const input = fresh ? { runDir: paths.dir, config } : null;
-    let usage = fresh ? emptySnapshot() : ((snapshot.values as Partial<SynthiaStateT>).usage ?? emptySnapshot());
+    let usage = fresh
+      ? emptySnapshot()
+      : ((snapshot.values as Partial<SynthiaStateT>).usage ?? emptySnapshot());
     let rowsDone = fresh ? 0 : ((snapshot.values as Partial<SynthiaStateT>).accepted ?? 0);
     let iterations = fresh ? 0 : ((snapshot.values as Partial<SynthiaStateT>).iteration ?? 0);
     const stream = await app.stream(input, {
@@ -140,7 +144,13 @@ async function executeRun(dir: string, opts: RunOptions): Promise<RunResult> {
         if (update.usage) usage = mergeSnapshots(usage, update.usage as AccountingSnapshot);
         if (typeof update.accepted === "number") rowsDone += update.accepted;
         if (typeof update.iteration === "number") iterations = update.iteration;
-        opts.onEvent?.({ node, update, usage, rowsDone: Math.min(rowsDone, config.rows), rowsRequested: config.rows });
+        opts.onEvent?.({
+          node,
+          update,
+          usage,
+          rowsDone: Math.min(rowsDone, config.rows),
+          rowsRequested: config.rows,
+        });
         if (node === "collect" || node === "discriminate") {
           await updateRunFile(paths.dir, {
             progress: { iterations, rows_done: Math.min(rowsDone, config.rows), rows_requested: config.rows },
@@ -162,7 +172,9 @@ async function executeRun(dir: string, opts: RunOptions): Promise<RunResult> {
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     const hint = err instanceof SynthgraphError ? err.hint : undefined;
-    await updateRunFile(paths.dir, { status: "failed", error: { message, ...(hint ? { hint } : {}) } }).catch(() => undefined);
+    await updateRunFile(paths.dir, { status: "failed", error: { message, ...(hint ? { hint } : {}) } }).catch(
+      () => undefined,
+    );
     throw err;
   } finally {
     saver.db.close();

@@ -14,19 +14,19 @@
  */
 import { basename } from "node:path";
 import { END, Send, START, StateGraph } from "@langchain/langgraph";
-import { describeColumns } from "../agents/metadata.ts";
+import { z } from "zod";
 import { discriminate } from "../agents/discriminator.ts";
 import { generateRows } from "../agents/generator.ts";
-import { rowsToTable, tableToRows } from "../data/rows.ts";
+import { describeColumns } from "../agents/metadata.ts";
 import { SynthgraphError } from "../data/errors.ts";
-import { tableToCsv } from "../data/write.ts";
+import { rowsToTable, tableToRows } from "../data/rows.ts";
 import type { Metadata, Row, Table } from "../data/types.ts";
+import { tableToCsv } from "../data/write.ts";
 import { Accounting, type AccountingSnapshot } from "../models/accounting.ts";
 import { createEndpoint, type Endpoint, type Env } from "../models/factory.ts";
 import type { Role } from "../models/spec.ts";
-import { buildGeneratorPrompt } from "../prompts/synthia.ts";
 import { renderAnalysis } from "../prompts/analyzer.ts";
-import { analyze, DEFAULT_GUARD, exactCopyMask, statisticalGuard, stratifiedSample } from "../stats/analyzer.ts";
+import { buildGeneratorPrompt } from "../prompts/synthia.ts";
 import {
   type ArtifactStore,
   DESCRIPTIONS_KEY,
@@ -38,10 +38,37 @@ import {
 } from "../state/artifacts.ts";
 import { writeFileAtomic } from "../state/atomic.ts";
 import type { RunConfig } from "../state/config.ts";
-import { batchCount, batchSeed, batchSize, bestIteration, decide, deriveSeed, STREAM, waveSize } from "../state/plan.ts";
-import { AccountingSnapshotSchema, type IterationRecord, reviveDiagnostics, storeDiagnostics, VerdictSchema } from "../state/schemas.ts";
-import { type BatchTask, type DatasetRef, SynthiaState, type SynthiaStateT, type SynthiaUpdate } from "../state/synthia.ts";
-import { z } from "zod";
+import {
+  batchCount,
+  batchSeed,
+  batchSize,
+  bestIteration,
+  decide,
+  deriveSeed,
+  STREAM,
+  waveSize,
+} from "../state/plan.ts";
+import {
+  AccountingSnapshotSchema,
+  type IterationRecord,
+  reviveDiagnostics,
+  storeDiagnostics,
+  VerdictSchema,
+} from "../state/schemas.ts";
+import {
+  type BatchTask,
+  type DatasetRef,
+  SynthiaState,
+  type SynthiaStateT,
+  type SynthiaUpdate,
+} from "../state/synthia.ts";
+import {
+  analyze,
+  DEFAULT_GUARD,
+  exactCopyMask,
+  statisticalGuard,
+  stratifiedSample,
+} from "../stats/analyzer.ts";
 
 /** The real table, loaded once per process (not part of the state: it is re-read from the input on resume). */
 export interface RealData {
@@ -67,7 +94,10 @@ const DiscriminationSchema = z.object({
   verdict: VerdictSchema,
   usage: AccountingSnapshotSchema,
 });
-const DescriptionsSchema = z.object({ descriptions: z.record(z.string(), z.string()), usage: AccountingSnapshotSchema });
+const DescriptionsSchema = z.object({
+  descriptions: z.record(z.string(), z.string()),
+  usage: AccountingSnapshotSchema,
+});
 
 /** Reasons shown per batch are capped: the artifact stays small when a model produces garbage. */
 const MAX_REASONS = 20;
@@ -77,7 +107,8 @@ function endpointFor(config: RunConfig, role: Role, env: Env, seed?: number): En
   return createEndpoint({ ...cfg, role, ...(seed === undefined ? {} : { seed }) }, env);
 }
 
-const finiteOrNull = (x: number | undefined): number | null => (x !== undefined && Number.isFinite(x) ? x : null);
+const finiteOrNull = (x: number | undefined): number | null =>
+  x !== undefined && Number.isFinite(x) ? x : null;
 
 function guardReasonsFeedback(reasons: readonly string[]): string {
   return `The statistical analyzer shows the data is still clearly distinguishable: ${reasons.join("; ")}.`;
@@ -136,7 +167,9 @@ async function generateBatch(
 function promptFor(
   real: RealData,
   s: Pick<SynthiaStateT, "xSub" | "descriptions">,
-  feedback: readonly string[], nRows: number): string {
+  feedback: readonly string[],
+  nRows: number,
+): string {
   return buildGeneratorPrompt({
     metadata: real.metadata,
     examples: examplesOf(real, s.xSub),
@@ -164,7 +197,9 @@ export function buildSynthiaGraph(rt: SynthiaRuntime) {
     const real = await rt.real();
     const c = s.config;
     const strata = c.target ?? real.metadata.target;
-    const xSub = Array.from(stratifiedSample(real.table, Math.min(c.examples, real.table.nRows), strata, c.seed));
+    const xSub = Array.from(
+      stratifiedSample(real.table, Math.min(c.examples, real.table.nRows), strata, c.seed),
+    );
     const user: Record<string, string> = {};
     for (const col of real.metadata.columns) if (col.description) user[col.name] = col.description;
     let descriptions = user;
@@ -232,24 +267,29 @@ export function buildSynthiaGraph(rt: SynthiaRuntime) {
     } else {
       const synth = rowsToTable(probe.rows, real.metadata);
       const analysisText = renderAnalysis(d, real.metadata, real.table, synth);
-      const { value } = await rt.store.memo(discriminationKey(s.iteration), DiscriminationSchema, async () => {
-        const accounting = new Accounting();
-        const seed = deriveSeed(c.seed, STREAM.discriminator, s.iteration);
-        const r = await discriminate({
-          endpoint: endpointFor(c, "discriminator", rt.env, seed),
-          metadata: real.metadata,
-          realSample: examplesOf(real, s.xSub),
-          syntheticSample: probe.rows.slice(0, Math.max(1, c.examples)),
-          analysisText,
-          seed,
-          accounting,
-        });
-        return { analysis: r.analysis, verdict: r.verdict, usage: accounting.snapshot() };
-      });
+      const { value } = await rt.store.memo(
+        discriminationKey(s.iteration),
+        DiscriminationSchema,
+        async () => {
+          const accounting = new Accounting();
+          const seed = deriveSeed(c.seed, STREAM.discriminator, s.iteration);
+          const r = await discriminate({
+            endpoint: endpointFor(c, "discriminator", rt.env, seed),
+            metadata: real.metadata,
+            realSample: examplesOf(real, s.xSub),
+            syntheticSample: probe.rows.slice(0, Math.max(1, c.examples)),
+            analysisText,
+            seed,
+            accounting,
+          });
+          return { analysis: r.analysis, verdict: r.verdict, usage: accounting.snapshot() };
+        },
+      );
       verdict = value.verdict;
       usage = value.usage;
     }
-    const guardReasons = c.guard && d !== null ? statisticalGuard(d, { ...DEFAULT_GUARD, ...c.guardOptions }) : [];
+    const guardReasons =
+      c.guard && d !== null ? statisticalGuard(d, { ...DEFAULT_GUARD, ...c.guardOptions }) : [];
     const decision = decide(verdict.type, guardReasons, s.iteration, c.maxIterations);
     const record: IterationRecord = {
       iteration: s.iteration,
@@ -283,7 +323,10 @@ export function buildSynthiaGraph(rt: SynthiaRuntime) {
         finalChoice: { reason: decision.reason, iteration: chosen.iteration, feedback: chosen.feedback_in },
       };
     }
-    return { ...update, feedback: record.feedback === undefined ? s.feedback : [...s.feedback, record.feedback] };
+    return {
+      ...update,
+      feedback: record.feedback === undefined ? s.feedback : [...s.feedback, record.feedback],
+    };
   };
 
   const refine = async (s: SynthiaStateT): Promise<SynthiaUpdate> => {
@@ -387,17 +430,24 @@ export function buildSynthiaGraph(rt: SynthiaRuntime) {
     .addEdge("init", "generate")
     .addEdge("generate", "analyze")
     .addEdge("analyze", "discriminate")
-    .addConditionalEdges("discriminate", (s: SynthiaStateT) => (s.phase === "finalize" ? "plan_round" : "refine"), [
-      "plan_round",
-      "refine",
-    ])
+    .addConditionalEdges(
+      "discriminate",
+      (s: SynthiaStateT) => (s.phase === "finalize" ? "plan_round" : "refine"),
+      ["plan_round", "refine"],
+    )
     .addEdge("refine", "generate")
-    .addConditionalEdges("plan_round", (s: SynthiaStateT) => (s.phase === "write" ? "write" : "wave"), ["write", "wave"])
+    .addConditionalEdges("plan_round", (s: SynthiaStateT) => (s.phase === "write" ? "write" : "wave"), [
+      "write",
+      "wave",
+    ])
     .addConditionalEdges("wave", dispatch, ["batch"])
     .addEdge("batch", "collect")
     .addConditionalEdges(
       "collect",
-      (s: SynthiaStateT) => (s.nextBatch < batchCount(s.roundRows[s.roundRows.length - 1], s.config.batchRows) ? "wave" : "plan_round"),
+      (s: SynthiaStateT) =>
+        s.nextBatch < batchCount(s.roundRows[s.roundRows.length - 1], s.config.batchRows)
+          ? "wave"
+          : "plan_round",
       ["wave", "plan_round"],
     )
     .addEdge("write", END);

@@ -10,8 +10,8 @@ import { dirname, join } from "node:path";
 import { z } from "zod";
 import { SynthgraphError } from "../data/errors.ts";
 import type { Row } from "../data/types.ts";
-import { AccountingSnapshotSchema } from "./schemas.ts";
 import { writeFileAtomic } from "./atomic.ts";
+import { AccountingSnapshotSchema } from "./schemas.ts";
 
 const KEY_RE = /^[A-Za-z0-9_-]+(\/[A-Za-z0-9_-]+)*$/;
 
@@ -52,9 +52,12 @@ export class ArtifactStore {
     }
     const r = schema.safeParse(JSON.parse(text));
     if (!r.success) {
-      throw new SynthgraphError(`artifact ${this.pathOf(key)} does not have the expected shape: ${z.prettifyError(r.error)}`, {
-        hint: "the run directory was edited or written by another version; start a new run",
-      });
+      throw new SynthgraphError(
+        `artifact ${this.pathOf(key)} does not have the expected shape: ${z.prettifyError(r.error)}`,
+        {
+          hint: "the run directory was edited or written by another version; start a new run",
+        },
+      );
     }
     return r.data;
   }
@@ -70,7 +73,11 @@ export class ArtifactStore {
   }
 
   /** Returns the stored artifact if present; otherwise computes, stores, and returns it. */
-  async memo<T>(key: string, schema: z.ZodType<T>, compute: () => Promise<T>): Promise<{ value: T; cached: boolean }> {
+  async memo<T>(
+    key: string,
+    schema: z.ZodType<T>,
+    compute: () => Promise<T>,
+  ): Promise<{ value: T; cached: boolean }> {
     const found = await this.get(key, schema);
     if (found !== undefined) return { value: found, cached: true };
     const value = await compute();
@@ -97,7 +104,8 @@ export const RowBatchSchema = z.object({
 export type RowBatch = z.infer<typeof RowBatchSchema>;
 
 export const probeKey = (iteration: number): string => `probe/iter-${String(iteration).padStart(3, "0")}`;
-export const discriminationKey = (iteration: number): string => `discriminator/iter-${String(iteration).padStart(3, "0")}`;
+export const discriminationKey = (iteration: number): string =>
+  `discriminator/iter-${String(iteration).padStart(3, "0")}`;
 export const finalBatchKey = (round: number, batch: number): string =>
   `final/r${String(round).padStart(3, "0")}-b${String(batch).padStart(5, "0")}`;
 export const DESCRIPTIONS_KEY = "metadata/descriptions";

@@ -35,7 +35,12 @@ export type Decision =
  * guard objects to is overruled (recorded) and refined with the guard's reasons as feedback. Any non-converged
  * iteration at or past maxIterations finalizes with the best prompt so far.
  */
-export function decide(verdict: "Real" | "Synthetic", guardReasons: readonly string[], iteration: number, maxIterations: number): Decision {
+export function decide(
+  verdict: "Real" | "Synthetic",
+  guardReasons: readonly string[],
+  iteration: number,
+  maxIterations: number,
+): Decision {
   const overruled = verdict === "Real" && guardReasons.length > 0;
   if (verdict === "Real" && !overruled) return { next: "finalize", reason: "converged", overruled: false };
   if (iteration >= maxIterations) return { next: "finalize", reason: "max_iterations", overruled };

@@ -50,7 +50,12 @@ export interface RunPaths {
 
 export function runPaths(dir: string): RunPaths {
   const d = resolve(dir);
-  return { dir: d, runFile: join(d, RUN_FILE), checkpoints: join(d, CHECKPOINT_FILE), artifacts: join(d, ARTIFACT_DIR) };
+  return {
+    dir: d,
+    runFile: join(d, RUN_FILE),
+    checkpoints: join(d, CHECKPOINT_FILE),
+    artifacts: join(d, ARTIFACT_DIR),
+  };
 }
 
 /** `<yyyymmdd-hhmmss>-<6 hex>` (UTC), e.g. 20261122-153012-a1b2c3: sorts by start time. */
@@ -105,13 +110,18 @@ function parseRunFile(text: string, dir: string): RunFile {
   try {
     raw = JSON.parse(text);
   } catch (e) {
-    throw new SynthgraphError(`${join(dir, RUN_FILE)} is not valid JSON: ${(e as Error).message}`, { exitCode: 2 });
+    throw new SynthgraphError(`${join(dir, RUN_FILE)} is not valid JSON: ${(e as Error).message}`, {
+      exitCode: 2,
+    });
   }
   const r = RunFileSchema.safeParse(raw);
   if (!r.success) {
-    throw new SynthgraphError(`${join(dir, RUN_FILE)} is not a synthgraph run file: ${z.prettifyError(r.error)}`, {
-      exitCode: 2,
-    });
+    throw new SynthgraphError(
+      `${join(dir, RUN_FILE)} is not a synthgraph run file: ${z.prettifyError(r.error)}`,
+      {
+        exitCode: 2,
+      },
+    );
   }
   return r.data;
 }
@@ -129,10 +139,14 @@ export async function readRunFile(dir: string): Promise<RunFile> {
 }
 
 /** Merges a change into run.json and stamps `updated`. */
-export async function updateRunFile(dir: string, change: Partial<Pick<RunFile, "status" | "progress" | "error">>): Promise<RunFile> {
+export async function updateRunFile(
+  dir: string,
+  change: Partial<Pick<RunFile, "status" | "progress" | "error">>,
+): Promise<RunFile> {
   const run = await readRunFile(dir);
   const next: RunFile = { ...run, ...change, updated: new Date().toISOString() };
-  if (change.status !== undefined && change.status !== "failed" && change.error === undefined) delete next.error;
+  if (change.status !== undefined && change.status !== "failed" && change.error === undefined)
+    delete next.error;
   await writeRunFile(dir, next);
   return next;
 }

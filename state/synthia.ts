@@ -8,7 +8,12 @@ import { z } from "zod";
 import type { Metadata } from "../data/types.ts";
 import { type AccountingSnapshot, emptySnapshot, mergeSnapshots } from "../models/accounting.ts";
 import { RunConfigSchema } from "./config.ts";
-import { AccountingSnapshotSchema, DiagnosticsSchema, IterationRecordSchema, VerdictSchema } from "./schemas.ts";
+import {
+  AccountingSnapshotSchema,
+  DiagnosticsSchema,
+  IterationRecordSchema,
+  VerdictSchema,
+} from "./schemas.ts";
 
 const sum = (a: number, b: number): number => a + b;
 const counter = () => new ReducedValue(z.number().default(0), { inputSchema: z.number(), reducer: sum });
@@ -50,13 +55,20 @@ export const SynthiaState = new StateSchema({
   history: z.array(IterationRecordSchema).default(() => []),
   /** Why the loop ended and which iteration's feedback the final prompt uses. */
   finalChoice: z
-    .object({ reason: z.enum(["converged", "max_iterations"]), iteration: z.number().int(), feedback: z.array(z.string()) })
+    .object({
+      reason: z.enum(["converged", "max_iterations"]),
+      iteration: z.number().int(),
+      feedback: z.array(z.string()),
+    })
     .nullable()
     .default(null),
-  usage: new ReducedValue(AccountingSnapshotSchema.default(() => emptySnapshot()), {
-    inputSchema: AccountingSnapshotSchema,
-    reducer: (a: AccountingSnapshot, b: AccountingSnapshot) => mergeSnapshots(a, b),
-  }),
+  usage: new ReducedValue(
+    AccountingSnapshotSchema.default(() => emptySnapshot()),
+    {
+      inputSchema: AccountingSnapshotSchema,
+      reducer: (a: AccountingSnapshot, b: AccountingSnapshot) => mergeSnapshots(a, b),
+    },
+  ),
   /** Final rounds: rows planned per round (index = round − 1). Bounded by config.maxRounds. */
   roundRows: z.array(z.number().int()).default(() => []),
   /** Next batch of the current round to dispatch, and the end of the wave in flight. */
