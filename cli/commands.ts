@@ -1,6 +1,7 @@
 /** The list of sub-command modules. A new command adds one import and one entry here. */
 import type { Command } from "commander";
 import { evaluateCommand } from "./evaluate.ts";
+import { exampleCommand } from "./example.ts";
 import { generateCommand, resumeCommand, runsCommand } from "./generate.ts";
 import { modelsCommand } from "./models.ts";
 
@@ -8,4 +9,4 @@ export interface CommandModule {
   register(program: Command): void;
 }
 
-export const commandModules: readonly CommandModule[] = [generateCommand, resumeCommand, runsCommand, evaluateCommand, modelsCommand];
+export const commandModules: readonly CommandModule[] = [generateCommand, resumeCommand, runsCommand, evaluateCommand, modelsCommand, exampleCommand];

@@ -22,7 +22,9 @@ export const exampleOptionsSchema = z.object({
 export type ExampleOptions = z.input<typeof exampleOptionsSchema>;
 
 /** Validates the options, samples the example and writes it as CSV; returns what was written. */
-export async function runExample(raw: ExampleOptions): Promise<{ out: string; rows: number; columns: string[] }> {
+export async function runExample(
+  raw: ExampleOptions,
+): Promise<{ out: string; rows: number; columns: string[] }> {
   const parsed = exampleOptionsSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];

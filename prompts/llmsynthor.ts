@@ -13,7 +13,12 @@
  */
 import { formatIsoDatetime } from "../data/cells.ts";
 import type { ColumnMeta, Metadata } from "../data/types.ts";
-import type { CellPart, DiscrepancyCell, JointDiscrepancy, MarginalDiscrepancy } from "../stats/discrepancy.ts";
+import type {
+  CellPart,
+  DiscrepancyCell,
+  JointDiscrepancy,
+  MarginalDiscrepancy,
+} from "../stats/discrepancy.ts";
 
 /** Cells shown per variable or joint group (the ranking puts the largest gaps first). */
 export const DEFAULT_TOP_CELLS = { marginal: 8, joint: 10 } as const;
@@ -119,9 +124,15 @@ function variableLine(c: ColumnMeta, rowCount: number): string | undefined {
       break;
     case "datetime": {
       const f = c.datetimeFormat ?? "datetime";
-      parts.push(f === "date" ? "date (numerical: [min, max] as YYYY-MM-DD)" : "date-time (numerical: [min, max] as ISO 8601)");
+      parts.push(
+        f === "date"
+          ? "date (numerical: [min, max] as YYYY-MM-DD)"
+          : "date-time (numerical: [min, max] as ISO 8601)",
+      );
       if (c.min !== undefined && c.max !== undefined)
-        parts.push(`real range [${quote(formatIsoDatetime(c.min, f))}, ${quote(formatIsoDatetime(c.max, f))}]`);
+        parts.push(
+          `real range [${quote(formatIsoDatetime(c.min, f))}, ${quote(formatIsoDatetime(c.max, f))}]`,
+        );
       break;
     }
     case "boolean":
@@ -131,7 +142,8 @@ function variableLine(c: ColumnMeta, rowCount: number): string | undefined {
       const shown = levels
         .slice(0, MAX_LEVELS_IN_PROMPT)
         .map((l) => `${quote(l.value)} ${rowCount > 0 ? percent(l.count / rowCount) : "?"}`);
-      if (levels.length > MAX_LEVELS_IN_PROMPT) shown.push(`... and ${levels.length - MAX_LEVELS_IN_PROMPT} rarer candidates`);
+      if (levels.length > MAX_LEVELS_IN_PROMPT)
+        shown.push(`... and ${levels.length - MAX_LEVELS_IN_PROMPT} rarer candidates`);
       parts.push(`candidates with real frequencies: ${shown.join(", ")}`);
       break;
     }
@@ -139,7 +151,9 @@ function variableLine(c: ColumnMeta, rowCount: number): string | undefined {
   if (c.missingRate > 0) parts.push(`missing in ${percent(c.missingRate)} of real rows (null)`);
   if (c.description !== undefined && c.description.trim() !== "") {
     const flat = c.description.replace(/\s+/g, " ").trim();
-    parts.push(`description ${quote(flat.length > MAX_DESCRIPTION_CHARS ? `${flat.slice(0, MAX_DESCRIPTION_CHARS - 1)}…` : flat)}`);
+    parts.push(
+      `description ${quote(flat.length > MAX_DESCRIPTION_CHARS ? `${flat.slice(0, MAX_DESCRIPTION_CHARS - 1)}…` : flat)}`,
+    );
   }
   return parts.join("; ");
 }

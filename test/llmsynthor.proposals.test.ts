@@ -93,7 +93,10 @@ describe("validateProposal", () => {
     expect(v.proposal.parts.gender).toEqual({ kind: "category", value: "Male" });
     expect(v.proposal.parts.member).toEqual({ kind: "category", value: "true" });
     expect(v.repairs).toEqual(['"gender": " male" read as the category "Male"']);
-    expect(ok(raw({ gender: ["Female"] })).proposal.parts.gender).toEqual({ kind: "category", value: "Female" });
+    expect(ok(raw({ gender: ["Female"] })).proposal.parts.gender).toEqual({
+      kind: "category",
+      value: "Female",
+    });
   });
 
   it("drops unknown categories and several categories for one variable", () => {
@@ -106,7 +109,9 @@ describe("validateProposal", () => {
     const clipped = ok(raw({ age: [10, 200] }));
     expect(clipped.proposal.parts.age).toEqual({ kind: "range", min: 18, max: 90 });
     expect(clipped.repairs).toEqual(['"age": clipped to the real range [18, 90]']);
-    expect(dropped(raw({ income: [1200, 5000] }))).toBe('"income" range [1200,5000] lies outside the real range [0, 1000]');
+    expect(dropped(raw({ income: [1200, 5000] }))).toBe(
+      '"income" range [1200,5000] lies outside the real range [0, 1000]',
+    );
     expect(ok(raw({ income: [300, 200] })).repairs).toEqual(['"income": swapped min > max']);
   });
 
@@ -119,7 +124,11 @@ describe("validateProposal", () => {
 
   it("reads single values, numeric strings and ISO dates; swaps reversed dates", () => {
     expect(ok(raw({ age: 25 })).proposal.parts.age).toEqual({ kind: "range", min: 25, max: 25 });
-    expect(ok(raw({ income: ["10", "20.5"] })).proposal.parts.income).toEqual({ kind: "range", min: 10, max: 20.5 });
+    expect(ok(raw({ income: ["10", "20.5"] })).proposal.parts.income).toEqual({
+      kind: "range",
+      min: 10,
+      max: 20.5,
+    });
     expect(ok(raw({ joined: ["2020-03-01", "2020-02-01"] })).proposal.parts.joined).toEqual({
       kind: "range",
       min: Date.UTC(2020, 1, 1),
@@ -139,11 +148,16 @@ describe("validateProposal", () => {
     const v = ok(raw({}, 10, ["age"]));
     expect(v.proposal.parts.age).toEqual({ kind: "marginal" });
     expect(v.repairs).toEqual(['"age" is missing from the proposal: filled from the real marginal']);
-    expect(dropped(raw({}, 10, ["age"]), { missingVariable: "drop" })).toBe('"age" is missing from the proposal');
+    expect(dropped(raw({}, 10, ["age"]), { missingVariable: "drop" })).toBe(
+      '"age" is missing from the proposal',
+    );
   });
 
   it("matches variable names ignoring case, ignores unknown variables and id columns", () => {
-    const v = ok({ ...raw({}, 10, ["age"]), proposal: { ...raw({}, 10, ["age"]).proposal, " Age": [20, 21], zodiac: "Leo", id: "7" } });
+    const v = ok({
+      ...raw({}, 10, ["age"]),
+      proposal: { ...raw({}, 10, ["age"]).proposal, " Age": [20, 21], zodiac: "Leo", id: "7" },
+    });
     expect(v.proposal.parts.age).toEqual({ kind: "range", min: 20, max: 21 });
     expect(v.repairs).toEqual([
       'variable " Age" read as "age"',
@@ -175,7 +189,10 @@ describe("rescaleCounts (largest remainder)", () => {
   it("always sums exactly to the total", () => {
     const rng = createRng(3);
     for (let t = 0; t < 200; t++) {
-      const w = Array.from({ length: 1 + rng.int(8) }, () => rng.next() * 1000 + (rng.int(3) === 0 ? 0 : 1e-9));
+      const w = Array.from(
+        { length: 1 + rng.int(8) },
+        () => rng.next() * 1000 + (rng.int(3) === 0 ? 0 : 1e-9),
+      );
       const total = rng.int(100_000);
       const c = rescaleCounts(w, total);
       expect(c.reduce((s, x) => s + x, 0)).toBe(total);
@@ -271,7 +288,9 @@ describe("sampleProposals", () => {
     }
     const id = getColumn(t, "id") as CodedColumn;
     expect(id.kind).toBe("id");
-    expect(Array.from(id.codes, (k) => id.levels[k])).toEqual(Array.from({ length: 50 }, (_, i) => String(i + 1)));
+    expect(Array.from(id.codes, (k) => id.levels[k])).toEqual(
+      Array.from({ length: 50 }, (_, i) => String(i + 1)),
+    );
   });
 
   it("is deterministic in the seed, and shuffling keeps each proposal's rows", () => {
@@ -294,8 +313,15 @@ describe("sampleProposals", () => {
 
   it("is uniform within a range (mean and integer frequencies within 4 standard errors)", () => {
     const n = 20_000;
-    const p = prop({ ...P1.parts, age: { kind: "range", min: 1, max: 90 }, income: { kind: "range", min: 10, max: 20 } }, n);
-    const t = sampleProposals([p], { ...META, columns: META.columns.map((c) => (c.name === "age" ? { ...c, min: 1 } : c)) }, 1);
+    const p = prop(
+      { ...P1.parts, age: { kind: "range", min: 1, max: 90 }, income: { kind: "range", min: 10, max: 20 } },
+      n,
+    );
+    const t = sampleProposals(
+      [p],
+      { ...META, columns: META.columns.map((c) => (c.name === "age" ? { ...c, min: 1 } : c)) },
+      1,
+    );
     const income = (getColumn(t, "income") as NumericColumn).values;
     const mean = income.reduce((s, x) => s + x, 0) / n;
     expect(Math.abs(mean - 15)).toBeLessThan((4 * (10 / Math.sqrt(12))) / Math.sqrt(n));
@@ -306,7 +332,8 @@ describe("sampleProposals", () => {
       if (x === 90) ends[1]++;
     }
     // both ends are reachable: P = 1/90 each
-    for (const c of ends) expect(Math.abs(c / n - 1 / 90)).toBeLessThan(4 * Math.sqrt((1 / 90) * (89 / 90) / n));
+    for (const c of ends)
+      expect(Math.abs(c / n - 1 / 90)).toBeLessThan(4 * Math.sqrt(((1 / 90) * (89 / 90)) / n));
   });
 
   it("fills marginal parts from the metadata's level frequencies and missing share", () => {
@@ -341,7 +368,10 @@ describe("sampleProposals", () => {
       ],
     };
     const syn = sampleProposals(
-      [prop({ gender: { kind: "category", value: "Female" } }, 4), prop({ gender: { kind: "category", value: "Male" } }, 6)],
+      [
+        prop({ gender: { kind: "category", value: "Female" } }, 4),
+        prop({ gender: { kind: "category", value: "Male" } }, 6),
+      ],
       meta,
       0,
     );
@@ -349,9 +379,9 @@ describe("sampleProposals", () => {
   });
 
   it("refuses unvalidated proposals", () => {
-    expect(() => sampleProposals([prop({ ...P1.parts, gender: { kind: "category", value: "Robot" } }, 1)], META, 0)).toThrow(
-      /no level "Robot"/,
-    );
+    expect(() =>
+      sampleProposals([prop({ ...P1.parts, gender: { kind: "category", value: "Robot" } }, 1)], META, 0),
+    ).toThrow(/no level "Robot"/);
     expect(() => sampleProposals([prop({ ...P1.parts }, 1.5)], META, 0)).toThrow(RangeError);
   });
 });
