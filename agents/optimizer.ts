@@ -51,7 +51,11 @@ export async function optimizeTheta(i: OptimizerInput): Promise<OptimizerOutput>
   if (i.pairs.length === 0) {
     throw new SynthgraphError("the optimizer needs at least one (theta, score) pair");
   }
-  const prompt = buildOptimizerPrompt({ metadata: i.metadata, pairs: i.pairs, ...(i.k === undefined ? {} : { k: i.k }) });
+  const prompt = buildOptimizerPrompt({
+    metadata: i.metadata,
+    pairs: i.pairs,
+    ...(i.k === undefined ? {} : { k: i.k }),
+  });
   const best = prompt.shown[prompt.shown.length - 1].theta;
   const columns = rowColumns(i.metadata).map((c) => c.name);
   const conversation: ChatInput[] = [
@@ -104,7 +108,9 @@ export function parseOptimizerAnswer(text: string, columns: readonly string[]): 
   let edges: Array<[string, string]> | undefined;
   let note = "";
   if (sections.causal === undefined) {
-    reasons.push("the answer has no causal structure (expected <causal structure> [('A', 'B'), ...] </causal structure>)");
+    reasons.push(
+      "the answer has no causal structure (expected <causal structure> [('A', 'B'), ...] </causal structure>)",
+    );
   } else {
     const read = readEdges(sections.causal);
     if (read.ok) {
@@ -176,8 +182,25 @@ function splitSections(text: string): Sections {
   return out;
 }
 
-const CAUSAL_KEYS = ["causalstructure", "causalgraph", "causalnetwork", "causaledges", "edges", "graph", "dag", "causal"];
-const TASK_KEYS = ["taskinstruction", "task", "instruction", "instructions", "prompt", "guidance", "taskprompt"];
+const CAUSAL_KEYS = [
+  "causalstructure",
+  "causalgraph",
+  "causalnetwork",
+  "causaledges",
+  "edges",
+  "graph",
+  "dag",
+  "causal",
+];
+const TASK_KEYS = [
+  "taskinstruction",
+  "task",
+  "instruction",
+  "instructions",
+  "prompt",
+  "guidance",
+  "taskprompt",
+];
 
 function dictSections(obj: Record<string, unknown>): Sections {
   const byKey = new Map<string, unknown>();
@@ -243,7 +266,12 @@ function edgesFromValue(items: unknown[], note: string): EdgeRead {
   const edges: Array<[string, string]> = [];
   for (let j = 0; j < items.length; j++) {
     const item = items[j];
-    if (Array.isArray(item) && item.length === 2 && typeof item[0] === "string" && typeof item[1] === "string") {
+    if (
+      Array.isArray(item) &&
+      item.length === 2 &&
+      typeof item[0] === "string" &&
+      typeof item[1] === "string"
+    ) {
       edges.push([item[0], item[1]]);
       continue;
     }
@@ -263,7 +291,10 @@ function edgesFromValue(items: unknown[], note: string): EdgeRead {
         continue;
       }
     }
-    return { ok: false, reason: `edge ${j + 1} is not a pair of column names: ${JSON.stringify(item)?.slice(0, 120)}` };
+    return {
+      ok: false,
+      reason: `edge ${j + 1} is not a pair of column names: ${JSON.stringify(item)?.slice(0, 120)}`,
+    };
   }
   return { ok: true, edges, note };
 }

@@ -4,9 +4,10 @@ import { evaluateCommand } from "./evaluate.ts";
 import { exampleCommand } from "./example.ts";
 import { generateCommand, resumeCommand, runsCommand } from "./generate.ts";
 import { modelsCommand } from "./models.ts";
+import { structureCommand } from "./structure.ts";
 
 export interface CommandModule {
   register(program: Command): void;
 }
 
-export const commandModules: readonly CommandModule[] = [generateCommand, resumeCommand, runsCommand, evaluateCommand, modelsCommand, exampleCommand];
+export const commandModules: readonly CommandModule[] = [generateCommand, resumeCommand, runsCommand, evaluateCommand, modelsCommand, structureCommand, exampleCommand];

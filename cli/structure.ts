@@ -40,7 +40,8 @@ export async function runStructure(raw: StructureCliOptions): Promise<StructureR
   const parsed = optionsSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new DataError(`invalid option --${issue.path.join(".")}: ${issue.message}`, {
+    const flag = issue.path.join(".").replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+    throw new DataError(`invalid option --${flag}: ${issue.message}`, {
       hint: "--bins is an integer ≥ 2, --max-parents and --restarts integers ≥ 0",
     });
   }
@@ -87,9 +88,14 @@ export const structureCommand: CommandModule = {
   register(program: Command): void {
     program
       .command("structure")
-      .description("learn a causal DAG from a table by BIC hill climbing (MALLM-GAN's initial causal structure)")
+      .description(
+        "learn a causal DAG from a table by BIC hill climbing (MALLM-GAN's initial causal structure)",
+      )
       .argument("<data>", "real table, CSV or JSON Lines")
-      .option("--metadata <file>", "SDV-style metadata JSON overriding inferred column types (docs/metadata.md)")
+      .option(
+        "--metadata <file>",
+        "SDV-style metadata JSON overriding inferred column types (docs/metadata.md)",
+      )
       .option("--bins <n>", "quantile bins for numerical columns", "5")
       .option("--max-parents <k>", "most parents per column (default unlimited)")
       .option("--restarts <n>", "random restarts after the first climb", "0")

@@ -8,13 +8,14 @@
  * `[('age', 'workclass'), ('education', 'Income')]` (Python tuple reprs). The optimizer also writes guidance
  * prose inside its causal-structure section (listing 2 lines 16-18); that prose is `causalNote`.
  *
- * The acyclicity check and topological order below are a minimal local version; stats/structure.ts (the
- * structure-learning module) owns the general DAG utilities and these may be merged into it.
+ * Cycle detection and topological order come from stats/dag.ts. The edge list is formatted here rather than
+ * with stats/dag.ts formatEdgeList because prompt text also needs `</` and U+2028/9 escaped (pyStr).
  */
 import { z } from "zod";
 import { DataError } from "../data/errors.ts";
 import { rowColumns } from "../data/schema.ts";
 import type { Metadata } from "../data/types.ts";
+import { findCycle, topologicalOrder } from "../stats/dag.ts";
 
 /** Paper 001 Table 5, epoch 1: the initial task instruction. */
 export const DEFAULT_TASK_INSTRUCTION =
@@ -169,7 +170,7 @@ export function validateCausalEdges(
     out.push([ca, cb]);
   }
   if (problems.length === 0) {
-    const cycle = findCycle(columns, out);
+    const cycle = findCycle({ nodes: columns, edges: out });
     if (cycle !== null) problems.push(`the causal structure has a cycle: ${cycle.join(" → ")}`);
   }
   if (edges.length === 0 && !opts.allowEmpty) problems.push("the causal structure lists no edges");
@@ -198,81 +199,6 @@ function looseName(s: string): string {
   return s.trim().replace(/\s+/g, " ").toLowerCase();
 }
 
-/** A directed cycle as its node path (first node repeated at the end), or null when the graph is acyclic. */
-export function findCycle(
-  nodes: readonly string[],
-  edges: ReadonlyArray<readonly [string, string]>,
-): string[] | null {
-  const adj = adjacency(nodes, edges);
-  // 0 = unvisited, 1 = on the DFS stack, 2 = done; iterative DFS so deep graphs cannot overflow the stack.
-  const state = new Map<string, number>();
-  const parent = new Map<string, string>();
-  for (const start of adj.keys()) {
-    if ((state.get(start) ?? 0) !== 0) continue;
-    const stack: Array<{ node: string; next: number }> = [{ node: start, next: 0 }];
-    state.set(start, 1);
-    while (stack.length > 0) {
-      const top = stack[stack.length - 1];
-      const succ = adj.get(top.node) ?? [];
-      if (top.next >= succ.length) {
-        state.set(top.node, 2);
-        stack.pop();
-        continue;
-      }
-      const v = succ[top.next++];
-      const s = state.get(v) ?? 0;
-      if (s === 1) {
-        const path = [v];
-        for (let u = top.node; u !== v; u = parent.get(u) as string) path.push(u);
-        path.push(v);
-        return path.reverse();
-      }
-      if (s === 0) {
-        state.set(v, 1);
-        parent.set(v, top.node);
-        stack.push({ node: v, next: 0 });
-      }
-    }
-  }
-  return null;
-}
-
-/**
- * Kahn's topological order; among ready nodes the earliest in `nodes` goes first, so an empty graph keeps
- * the given order. Throws DataError on a cycle.
- */
-export function topologicalOrder(
-  nodes: readonly string[],
-  edges: ReadonlyArray<readonly [string, string]>,
-): string[] {
-  const adj = adjacency(nodes, edges);
-  const rank = new Map<string, number>();
-  for (const n of adj.keys()) rank.set(n, rank.size);
-  const indeg = new Map<string, number>();
-  for (const n of adj.keys()) indeg.set(n, 0);
-  for (const succ of adj.values()) for (const v of succ) indeg.set(v, (indeg.get(v) ?? 0) + 1);
-  const ready = [...adj.keys()].filter((n) => indeg.get(n) === 0);
-  const out: string[] = [];
-  while (ready.length > 0) {
-    // Column counts are small: a linear scan for the earliest-ranked ready node is enough.
-    let best = 0;
-    for (let i = 1; i < ready.length; i++)
-      if ((rank.get(ready[i]) ?? 0) < (rank.get(ready[best]) ?? 0)) best = i;
-    const u = ready.splice(best, 1)[0];
-    out.push(u);
-    for (const v of adj.get(u) ?? []) {
-      const d = (indeg.get(v) ?? 0) - 1;
-      indeg.set(v, d);
-      if (d === 0) ready.push(v);
-    }
-  }
-  if (out.length !== adj.size) {
-    const cycle = findCycle(nodes, edges);
-    throw new DataError(`the causal structure has a cycle: ${(cycle ?? []).join(" → ")}`);
-  }
-  return out;
-}
-
 /**
  * The metadata with its generated columns in the causal order of `edges` (causes before effects; the
  * official code's JSON-DAG variant), id columns after them.
@@ -283,24 +209,11 @@ export function causallyOrderedMetadata(
 ): Metadata {
   const gen = rowColumns(metadata);
   const byName = new Map(gen.map((c) => [c.name, c]));
-  const order = topologicalOrder(
-    gen.map((c) => c.name),
-    edges.filter(([a, b]) => byName.has(a) && byName.has(b)),
-  );
+  // Kahn's order, ties broken by column order (stats/dag.ts); DagError on a cycle.
+  const order = topologicalOrder({
+    nodes: gen.map((c) => c.name),
+    edges: edges.filter(([a, b]) => byName.has(a) && byName.has(b)),
+  });
   const ids = metadata.columns.filter((c) => !byName.has(c.name));
   return { ...metadata, columns: [...order.map((n) => byName.get(n) as (typeof gen)[number]), ...ids] };
-}
-
-function adjacency(
-  nodes: readonly string[],
-  edges: ReadonlyArray<readonly [string, string]>,
-): Map<string, string[]> {
-  const adj = new Map<string, string[]>();
-  for (const n of nodes) if (!adj.has(n)) adj.set(n, []);
-  for (const [a, b] of edges) {
-    if (!adj.has(a)) adj.set(a, []);
-    if (!adj.has(b)) adj.set(b, []);
-    (adj.get(a) as string[]).push(b);
-  }
-  return adj;
 }

@@ -5,15 +5,15 @@
  * listing-2 prompt on the wire and its validated rows.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import type { Metadata, Row } from "../data/types.ts";
 import { generateBatch, generateBatchInBatch } from "../agents/mallm-generator.ts";
 import { optimizeTheta, parseOptimizerAnswer } from "../agents/optimizer.ts";
+import type { Metadata, Row } from "../data/types.ts";
 import { Accounting } from "../models/accounting.ts";
 import { DEFAULT_TEMPERATURES } from "../models/spec.ts";
 import { buildMallmGeneratorPrompt, buildOptimizerPrompt, optimizerSystemPrompt } from "../prompts/mallm.ts";
 import type { Theta } from "../state/theta.ts";
 import { endpointFor, PROVIDERS } from "./support/llm-endpoints.ts";
-import { type LlmServer, reply, startLlmServer } from "./support/llm-server.ts";
+import { type LlmServer, startLlmServer } from "./support/llm-server.ts";
 
 const META: Metadata = {
   rowCount: 100,
@@ -48,7 +48,8 @@ const THETA0: Theta = {
   context: "Adults and their income class.",
   causalEdges: [["age", "income"]],
   causalNote: "",
-  taskInstruction: "Given the description of the data, generate synthetic samples that mimic the provided samples.",
+  taskInstruction:
+    "Given the description of the data, generate synthetic samples that mimic the provided samples.",
 };
 const PAIRS = [
   { theta: THETA0, score: 0.8571 },
@@ -82,7 +83,13 @@ describe.each(PROVIDERS)("optimizer over %s", (provider) => {
   it("sends listing 5 and turns a listing-6 answer into theta", async () => {
     server.script(VALID_LISTING6);
     const accounting = new Accounting();
-    const out = await optimizeTheta({ endpoint: endpoint(), metadata: META, pairs: PAIRS, seed: 1, accounting });
+    const out = await optimizeTheta({
+      endpoint: endpoint(),
+      metadata: META,
+      pairs: PAIRS,
+      seed: 1,
+      accounting,
+    });
     expect(out).toEqual({
       theta: {
         context: THETA0.context,
@@ -105,7 +112,7 @@ describe.each(PROVIDERS)("optimizer over %s", (provider) => {
       { role: "user", content: expected.user },
     ]);
     expect(req.temperature).toBe(1.0);
-    expect(accounting.snapshot().byRole.optimizer?.calls).toBe(1);
+    expect(accounting.snapshot().by_role.optimizer?.calls).toBe(1);
   });
 
   it("re-asks once with the reason quoted, then accepts the corrected answer", async () => {
@@ -121,7 +128,9 @@ describe.each(PROVIDERS)("optimizer over %s", (provider) => {
     expect(second[2].content).toBe(UNKNOWN_COLUMN);
     expect(second[3].role).toBe("user");
     expect(second[3].content).toContain('- unknown column "salary" in edge ("salary", "income")');
-    expect(second[3].content).toContain("Use only these column names: ['age', 'workclass', 'Blood urea nitrogen', 'income']");
+    expect(second[3].content).toContain(
+      "Use only these column names: ['age', 'workclass', 'Blood urea nitrogen', 'income']",
+    );
   });
 
   it("skips after two cyclic answers: theta null, both reasons kept", async () => {
@@ -158,7 +167,10 @@ describe.each(PROVIDERS)("optimizer over %s", (provider) => {
   });
 
   it("re-asks on an empty task instruction and on an answer with no edge list", async () => {
-    server.script("<causal structure>[('age', 'income')]</causal structure><task>  </task>", "I would add more edges.");
+    server.script(
+      "<causal structure>[('age', 'income')]</causal structure><task>  </task>",
+      "I would add more edges.",
+    );
     const out = await optimizeTheta({ endpoint: endpoint(), metadata: META, pairs: PAIRS, seed: 1 });
     expect(out.theta).toBeNull();
     expect(out.reasons).toEqual([
@@ -177,7 +189,9 @@ describe("optimizer answer parsing (messy formats)", () => {
   };
 
   it("fenced JSON with snake_case keys", () => {
-    const r = ok('```json\n{"causal_structure": [["age", "income"]], "task_instruction": "Be realistic."}\n```');
+    const r = ok(
+      '```json\n{"causal_structure": [["age", "income"]], "task_instruction": "Be realistic."}\n```',
+    );
     expect(r).toEqual({ ok: true, edges: [["age", "income"]], note: "", task: "Be realistic." });
   });
 
@@ -188,7 +202,12 @@ describe("optimizer answer parsing (messy formats)", () => {
         Task: "Mind the ages.",
       }),
     );
-    expect(r).toEqual({ ok: true, edges: [["age", "workclass"]], note: "Age shapes the work class.", task: "Mind the ages." });
+    expect(r).toEqual({
+      ok: true,
+      edges: [["age", "workclass"]],
+      note: "Age shapes the work class.",
+      task: "Mind the ages.",
+    });
   });
 
   it("edges as arrows or objects, under an edges key", () => {
@@ -202,7 +221,9 @@ describe("optimizer answer parsing (messy formats)", () => {
   });
 
   it("markdown labels instead of tags", () => {
-    const r = ok("**Causal structure:** [('age', 'income')]\n\n**Task instruction:** Generate convincing rows.");
+    const r = ok(
+      "**Causal structure:** [('age', 'income')]\n\n**Task instruction:** Generate convincing rows.",
+    );
     expect(r).toEqual({ ok: true, edges: [["age", "income"]], note: "", task: "Generate convincing rows." });
   });
 
@@ -212,22 +233,35 @@ describe("optimizer answer parsing (messy formats)", () => {
   });
 
   it("names matched ignoring case and spaces; duplicates dropped", () => {
-    expect(ok("<causal structure>[('AGE', 'Income'), ('age', 'income'), ('blood  urea nitrogen', 'income')]</causal structure><task>t</task>").edges).toEqual([
+    expect(
+      ok(
+        "<causal structure>[('AGE', 'Income'), ('age', 'income'), ('blood  urea nitrogen', 'income')]</causal structure><task>t</task>",
+      ).edges,
+    ).toEqual([
       ["age", "income"],
       ["Blood urea nitrogen", "income"],
     ]);
   });
 
   it("reports what is wrong", () => {
-    expect(parseOptimizerAnswer("<causal structure>no list here</causal structure><task>t</task>", COLUMNS)).toEqual({
+    expect(
+      parseOptimizerAnswer("<causal structure>no list here</causal structure><task>t</task>", COLUMNS),
+    ).toEqual({
       ok: false,
       reasons: ["no edge list found in the causal structure (expected [('A', 'B'), ...])"],
     });
-    expect(parseOptimizerAnswer("<causal structure>[('age', 'income', 'x')]</causal structure><task>t</task>", COLUMNS)).toEqual({
+    expect(
+      parseOptimizerAnswer(
+        "<causal structure>[('age', 'income', 'x')]</causal structure><task>t</task>",
+        COLUMNS,
+      ),
+    ).toEqual({
       ok: false,
       reasons: ['edge 1 is not a pair of column names: ["age","income","x"]'],
     });
-    expect(parseOptimizerAnswer("<causal structure>[('age', 'age')]</causal structure><task>t</task>", COLUMNS)).toEqual({
+    expect(
+      parseOptimizerAnswer("<causal structure>[('age', 'age')]</causal structure><task>t</task>", COLUMNS),
+    ).toEqual({
       ok: false,
       reasons: ['edge ("age", "age") is a self-loop'],
     });
@@ -244,8 +278,16 @@ describe.each(PROVIDERS)("MALLM generator over %s", (provider) => {
 
   it("sends the listing-2 prompt with k examples and returns the valid rows of k requested", async () => {
     // Third row: age 200 is above the real maximum 90 and is dropped by the row validator.
-    server.script('{"rows": [[41, "Private", 11.0, "<=50K"], [60, "Self-emp", 25.5, ">50K"], [200, "Private", 9, "<=50K"]]}');
-    const out = await generateBatchInBatch({ endpoint: endpointFor(server, provider), metadata: META, theta: THETA, examples: EXAMPLES, seed: 3 });
+    server.script(
+      '{"rows": [[41, "Private", 11.0, "<=50K"], [60, "Self-emp", 25.5, ">50K"], [200, "Private", 9, "<=50K"]]}',
+    );
+    const out = await generateBatchInBatch({
+      endpoint: endpointFor(server, provider),
+      metadata: META,
+      theta: THETA,
+      examples: EXAMPLES,
+      seed: 3,
+    });
     expect(out.rows).toEqual([
       { id: null, age: 41, workclass: "Private", "Blood urea nitrogen": 11, income: "<=50K" },
       { id: null, age: 60, workclass: "Self-emp", "Blood urea nitrogen": 25.5, income: ">50K" },
@@ -270,10 +312,18 @@ describe.each(PROVIDERS)("MALLM generator over %s", (provider) => {
       causalOrder: true,
       seed: 3,
     });
-    expect(out.rows).toEqual([{ id: null, age: 33, workclass: "Private", "Blood urea nitrogen": 10, income: "<=50K" }]);
+    expect(out.rows).toEqual([
+      { id: null, age: 33, workclass: "Private", "Blood urea nitrogen": 10, income: "<=50K" },
+    ]);
     const [req] = server.chatRequests();
-    expect(req.messages[1].content).toContain("column order: ['workclass', 'Blood urea nitrogen', 'income', 'age']");
-    const format = (provider === "ollama" ? req.format : (req.responseFormat as { json_schema: { schema: unknown } }).json_schema.schema) as {
+    expect(req.messages[1].content).toContain(
+      "column order: ['workclass', 'Blood urea nitrogen', 'income', 'age']",
+    );
+    const format = (
+      provider === "ollama"
+        ? req.format
+        : (req.responseFormat as { json_schema: { schema: unknown } }).json_schema.schema
+    ) as {
       properties: { rows: { items: { description: string } } };
     };
     expect(format.properties.rows.items.description).toBe(
@@ -290,7 +340,14 @@ describe.each(PROVIDERS)("MALLM generator over %s", (provider) => {
       if (user.includes("39,Self-emp")) return "I cannot help with that.";
       return JSON.stringify({ rows: Array.from({ length: n }, (_, j) => [30 + j, "Private", 10, "<=50K"]) });
     });
-    const out = await generateBatch({ endpoint: endpointFor(server, provider), metadata: META, theta: THETA, batch, k: 3, seed: 5 });
+    const out = await generateBatch({
+      endpoint: endpointFor(server, provider),
+      metadata: META,
+      theta: THETA,
+      batch,
+      k: 3,
+      seed: 5,
+    });
     expect(out.requested).toBe(7);
     expect(out.rows.map((r) => r.age)).toEqual([30, 31, 32, 30, 31, 32]);
     expect(out.pieces.map((p) => p.report.accepted)).toEqual([3, 3, 0]);

@@ -274,7 +274,9 @@ describe("synthgraph structure", () => {
     expect(written.edges).toEqual(report.edges);
     expect(written.score).toBeCloseTo(report.score, 9);
     expect(written.seconds).toBeGreaterThanOrEqual(0);
-    expect(skeletonDistance(dagOf(ASIA_NODES, ASIA_TRUTH), dagOf(written.nodes, written.edges))).toBeLessThanOrEqual(2);
+    expect(
+      skeletonDistance(dagOf(ASIA_NODES, ASIA_TRUTH), dagOf(written.nodes, written.edges)),
+    ).toBeLessThanOrEqual(2);
     const text = formatStructure(report);
     expect(text).toContain(formatEdgeList({ nodes: report.nodes, edges: report.edges }));
     expect(text).toContain("S -> L");
@@ -289,5 +291,8 @@ describe("synthgraph structure", () => {
     expect(report.nodes).not.toContain("A");
     expect(Object.values(report.parents).every((p) => p.length <= 2)).toBe(true);
     await expect(runStructure({ data: join(DATASETS, "asia.csv"), bins: 1 })).rejects.toThrow(/--bins/);
+    await expect(runStructure({ data: join(DATASETS, "asia.csv"), maxParents: -1 })).rejects.toThrow(
+      /--max-parents/,
+    );
   });
 });
