@@ -39,12 +39,16 @@ export interface GeneratorOutput {
 // Items are checked one by one by the row validator below; the zod side only requires the array.
 const RowsReply = z.object({ rows: z.array(z.unknown()) });
 
-/** One generator call: nRows requested, the valid ones returned. */
-export async function generateRows(i: GeneratorInput): Promise<GeneratorOutput> {
-  const columns = rowColumns(i.metadata);
-  const rowMeta: Metadata = { ...i.metadata, columns };
-  const validate = createRowValidator(i.metadata, i.validator);
-  const itemValidator = (item: unknown): ItemVerdict => {
+/**
+ * The generator's per-row check, one item of the reply's "rows": decoded by position or by key
+ * (data/compact.ts), then validated against the metadata (data/validate.ts). Shape problems (wrong length,
+ * missing column, not a row) and metadata violations reject the row with the reason; what either step changed
+ * and kept (keys that name no column dropped, case fixes, ...) is returned as `repairs`.
+ */
+export function rowItemValidator(meta: Metadata, opts?: RowValidatorOptions): (item: unknown) => ItemVerdict {
+  const rowMeta: Metadata = { ...meta, columns: rowColumns(meta) };
+  const validate = createRowValidator(meta, opts);
+  return (item) => {
     const decoded = decodeCompactRows(rowMeta, [item]).items[0];
     if (decoded === undefined) return { ok: false, reason: "not a row" };
     if (decoded.problems.length > 0) {
@@ -52,8 +56,14 @@ export async function generateRows(i: GeneratorInput): Promise<GeneratorOutput> 
     }
     const v = validate(decoded.row);
     if (!v.ok) return { ok: false, reason: v.errors.map((e) => e.reason).join("; ") };
-    return { ok: true, value: v.row, repaired: v.repairs.length > 0 };
+    const repairs = [...decoded.repairs, ...v.repairs];
+    return { ok: true, value: v.row, repaired: repairs.length > 0, repairs };
   };
+}
+
+/** One generator call: nRows requested, the valid ones returned. */
+export async function generateRows(i: GeneratorInput): Promise<GeneratorOutput> {
+  const rowMeta: Metadata = { ...i.metadata, columns: rowColumns(i.metadata) };
   // OpenAI strict mode rejects prefixItems (see compactRowsJsonSchema); Ollama's grammar uses them.
   const jsonSchema = compactRowsJsonSchema(rowMeta, i.nRows, {
     prefixItems: i.endpoint.provider !== "openai",
@@ -69,7 +79,7 @@ export async function generateRows(i: GeneratorInput): Promise<GeneratorOutput> 
     jsonSchema,
     schemaName: "rows",
     itemsKey: "rows",
-    itemValidator,
+    itemValidator: rowItemValidator(i.metadata, i.validator),
     seed: i.seed,
     ...(i.accounting ? { accounting: i.accounting } : {}),
     ...(i.signal ? { signal: i.signal } : {}),

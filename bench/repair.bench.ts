@@ -3,8 +3,8 @@
  * compact-rows request (test/support/messy-outputs.ts, a scripted TEST DOUBLE corpus, not a model).
  * Each reply is served by the loopback server (test/support/llm-server.ts) as the model's first answer and
  * read through the real client path: ChatOllama and ChatOpenAI → models/structured.ts callStructured with
- * the compact rows JSON Schema (data/compact.ts) and a per-row validator (decodeCompactRows then
- * createRowValidator, wired as agents/generator.ts does), maxReasks 0.
+ * the compact rows JSON Schema (data/compact.ts) and the generator's own per-row check (agents/generator.ts
+ * rowItemValidator), maxReasks 0.
  * Per reply: rows accepted (clean or repaired by the validator), dropped (rejected with a reason), absent
  * (not in a usable reply: truncated or short), lost (in an unusable reply, i.e. callStructured threw, without
  * a per-row reason); requested = accepted + dropped + absent + lost.
@@ -14,12 +14,12 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { z } from "zod";
-import { compactRowsJsonSchema, decodeCompactRows } from "../data/compact.ts";
+import { rowItemValidator } from "../agents/generator.ts";
+import { compactRowsJsonSchema } from "../data/compact.ts";
 import { readTable } from "../data/read.ts";
 import { columnDescription, rowColumns } from "../data/schema.ts";
 import type { Metadata, Row } from "../data/types.ts";
-import { createRowValidator } from "../data/validate.ts";
-import { callStructured, type ItemVerdict, StructuredOutputError } from "../models/structured.ts";
+import { callStructured, StructuredOutputError } from "../models/structured.ts";
 import { GENERATOR_SYSTEM } from "../prompts/synthia.ts";
 import { endpointFor, type TestProvider } from "../test/support/llm-endpoints.ts";
 import { type LlmServer, reply, startLlmServer } from "../test/support/llm-server.ts";
@@ -47,29 +47,15 @@ export interface CaseOutcome {
   failed: boolean;
   /** callStructured's reasons (dropped rows, rejected reply), "attempt 1: " prefix removed. */
   reasons: string[];
-  /** Textual repairs the extractor made to the reply (fences, Python literals, truncation...). */
+  /** Textual repairs made to the reply (fences, Python literals, truncation, reshaping to {"rows": [...]}...). */
   textRepairs: string[];
+  /** What the row check changed in accepted rows ("item N: dropped unknown column ...", case fixes...). */
+  itemRepairs: string[];
   rows: Row[];
 }
 
 // Items are checked one by one by the row validator; the zod side only requires the array (as the generator).
 const RowsReply = z.object({ rows: z.array(z.unknown()) });
-
-/** The generator's per-row check (agents/generator.ts): shape problems and metadata violations reject. */
-export function rowItemValidator(meta: Metadata): (item: unknown) => ItemVerdict {
-  const rowMeta: Metadata = { ...meta, columns: rowColumns(meta) };
-  const validate = createRowValidator(meta);
-  return (item) => {
-    const decoded = decodeCompactRows(rowMeta, [item]).items[0];
-    if (decoded === undefined) return { ok: false, reason: "not a row" };
-    if (decoded.problems.length > 0) {
-      return { ok: false, reason: decoded.problems.map((p) => p.replace(/^row 1:? ?/, "")).join("; ") };
-    }
-    const v = validate(decoded.row);
-    if (!v.ok) return { ok: false, reason: v.errors.map((e) => e.reason).join("; ") };
-    return { ok: true, value: v.row, repaired: v.repairs.length > 0 };
-  };
-}
 
 /** The request a generator sends for n rows (system rule + the column list with ranges). */
 export function requestMessages(meta: Metadata, n: number): { role: "system" | "user"; content: string }[] {
@@ -119,6 +105,7 @@ export async function runCase(
       failed: false,
       reasons: r.report.reasons.map(strip),
       textRepairs: r.report.repairs,
+      itemRepairs: r.report.itemRepairs ?? [],
       rows: r.value.rows as Row[],
     };
   } catch (e) {
@@ -135,6 +122,7 @@ export async function runCase(
       failed: true,
       reasons: e.reasons.map(strip),
       textRepairs: [],
+      itemRepairs: [],
       rows: [],
     };
   }
@@ -196,7 +184,9 @@ const same = (a: CaseOutcome, b: CaseOutcome): boolean =>
   a.dropped === b.dropped &&
   a.failed === b.failed &&
   JSON.stringify(a.rows) === JSON.stringify(b.rows) &&
-  JSON.stringify(a.reasons) === JSON.stringify(b.reasons);
+  JSON.stringify(a.reasons) === JSON.stringify(b.reasons) &&
+  JSON.stringify(a.itemRepairs) === JSON.stringify(b.itemRepairs) &&
+  JSON.stringify(a.textRepairs) === JSON.stringify(b.textRepairs);
 
 const clip = (s: string, n: number): string => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
 
@@ -211,7 +201,7 @@ function table(ollama: readonly CaseOutcome[], openai: readonly CaseOutcome[]): 
     "lost",
     "unusable",
     "ollama=openai",
-    "reasons / text repairs",
+    "reasons / row repairs / text repairs",
   ];
   const body = ollama.map((o, i) => [
     o.name,
@@ -223,7 +213,7 @@ function table(ollama: readonly CaseOutcome[], openai: readonly CaseOutcome[]): 
     String(o.lost),
     o.failed ? "yes" : "",
     same(o, openai[i]) ? "yes" : "NO",
-    clip((o.reasons.length > 0 ? o.reasons : o.textRepairs).join("; "), 90),
+    clip([...o.reasons, ...o.itemRepairs, ...o.textRepairs].join("; "), 90),
   ]);
   const widths = head.map((h, j) => Math.max(h.length, ...body.map((r) => r[j].length)));
   const line = (r: string[]): string =>

@@ -31,15 +31,21 @@
  */
 import { columnDescription, DEFAULT_MAX_ENUM_VALUES } from "./schema.ts";
 import type { ColumnMeta, Metadata, Row, RowValue } from "./types.ts";
+import { aliasedColumnNote, droppedColumnNote } from "./validate.ts";
 
 /** Opening and closing lines of a CSV-lines block in a prompt. */
 export const ROWS_OPEN = "<rows>";
 export const ROWS_CLOSE = "</rows>";
 
-/** One decoded row: values keyed by column (unvalidated), plus what was wrong with its shape. */
+/**
+ * One decoded row: values keyed by column (unvalidated); `problems` make it unusable (missing columns, wrong
+ * length, not a row); `repairs` are what the decoder changed and kept (keys that name no column are dropped,
+ * loosely matching keys renamed), worded as data/validate.ts words them, without a row prefix.
+ */
 export interface DecodedItem {
   readonly row: Record<string, unknown>;
   readonly problems: readonly string[];
+  readonly repairs: readonly string[];
 }
 
 /** Decoded rows; `problems` are about the whole value (e.g. "expected rows, got a number"). */
@@ -220,7 +226,8 @@ export function decodeCompactRows(meta: Metadata, value: unknown): DecodedRows {
  * Rows keyed by column from any row-shaped value: an array of arrays (positional, in `columns` order, or in
  * the order of a `columns` list inside the value), an array of objects, an object wrapping the rows
  * (`{"rows": [...]}`, `{"data": [...]}`, or any single array-valued key), or a single row object.
- * Object keys match columns exactly, else ignoring case and punctuation ("Education Num" → "education-num").
+ * Object keys match columns exactly, else ignoring case and punctuation ("Education Num" → "education-num",
+ * a repair); a key that matches no column is dropped (a repair: the row is kept); a missing column is a problem.
  */
 export function decodeRowObjects(columns: readonly string[], value: unknown): DecodedRows {
   const problems: string[] = [];
@@ -284,6 +291,7 @@ function decodeItem(
 ): DecodedItem {
   const row: Record<string, unknown> = {};
   const problems: string[] = [];
+  const repairs: string[] = [];
   if (Array.isArray(item)) {
     if (item.length !== order.length)
       problems.push(`row ${index + 1} has ${item.length} values, expected ${order.length}`);
@@ -295,16 +303,20 @@ function decodeItem(
   } else if (isPlainObject(item)) {
     for (const [key, v] of Object.entries(item)) {
       const col = matcher(key);
-      if (col === undefined) problems.push(`row ${index + 1}: unknown column "${key}" ignored`);
-      else if (!(col in row) || key === col) row[col] = v;
+      if (col === undefined) repairs.push(droppedColumnNote(key));
+      else if (key === col) row[col] = v;
+      else if (!Object.hasOwn(item, col) && !(col in row)) {
+        row[col] = v;
+        repairs.push(aliasedColumnNote(key, col));
+      } else repairs.push(droppedColumnNote(key)); // a second key for a column already given
     }
   } else {
     problems.push(`row ${index + 1} is ${describe(item)}, not a row`);
-    return { row, problems };
+    return { row, problems, repairs };
   }
   const missing = columns.filter((c) => !(c in row));
   if (missing.length > 0) problems.push(`row ${index + 1} lacks ${missing.map((c) => `"${c}"`).join(", ")}`);
-  return { row, problems };
+  return { row, problems, repairs };
 }
 
 /** Key → column: exact name first, then the same letters and digits ignoring case. */
@@ -369,7 +381,7 @@ export function decodeCsvLines(meta: Metadata, text: string): DecodedRows {
     });
     const item = decodeItem(arr, items.length, names, order, matcher);
     items.push(
-      problem ? { row: item.row, problems: [`row ${items.length + 1}: ${problem}`, ...item.problems] } : item,
+      problem ? { ...item, problems: [`row ${items.length + 1}: ${problem}`, ...item.problems] } : item,
     );
   }
   return { items, problems };

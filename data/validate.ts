@@ -2,7 +2,8 @@
  * Validates and coerces one LLM-produced row against the real data's metadata. Coercions that only change
  * the JSON type ("53" -> 53, "yes" -> true, " Male " -> "Male") are silent; changes of meaning are listed
  * in `repairs` (case-fixed categories and column names, rounding, new categories, null in a column that
- * had no missing values). Everything else is rejected with one precise reason per column.
+ * had no missing values, keys that name no column, which are dropped). Everything else is rejected with one
+ * precise reason per column; a missing column rejects the row (no value is invented).
  * Checkers are built once per metadata; validating a row allocates only the row, repairs and errors.
  */
 import {
@@ -55,6 +56,16 @@ interface Settings {
   readonly isMissing: (s: string) => boolean;
 }
 
+/** Repair note for a key that names no column: the key is dropped, the row kept (also data/compact.ts). */
+export function droppedColumnNote(key: string): string {
+  return `dropped unknown column "${key}"`;
+}
+
+/** Repair note for a key read as the column it loosely names (also data/compact.ts). */
+export function aliasedColumnNote(key: string, column: string): string {
+  return `column "${key}" read as "${column}"`;
+}
+
 /** A validator for rows of the table described by `meta` (id columns may be absent: they become null). */
 export function createRowValidator(meta: Metadata, opts: RowValidatorOptions = {}): RowValidator {
   const settings: Settings = {
@@ -78,7 +89,7 @@ export function createRowValidator(meta: Metadata, opts: RowValidatorOptions = {
     const obj = input as Record<string, unknown>;
     const errors: RowError[] = [];
     const ctx: CheckContext = { error: undefined, repairs: [] };
-    const aliases = unknownKeys(obj, known, byFoldedName, errors, ctx.repairs);
+    const aliases = unknownKeys(obj, known, byFoldedName, ctx.repairs);
     const row: Row = {};
     for (let j = 0; j < columns.length; j++) {
       const name = columns[j].name;
@@ -97,12 +108,11 @@ export function createRowValidator(meta: Metadata, opts: RowValidatorOptions = {
   };
 }
 
-/** Keys that are no column: case-insensitive matches become aliases (reported), the rest are errors. */
+/** Keys that are no column: case-insensitive matches become aliases, the rest are dropped (both reported). */
 function unknownKeys(
   obj: Record<string, unknown>,
   known: ReadonlySet<string>,
   byFoldedName: ReadonlyMap<string, string | null>,
-  errors: RowError[],
   repairs: string[],
 ): Map<string, string> | undefined {
   let aliases: Map<string, string> | undefined;
@@ -112,8 +122,8 @@ function unknownKeys(
     if (target && !Object.hasOwn(obj, target) && !aliases?.has(target)) {
       aliases ??= new Map();
       aliases.set(target, key);
-      repairs.push(`column "${key}" read as "${target}"`);
-    } else errors.push({ column: key, value: obj[key], reason: `unknown column "${key}"` });
+      repairs.push(aliasedColumnNote(key, target));
+    } else repairs.push(droppedColumnNote(key));
   }
   return aliases;
 }

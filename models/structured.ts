@@ -6,7 +6,9 @@
  *    use `withStructuredOutput`, which throws inside the SDK on a mismatch (ecosystem §2.2).
  * 2. If the model ignored the format: tolerant extraction (`extractJson`: fences, python dicts, trailing text,
  *    truncated arrays).
- * 3. zod validation; arrays of items are validated item by item, keeping the good ones.
+ * 3. zod validation; arrays of items are validated item by item, keeping the good ones. When the schema holds
+ *    an item array, a reply that holds it in another shape (a bare array, JSON Lines, one wrapper too many)
+ *    is first reshaped to the schema's (`normaliseItems`), reported as a text repair.
  * 4. A bounded re-ask that quotes the validation errors back to the model.
  * Transport faults (429, 5xx, timeouts, dropped connections) are retried below this, in resilience.ts.
  */
@@ -36,7 +38,10 @@ export interface ItemVerdict {
   ok: boolean;
   value?: unknown;
   reason?: string;
+  /** The check changed the item (implied by non-empty `repairs`). */
   repaired?: boolean;
+  /** What the check changed, in words (e.g. `dropped unknown column "name"`). */
+  repairs?: string[];
 }
 
 export interface StructuredReport {
@@ -48,8 +53,10 @@ export interface StructuredReport {
   dropped: number;
   /** Why items were dropped or attempts rejected, prefixed with the attempt number. */
   reasons: string[];
-  /** Textual repairs the extractor made to the accepted reply (e.g. "removed code fence"). */
+  /** Textual repairs made to the accepted reply: the extractor's (e.g. "removed code fence"), then reshaping. */
   repairs: string[];
+  /** What the item validator changed in kept items, "item N: ..." (callStructured always sets it). */
+  itemRepairs?: string[];
 }
 
 export interface CallCommon {
@@ -346,6 +353,74 @@ interface Verdict<T> {
   dropped: number;
   /** Why the reply (or items of it) could not be used. */
   errors: string[];
+  /** How the reply was reshaped before item validation. */
+  repairs: string[];
+  /** What the item validator changed, "item N: ...". */
+  itemRepairs: string[];
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/** The one array-valued property of `obj`, if it has exactly one. */
+function soleArray(obj: Record<string, unknown>): [string, unknown[]] | undefined {
+  let found: [string, unknown[]] | undefined;
+  for (const [k, v] of Object.entries(obj)) {
+    if (!Array.isArray(v)) continue;
+    if (found) return undefined;
+    found = [k, v];
+  }
+  return found;
+}
+
+/**
+ * The reply with its item array where the schema expects it (under `key`, or as the root when `key` is null),
+ * from the shapes models use instead: a bare array (JSON Lines arrive as one from the extractor), the array
+ * under another key (`{"result": [...]}`), or one wrapper deeper (`{"data": {"rows": [...]}}`,
+ * `{"rows": {"rows": [...]}}`). Only when the expected place holds no array and the array is unambiguous
+ * (at `key`, else the sole array-valued property); otherwise the reply is returned unchanged for validation
+ * to report. Sibling fields are kept.
+ */
+export function normaliseItems(parsed: unknown, key: string | null): { value: unknown; repair?: string } {
+  const where = key === null ? "the reply" : `"${key}"`;
+  const expected = key === null ? Array.isArray(parsed) : isRecord(parsed) && Array.isArray(parsed[key]);
+  if (expected) return { value: parsed };
+  if (Array.isArray(parsed)) {
+    return { value: key === null ? parsed : { [key]: parsed }, repair: `read a bare array as ${where}` };
+  }
+  if (!isRecord(parsed)) return { value: parsed };
+  // A scalar at the expected key means something else: leave the reply to validation.
+  if (key !== null && key in parsed && !isRecord(parsed[key])) return { value: parsed };
+  // The array in `obj`: at `key`, else its sole array-valued property.
+  const arrayIn = (obj: Record<string, unknown>): string | undefined =>
+    key !== null && Array.isArray(obj[key]) ? key : soleArray(obj)?.[0];
+  const without = (obj: Record<string, unknown>, k: string): Record<string, unknown> =>
+    Object.fromEntries(Object.entries(obj).filter(([x]) => x !== k));
+  const place = (arr: unknown[], siblings: Record<string, unknown>): unknown =>
+    key === null ? arr : { ...siblings, [key]: arr };
+  const keys = Object.keys(parsed);
+  const wrapper =
+    key !== null && isRecord(parsed[key])
+      ? key
+      : keys.length === 1 && isRecord(parsed[keys[0]])
+        ? keys[0]
+        : undefined;
+  if (wrapper !== undefined) {
+    const inner = parsed[wrapper] as Record<string, unknown>;
+    const k = arrayIn(inner);
+    if (k === undefined) return { value: parsed };
+    return {
+      value: place(inner[k] as unknown[], { ...without(parsed, wrapper), ...without(inner, k) }),
+      repair: `read the array at "${wrapper}"."${k}" as ${where}`,
+    };
+  }
+  const k = arrayIn(parsed);
+  if (k === undefined) return { value: parsed };
+  return {
+    value: place(parsed[k] as unknown[], without(parsed, k)),
+    repair: `read the array at "${k}" as ${where}`,
+  };
 }
 
 /** Validates a parsed reply: item by item when the schema holds an array, then as a whole. */
@@ -357,13 +432,12 @@ function validate<T>(parsed: unknown, opts: StructuredOptions<T>): Verdict<T> {
       : undefined;
   if (loc) {
     const errors: string[] = [];
+    const itemRepairs: string[] = [];
     let repaired = 0;
-    const arr =
-      loc.key === null
-        ? parsed
-        : parsed !== null && typeof parsed === "object"
-          ? (parsed as Record<string, unknown>)[loc.key]
-          : undefined;
+    const shaped = normaliseItems(parsed, loc.key);
+    const repairs = shaped.repair === undefined ? [] : [shaped.repair];
+    const reply = shaped.value;
+    const arr = loc.key === null ? reply : isRecord(reply) ? reply[loc.key] : undefined;
     if (!Array.isArray(arr)) {
       return {
         ok: false,
@@ -371,6 +445,8 @@ function validate<T>(parsed: unknown, opts: StructuredOptions<T>): Verdict<T> {
         repaired: 0,
         dropped: 0,
         errors: [`${loc.key ?? "(root)"}: expected an array`],
+        repairs,
+        itemRepairs,
       };
     }
     const kept: unknown[] = [];
@@ -386,17 +462,20 @@ function validate<T>(parsed: unknown, opts: StructuredOptions<T>): Verdict<T> {
         errors.push(`item ${i}: ${v.reason ?? "rejected"}`);
         return;
       }
-      if (v.repaired) repaired++;
+      const notes = v.repairs ?? [];
+      if (v.repaired || notes.length > 0) repaired++;
+      for (const n of notes) itemRepairs.push(`item ${i}: ${n}`);
       kept.push(v.value === undefined ? r.data : v.value);
       keptRaw.push(item);
     });
     const accepted = kept.length;
     const dropped = arr.length - kept.length;
-    if (arr.length > 0 && kept.length === 0) return { ok: false, accepted: 0, repaired: 0, dropped, errors };
+    if (arr.length > 0 && kept.length === 0)
+      return { ok: false, accepted: 0, repaired: 0, dropped, errors, repairs, itemRepairs: [] };
     // The whole value is checked with the surviving raw items (so transforms run once), then the validated
     // (and possibly repaired) items replace them.
     const candidate =
-      loc.key === null ? keptRaw : { ...(parsed as Record<string, unknown>), [loc.key]: keptRaw };
+      loc.key === null ? keptRaw : { ...(reply as Record<string, unknown>), [loc.key]: keptRaw };
     const whole = opts.schema.safeParse(candidate);
     if (!whole.success) {
       return {
@@ -405,17 +484,20 @@ function validate<T>(parsed: unknown, opts: StructuredOptions<T>): Verdict<T> {
         repaired: 0,
         dropped,
         errors: [...errors, ...issuesText(whole.error)],
+        repairs,
+        itemRepairs: [],
       };
     }
     const value = (
       loc.key === null ? kept : { ...(whole.data as Record<string, unknown>), [loc.key]: kept }
     ) as T;
-    return { ok: true, value, accepted, repaired, dropped, errors };
+    return { ok: true, value, accepted, repaired, dropped, errors, repairs, itemRepairs };
   }
   const whole = opts.schema.safeParse(parsed);
+  const none = { repairs: [], itemRepairs: [] };
   if (!whole.success)
-    return { ok: false, accepted: 0, repaired: 0, dropped: 0, errors: issuesText(whole.error) };
-  return { ok: true, value: whole.data, accepted: 1, repaired: 0, dropped: 0, errors: [] };
+    return { ok: false, accepted: 0, repaired: 0, dropped: 0, errors: issuesText(whole.error), ...none };
+  return { ok: true, value: whole.data, accepted: 1, repaired: 0, dropped: 0, errors: [], ...none };
 }
 
 const MAX_QUOTED = 12;
@@ -464,7 +546,8 @@ export async function callStructured<T>(opts: StructuredOptions<T>): Promise<Str
             repaired: v.repaired,
             dropped: v.dropped,
             reasons,
-            repairs: parsed.repairs,
+            repairs: [...parsed.repairs, ...v.repairs],
+            itemRepairs: v.itemRepairs,
           },
           usage,
           attempts: attempt,

@@ -228,7 +228,9 @@ describe("decodeRowObjects shapes", () => {
   const cols = ["age", "education-num", "income"];
   it("array of arrays, positional", () => {
     const d = decodeRowObjects(cols, [[39, 13, "<=50K"]]);
-    expect(d.items).toEqual([{ row: { age: 39, "education-num": 13, income: "<=50K" }, problems: [] }]);
+    expect(d.items).toEqual([
+      { row: { age: 39, "education-num": 13, income: "<=50K" }, problems: [], repairs: [] },
+    ]);
   });
   it("wrapper with its own columns order", () => {
     const d = decodeRowObjects(cols, {
@@ -254,10 +256,27 @@ describe("decodeRowObjects shapes", () => {
   it("loose key matching, unknown and missing keys, non-row items, non-row values", () => {
     const d = decodeRowObjects(cols, [{ Age: 3, "Education Num": 4, extra: 1 }, 42, [1, 2, "z", "surplus"]]);
     expect(d.items[0].row).toEqual({ age: 3, "education-num": 4 });
-    expect(d.items[0].problems).toEqual(['row 1: unknown column "extra" ignored', 'row 1 lacks "income"']);
+    // The unknown key is dropped (a repair, worded as data/validate.ts words it); the missing one rejects.
+    expect(d.items[0].problems).toEqual(['row 1 lacks "income"']);
+    expect(d.items[0].repairs).toEqual([
+      'column "Age" read as "age"',
+      'column "Education Num" read as "education-num"',
+      'dropped unknown column "extra"',
+    ]);
     expect(d.items[1].problems).toEqual(["row 2 is a number, not a row"]);
     expect(d.items[2].row).toEqual({ age: 1, "education-num": 2, income: "z" });
     expect(d.items[2].problems).toEqual(["row 3 has 4 values, expected 3"]);
+    expect(d.items[2].repairs).toEqual([]);
+    // A second key for a column already given is dropped, whatever the key order; the exact name wins.
+    for (const item of [
+      { AGE: 7, age: 8, "education-num": 1, income: "x" },
+      { age: 8, AGE: 7, "education-num": 1, income: "x" },
+    ]) {
+      const dup = decodeRowObjects(cols, [item]).items[0];
+      expect(dup.row).toEqual({ age: 8, "education-num": 1, income: "x" });
+      expect(dup.problems).toEqual([]);
+      expect(dup.repairs).toEqual(['dropped unknown column "AGE"']);
+    }
     expect(decodeRowObjects(cols, "rows").problems).toEqual([
       "expected rows (an array or an object), got a string",
     ]);

@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
+import { decodeRowObjects } from "../data/compact.ts";
 import { parseTable, readTable } from "../data/read.ts";
 import { tableToRows } from "../data/rows.ts";
 import type { Metadata } from "../data/types.ts";
@@ -76,12 +77,26 @@ describe("createRowValidator on adult.csv", () => {
     });
   });
 
-  it("reports missing and unknown columns", () => {
+  it("rejects a missing column (no value is invented), even when an unknown key is there too", () => {
     const { sex: _sex, ...noSex } = good;
-    expect(reasons(createRowValidator(meta)({ ...noSex, foo: 1 }))).toEqual([
-      'unknown column "foo"',
-      'missing column "sex"',
-    ]);
+    expect(reasons(createRowValidator(meta)({ ...noSex, foo: 1 }))).toEqual(['missing column "sex"']);
+  });
+
+  it("drops a key that names no column, keeping the row, and reports it as the decoder does", () => {
+    const v = createRowValidator(meta)({ name: "Ann", ...good, foo: 1 });
+    expect(v).toEqual({
+      ok: true,
+      row: good,
+      repairs: ['dropped unknown column "name"', 'dropped unknown column "foo"'],
+    });
+    // data/compact.ts drops the same keys with the same words.
+    const decoded = decodeRowObjects(
+      meta.columns.map((c) => c.name),
+      [{ name: "Ann", ...good, foo: 1 }],
+    ).items[0];
+    expect(decoded.problems).toEqual([]);
+    expect(decoded.repairs).toEqual(v.ok ? v.repairs : []);
+    expect(decoded.row).toEqual(good);
   });
 
   it("renames a column whose name differs only in case, and reports it", () => {

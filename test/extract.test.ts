@@ -306,7 +306,7 @@ describe("extractRows", () => {
   it("array of objects", () => {
     const r = extractRows(ROWS, cols);
     expect(r.problems).toEqual([]);
-    expect(r.items).toEqual(ROWS.map((row) => ({ row, problems: [] })));
+    expect(r.items).toEqual(ROWS.map((row) => ({ row, problems: [], repairs: [] })));
   });
   it("array of arrays, positional by column order", () => {
     const r = extractRows(
@@ -325,7 +325,7 @@ describe("extractRows", () => {
     ]);
   });
   it("a single object becomes one row", () => {
-    expect(extractRows(ROWS[1], cols).items).toEqual([{ row: ROWS[1], problems: [] }]);
+    expect(extractRows(ROWS[1], cols).items).toEqual([{ row: ROWS[1], problems: [], repairs: [] }]);
   });
   it("per-item problems", () => {
     const r = extractRows([{ age: 1, workclass: "x" }, [1, "x"], "oops"], cols);
@@ -339,6 +339,10 @@ describe("extractRows", () => {
     const text =
       "```python\n[{'age': 39, 'workclass': 'State-gov', 'income': '<=50K'}, {'age': 50, 'workclass': None, 'inc";
     const r = extractRows(ok(extractJson(text)).value, cols);
-    expect(r.items).toEqual([{ row: ROWS[0], problems: [] }]);
+    expect(r.items).toEqual([{ row: ROWS[0], problems: [], repairs: [] }]);
+  });
+  it("an invented key is dropped and reported; the row is kept", () => {
+    const r = extractRows([{ name: "Ann", ...ROWS[0] }], cols);
+    expect(r.items).toEqual([{ row: ROWS[0], problems: [], repairs: ['dropped unknown column "name"'] }]);
   });
 });

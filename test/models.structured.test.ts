@@ -6,7 +6,13 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { Accounting } from "../models/accounting.ts";
-import { callStructured, callText, StructuredOutputError, schemaToJsonSchema } from "../models/structured.ts";
+import {
+  callStructured,
+  callText,
+  normaliseItems,
+  StructuredOutputError,
+  schemaToJsonSchema,
+} from "../models/structured.ts";
 import { endpointFor, FAST_RETRY, PROVIDERS } from "./support/llm-endpoints.ts";
 import {
   countCompletionTokens,
@@ -46,7 +52,14 @@ describe.each(PROVIDERS)("%s", (provider) => {
       schema: Person,
     });
     expect(r.value).toEqual({ age: 41, name: "Ann" });
-    expect(r.report).toEqual({ accepted: 1, repaired: 0, dropped: 0, reasons: [], repairs: [] });
+    expect(r.report).toEqual({
+      accepted: 1,
+      repaired: 0,
+      dropped: 0,
+      reasons: [],
+      repairs: [],
+      itemRepairs: [],
+    });
     expect(r.attempts).toBe(1);
     const [req] = server.chatRequests();
     expect(req.messages).toEqual([
@@ -188,6 +201,53 @@ describe.each(PROVIDERS)("%s", (provider) => {
     expect(r.attempts).toBe(1);
   });
 
+  it.each([
+    ["a bare array", '[{"age": 1, "name": "a"}, {"age": 2, "name": "b"}]', 'read a bare array as "rows"'],
+    ["JSON Lines", '{"age": 1, "name": "a"}\n{"age": 2, "name": "b"}', 'read a bare array as "rows"'],
+    [
+      "another key",
+      '{"result": [{"age": 1, "name": "a"}, {"age": 2, "name": "b"}]}',
+      'read the array at "result" as "rows"',
+    ],
+    [
+      "a wrapper",
+      '{"data": {"rows": [{"age": 1, "name": "a"}, {"age": 2, "name": "b"}]}}',
+      'read the array at "data"."rows" as "rows"',
+    ],
+    [
+      "rows in rows",
+      '{"rows": {"rows": [{"age": 1, "name": "a"}, {"age": 2, "name": "b"}]}}',
+      'read the array at "rows"."rows" as "rows"',
+    ],
+  ])(
+    "reshapes items given as %s to the schema's {rows: [...]}, validating them one by one",
+    async (_l, text, note) => {
+      server.script(text);
+      const r = await callStructured({
+        role: "generator",
+        endpoint: endpointFor(server, provider),
+        messages: ask,
+        schema: Rows,
+        maxReasks: 0,
+        itemValidator: (item) =>
+          (item as { name: string }).name === "b"
+            ? { ok: true, value: { age: 2, name: "B" }, repairs: ['name: "b" read as "B"'] }
+            : { ok: true },
+      });
+      expect(r.value).toEqual({
+        rows: [
+          { age: 1, name: "a" },
+          { age: 2, name: "B" },
+        ],
+      });
+      expect(r.report.accepted).toBe(2);
+      expect(r.report.repaired).toBe(1);
+      expect(r.report.itemRepairs).toEqual(['item 1: name: "b" read as "B"']);
+      expect(r.report.repairs.at(-1)).toBe(note);
+      expect(r.report.reasons).toEqual([]);
+    },
+  );
+
   it("re-asks when every item is bad, and fails with the reasons after maxReasks", async () => {
     server.script("[1, 2]", "not json at all", '[{"age": "?"}]');
     const err = await callStructured({
@@ -291,5 +351,47 @@ describe("callText", () => {
     });
     expect(r.text).toBe("The synthetic ages are too young.");
     expect(server.chatRequests()[0].responseFormat).toBeUndefined();
+  });
+});
+
+describe("normaliseItems", () => {
+  const a = [{ x: 1 }, { x: 2 }];
+  it("leaves the expected shape alone", () => {
+    expect(normaliseItems({ rows: a, note: "n" }, "rows")).toEqual({ value: { rows: a, note: "n" } });
+    expect(normaliseItems(a, null)).toEqual({ value: a });
+  });
+  it("wraps a bare array under the key", () => {
+    expect(normaliseItems(a, "rows")).toEqual({ value: { rows: a }, repair: 'read a bare array as "rows"' });
+  });
+  it("renames the sole array of an object, keeping its siblings", () => {
+    expect(normaliseItems({ result: a, count: 2 }, "rows")).toEqual({
+      value: { count: 2, rows: a },
+      repair: 'read the array at "result" as "rows"',
+    });
+    expect(normaliseItems({ people: a }, null)).toEqual({
+      value: a,
+      repair: 'read the array at "people" as the reply',
+    });
+  });
+  it("unwraps one level: a single-key wrapper, or an object at the key", () => {
+    expect(normaliseItems({ data: { rows: a } }, "rows")).toEqual({
+      value: { rows: a },
+      repair: 'read the array at "data"."rows" as "rows"',
+    });
+    expect(normaliseItems({ rows: { items: a, n: 2 }, ok: true }, "rows")).toEqual({
+      value: { ok: true, n: 2, rows: a },
+      repair: 'read the array at "rows"."items" as "rows"',
+    });
+    expect(normaliseItems({ data: { people: a } }, null)).toEqual({
+      value: a,
+      repair: 'read the array at "data"."people" as the reply',
+    });
+  });
+  it("leaves ambiguous or unrelated shapes for validation to report", () => {
+    // Two arrays, a scalar at the key, two levels deep, no array at all, a non-object.
+    for (const v of [{ a, b: a }, { rows: 3, data: a }, { x: { y: { rows: a } } }, { x: 1 }, "text", null]) {
+      expect(normaliseItems(v, "rows")).toEqual({ value: v });
+    }
+    expect(normaliseItems({ data: { a, b: a } }, null)).toEqual({ value: { data: { a, b: a } } });
   });
 });

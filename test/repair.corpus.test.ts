@@ -1,10 +1,12 @@
 /**
  * The messy-reply corpus (test/support/messy-outputs.ts) through the real clients and callStructured, as
  * bench/repair.bench.ts runs it. Expected outcomes follow from the documented rules, not from a run:
- * data/validate.ts (type-only coercions silent, case fixes and NaN → missing in a never-missing column are
- * repairs, non-integers / out-of-range / unknown categories / missing or unknown columns reject the row),
- * models/extract.ts (fences, chatter, Python literals, NaN → null, truncation keeps complete rows), and
- * callStructured with itemsKey "rows" (the reply must hold a "rows" array; a reply with no usable row throws).
+ * data/validate.ts and data/compact.ts (type-only coercions silent; case fixes, NaN → missing in a
+ * never-missing column and keys that name no column (dropped) are row repairs; non-integers / out-of-range /
+ * unknown categories / missing columns / wrong row lengths reject the row), models/extract.ts (fences, chatter,
+ * Python literals, NaN → null, JSON Lines → an array, truncation keeps complete rows), and callStructured with
+ * itemsKey "rows" (a bare array or an array one wrapper away is reshaped to {"rows": [...]} as a text repair;
+ * a reply with no usable row throws).
  * Expected rows are the corpus's BASE_ROWS with the edits each case describes; Adult ranges from adult.csv.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
@@ -36,8 +38,10 @@ interface Expected {
   rows?: Row[];
   /** Each must match one of the reasons. */
   reasons?: RegExp[];
-  /** Each must match one of the extractor's text repairs. */
+  /** Each must match one of the text repairs (extractor, reshaping). */
   textRepairs?: RegExp[];
+  /** The row check's repairs of accepted rows, exactly (default none). */
+  itemRepairs?: string[];
 }
 
 const ALL = baseRows();
@@ -70,27 +74,31 @@ const EXPECTED: Record<string, Expected> = {
     textRepairs: [/single-quoted/, /True\/False\/None/],
   },
   "objects instead of arrays": { accepted: 5, repaired: 0, dropped: 0, failed: false, rows: ALL },
-  // Known gaps (reported): callStructured needs the "rows" key, so these replies are unusable as a whole.
+  // Reshaped to {"rows": [...]} before the rows are checked (a text repair); the rows themselves are clean.
   "bare array of objects": {
-    accepted: 0,
+    accepted: 5,
     repaired: 0,
     dropped: 0,
-    failed: true,
-    reasons: [/^rows: expected an array$/],
+    failed: false,
+    rows: ALL,
+    textRepairs: [/^read a bare array as "rows"$/],
   },
+  // The extractor reads the five lines as one array, which is then reshaped like a bare array.
   "JSON Lines": {
-    accepted: 0,
+    accepted: 5,
     repaired: 0,
     dropped: 0,
-    failed: true,
-    reasons: [/^rows: expected an array$/],
+    failed: false,
+    rows: ALL,
+    textRepairs: [/one per line \(JSONL\)/, /^read a bare array as "rows"$/],
   },
   'extra wrapping object {"data": {"rows"}}': {
-    accepted: 0,
+    accepted: 5,
     repaired: 0,
     dropped: 0,
-    failed: true,
-    reasons: [/^rows: expected an array$/],
+    failed: false,
+    rows: ALL,
+    textRepairs: [/^read the array at "data"\."rows" as "rows"$/],
   },
   // The cut 4th row is incomplete: the extractor drops it, the three complete rows survive.
   "truncated mid-row (max tokens)": {
@@ -113,8 +121,20 @@ const EXPECTED: Record<string, Expected> = {
     rows: without(ALL, 0, 2),
     reasons: [/^item 0: age: 39\.4 is not an integer$/, /^item 2: hours-per-week: 30\.5 is not an integer$/],
   },
-  // Case fixes are repairs (rows 1-4); trimming " Female " alone (row 5) is silent.
-  "case-wrong categories": { accepted: 5, repaired: 4, dropped: 0, failed: false, rows: ALL },
+  // Case fixes are repairs (rows 1-4); trimming " Female " alone (row 5) is silent, as is " Male " in row 2.
+  "case-wrong categories": {
+    accepted: 5,
+    repaired: 4,
+    dropped: 0,
+    failed: false,
+    rows: ALL,
+    itemRepairs: [
+      'item 0: workclass: "state-gov" read as "State-gov"',
+      'item 1: workclass: "private" read as "Private"',
+      'item 2: education: "some-college" read as "Some-college"',
+      'item 3: native-country: "INDIA" read as "India"',
+    ],
+  },
   "invented category (Spacecraft)": {
     accepted: 4,
     repaired: 0,
@@ -138,12 +158,14 @@ const EXPECTED: Record<string, Expected> = {
     failed: true,
     reasons: [0, 1, 2, 3, 4].map((i) => new RegExp(`^item ${i}: lacks "fnlwgt"$`)),
   },
+  // The invented key is dropped and each row kept: a row repair, not a rejection (no data is invented).
   "extra column (objects with a name)": {
-    accepted: 0,
-    repaired: 0,
-    dropped: 5,
-    failed: true,
-    reasons: [0, 1, 2, 3, 4].map((i) => new RegExp(`^item ${i}: unknown column "name"`)),
+    accepted: 5,
+    repaired: 5,
+    dropped: 0,
+    failed: false,
+    rows: ALL,
+    itemRepairs: [0, 1, 2, 3, 4].map((i) => `item ${i}: dropped unknown column "name"`),
   },
   refusal: {
     accepted: 0,
@@ -167,6 +189,10 @@ const EXPECTED: Record<string, Expected> = {
     failed: false,
     rows: baseRows({ 0: { fnlwgt: null }, 3: { "capital-gain": null } }),
     textRepairs: [/NaN/],
+    itemRepairs: [
+      "item 0: fnlwgt: missing, but the real column has no missing values",
+      "item 3: capital-gain: missing, but the real column has no missing values",
+    ],
   },
   "row array of the wrong length": {
     accepted: 4,
@@ -214,6 +240,9 @@ function check(o: CaseOutcome, e: Expected): void {
       `${re} in ${o.textRepairs}`,
     ).toBe(true);
   if (!e.textRepairs && !e.failed) expect(o.textRepairs).toEqual([]);
+  expect(o.itemRepairs).toEqual(e.itemRepairs ?? []);
+  // Each repaired row carries at least one reason.
+  expect(new Set(o.itemRepairs.map((r) => r.split(":")[0])).size).toBe(o.repaired);
 }
 
 const run = (provider: TestProvider, name: string): Promise<CaseOutcome> => {
@@ -271,6 +300,10 @@ describe("ChatOpenAI: a subset", () => {
     "invented category (Spacecraft)",
     "out-of-range age (212)",
     "refusal",
+    "bare array of objects",
+    "JSON Lines",
+    'extra wrapping object {"data": {"rows"}}',
+    "extra column (objects with a name)",
   ];
   it.each(subset)("%s", async (name) => {
     const o = await run("openai", name);

@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { DECISION_JSON_SCHEMA, discriminate, parseVerdict } from "../agents/discriminator.ts";
-import { generateRows } from "../agents/generator.ts";
+import { generateRows, rowItemValidator } from "../agents/generator.ts";
 import { describeColumns } from "../agents/metadata.ts";
 import { codedColumn, numericColumn, tableOf } from "../data/build.ts";
 import { compactRowsJsonSchema, encodeRowsCompactOutput, ROWS_CLOSE, ROWS_OPEN } from "../data/compact.ts";
@@ -74,6 +74,50 @@ const good: Row[] = [
 const goodOut: Row[] = good.map((r) => ({ id: null, ...r }));
 
 // ---------------------------------------------------------------------------------------------------------
+
+describe("rowItemValidator (the generator's per-row check)", () => {
+  const check = rowItemValidator(meta);
+  it("accepts positional and keyed rows, ids filled with null", () => {
+    expect(check([39, "Private", 40, "<=50K"])).toEqual({
+      ok: true,
+      value: goodOut[0],
+      repaired: false,
+      repairs: [],
+    });
+    expect(check(good[1])).toEqual({ ok: true, value: goodOut[1], repaired: false, repairs: [] });
+  });
+  it("drops an invented key and reports it with the validator's repairs", () => {
+    expect(check({ ...good[0], workclass: "PRIVATE", note: "made up" })).toEqual({
+      ok: true,
+      value: goodOut[0],
+      repaired: true,
+      repairs: ['dropped unknown column "note"', 'workclass: "PRIVATE" read as "Private"'],
+    });
+  });
+  it("rejects shape problems and metadata violations with the reason", () => {
+    expect(check({ age: 39, workclass: "Private", income: "<=50K" })).toEqual({
+      ok: false,
+      reason: 'lacks "hours"',
+    });
+    expect(check([39, "Private", 40])).toEqual({
+      ok: false,
+      reason: 'has 3 values, expected 4; lacks "income"',
+    });
+    expect(check("39,Private")).toEqual({ ok: false, reason: "is a string, not a row" });
+    expect(check([39.5, "Private", 40, "<=50K"])).toEqual({
+      ok: false,
+      reason: "age: 39.5 is not an integer",
+    });
+  });
+  it("passes the validator options through", () => {
+    expect(rowItemValidator(meta, { enforceRounding: false })([39.5, "Private", 40, "<=50K"])).toEqual({
+      ok: true,
+      value: { ...goodOut[0], age: 40 },
+      repaired: true,
+      repairs: ["age: 39.5 rounded to 40"],
+    });
+  });
+});
 
 describe("prompts", () => {
   it("generator prompt: schema, ranges, category frequencies, target, examples and feedback", () => {
@@ -272,7 +316,14 @@ describe.each(PROVIDERS)("agents over %s", (provider) => {
       accounting,
     });
     expect(out.rows).toEqual(goodOut);
-    expect(out.report).toEqual({ accepted: 3, repaired: 0, dropped: 0, reasons: [], repairs: [] });
+    expect(out.report).toEqual({
+      accepted: 3,
+      repaired: 0,
+      dropped: 0,
+      reasons: [],
+      repairs: [],
+      itemRepairs: [],
+    });
     expect(out.attempts).toBe(1);
     const [req] = server.chatRequests();
     expect(req.messages).toEqual([
@@ -335,6 +386,35 @@ describe.each(PROVIDERS)("agents over %s", (provider) => {
       "attempt 1: item 4: has 5 values, expected 4",
     ]);
     expect(out.report.repairs.join(" ")).toMatch(/fence/);
+    expect(out.report.itemRepairs).toEqual(['item 3: workclass: "state-gov" read as "State-gov"']);
+    expect(out.attempts).toBe(1);
+  });
+
+  it("generator: a bare array of objects with an invented key is reshaped, the key dropped, the rows kept", async () => {
+    // Row 2 lacks "hours": it is dropped (no value is invented); the others only lose "name".
+    server.script(
+      JSON.stringify([
+        { name: "Ann", ...good[0] },
+        { name: "Bob", age: 52, workclass: "State-gov", income: ">50K" },
+        { name: "Cy", ...good[2] },
+      ]),
+    );
+    const out = await generateRows({
+      endpoint: endpointFor(server, provider),
+      metadata: meta,
+      prompt,
+      nRows: 3,
+      seed: 1,
+    });
+    expect(out.rows).toEqual([goodOut[0], goodOut[2]]);
+    expect(out.report).toEqual({
+      accepted: 2,
+      repaired: 2,
+      dropped: 1,
+      reasons: ['attempt 1: item 1: lacks "hours"'],
+      repairs: ['read a bare array as "rows"'],
+      itemRepairs: ['item 0: dropped unknown column "name"', 'item 2: dropped unknown column "name"'],
+    });
     expect(out.attempts).toBe(1);
   });
 
