@@ -10,14 +10,17 @@ import { z } from "zod";
 import { SynthgraphError } from "../data/errors.ts";
 import { metadataToJson } from "../data/metadata.ts";
 import { readTable } from "../data/read.ts";
+import { type EngineStateBase, engineFor } from "../graph/engines.ts";
 import { concurrencyOf, type RunResult, realLoader, resumeRun, startRun } from "../graph/run.ts";
 import type { Env } from "../models/factory.ts";
 import { parseRoleAssignments, resolveRoleConfigs } from "../models/spec.ts";
-import { type RunConfig, RunConfigSchema } from "../state/config.ts";
-import { DEFAULT_RUNS_ROOT, listRuns, newRunId, readRunFile } from "../state/run-dir.ts";
+import { type EngineName, ENGINES, type RunConfig, RunConfigSchema } from "../state/config.ts";
+import { ArtifactStore } from "../state/artifacts.ts";
+import { DEFAULT_RUNS_ROOT, listRuns, newRunId, readRunFile, runPaths } from "../state/run-dir.ts";
 import { evaluateTables, toJson } from "../stats/evaluate.ts";
 import type { CommandModule } from "./commands.ts";
-import { ProgressPrinter, type ProgressSink } from "./progress.ts";
+import { type EngineProgress, ProgressPrinter, type ProgressSink } from "./progress.ts";
+import { llmsynthorProgress } from "./progress-llmsynthor.ts";
 
 const int = (flag: string, min: number) =>
   z.coerce
@@ -31,7 +34,7 @@ export const GenerateOptionsSchema = z.object({
   data: z.string().min(1),
   rows: int("--rows", 1),
   out: z.string().min(1),
-  engine: z.enum(["synthia"], { error: "--engine: only synthia is available" }).default("synthia"),
+  engine: z.enum(ENGINES, { error: `--engine must be one of ${ENGINES.join(", ")}` }).default("synthia"),
   model: z.string().optional(),
   roleModel: z.array(z.string()).default([]),
   temperature: z.array(z.string()).default([]),
@@ -50,6 +53,18 @@ export const GenerateOptionsSchema = z.object({
   privacyGuard: z.boolean().default(true),
   describeColumns: z.boolean().default(false),
   quiet: z.boolean().default(false),
+  // llmsynthor
+  iterations: int("--iterations", 1).optional(),
+  tolerance: z.coerce
+    .number({ error: "--tolerance must be a number" })
+    .min(0, "--tolerance must be in [0, 1]")
+    .max(1, "--tolerance must be in [0, 1]")
+    .optional(),
+  joints: int("--joints", 1).optional(),
+  proposals: int("--proposals", 1).optional(),
+  reinferGroups: z.boolean().default(false),
+  mainBins: int("--main-bins", 1).optional(),
+  subBins: int("--sub-bins", 1).optional(),
 });
 export type GenerateOptions = z.input<typeof GenerateOptionsSchema>;
 
@@ -98,32 +113,26 @@ export function runConfigFromOptions(o: z.output<typeof GenerateOptionsSchema>):
     ...(o.target ? { target: o.target } : {}),
     ...(o.metadata ? { metadata: resolve(o.metadata) } : {}),
     ...(o.json ? { summary: resolve(o.json) } : {}),
+    llmsynthor: {
+      ...optional("iterations", o.iterations),
+      ...optional("tolerance", o.tolerance),
+      ...optional("nJoints", o.joints),
+      ...optional("nProposals", o.proposals),
+      reinferGroups: o.reinferGroups,
+      ...optional("mainBins", o.mainBins),
+      ...optional("subBins", o.subBins),
+    },
   });
 }
 
-export interface GenerateSummary {
+/** SUMMARY.json: the fields every engine has, then the engine's own trajectory (graph/engines.ts summary). */
+export interface CommonSummary {
   rows: number;
   run_dir: string;
   run_id: string;
   engine: string;
   output: string;
-  stopped_because: "converged" | "max_iterations" | null;
-  iterations: Array<{
-    iteration: number;
-    valid_rows: number;
-    requested_rows: number;
-    scores: {
-      similarity: number | null;
-      coverage: number | null;
-      divergence: number | null;
-      correlation_similarity: number | null;
-    };
-    verdict: "Real" | "Synthetic";
-    feedback: string | null;
-    overruled: boolean;
-    guard_reasons: string[];
-  }>;
-  final_prompt: string;
+  stopped_because: string | null;
   usage: {
     calls: number;
     failed_calls: number;
@@ -136,11 +145,13 @@ export interface GenerateSummary {
   invalid_rows_dropped: number;
   evaluate: { summary: unknown; quality_report: unknown };
 }
+export type GenerateSummary = CommonSummary & Record<string, unknown>;
 
 /** SUMMARY.json of a finished run: the state's record plus the evaluation of the output against the input. */
-export async function buildSummary(result: RunResult): Promise<GenerateSummary> {
+export async function buildSummary(result: RunResult<EngineStateBase>): Promise<GenerateSummary> {
   const { state, run } = result;
   const config = run.config;
+  const engine = engineFor(config.engine);
   const real = await realLoader(config)();
   const synthetic = await readTable(config.out, { metadata: metadataToJson(real.metadata) });
   const ev = evaluateTables(real.table, synthetic.table, undefined, {
@@ -149,24 +160,19 @@ export async function buildSummary(result: RunResult): Promise<GenerateSummary> 
     ...((config.target ?? real.metadata.target) ? { target: config.target ?? real.metadata.target } : {}),
   });
   const u = state.usage;
+  const extras = await engine.summary({
+    state,
+    config,
+    store: new ArtifactStore(runPaths(result.dir).artifacts),
+  });
   return {
     rows: synthetic.table.nRows,
     run_dir: result.dir,
     run_id: run.id,
     engine: config.engine,
     output: config.out,
-    stopped_because: state.finalChoice?.reason ?? null,
-    iterations: state.history.map((r) => ({
-      iteration: r.iteration,
-      valid_rows: r.valid,
-      requested_rows: r.requested,
-      scores: r.scores,
-      verdict: r.verdict,
-      feedback: r.feedback ?? null,
-      overruled: r.overruled,
-      guard_reasons: r.guard_reasons,
-    })),
-    final_prompt: state.prompt,
+    stopped_because: engine.stoppedBecause(state),
+    ...extras,
     usage: {
       calls: u.calls,
       failed_calls: u.failed_calls,
@@ -192,14 +198,14 @@ function formatDone(s: GenerateSummary): string {
       : "n/a";
   return [
     `done: ${s.rows} rows in ${s.output}`,
-    `  iterations ${s.iterations.length} (${s.stopped_because ?? "n/a"}); quality ${q}; exact copies removed ${s.privacy.exact_copies_removed}; invalid rows dropped ${s.invalid_rows_dropped}`,
+    `  iterations ${Array.isArray(s.iterations) ? s.iterations.length : 0} (${s.stopped_because ?? "n/a"}); quality ${q}; exact copies removed ${s.privacy.exact_copies_removed}; invalid rows dropped ${s.invalid_rows_dropped}`,
     `  usage: ${s.usage.calls} calls, ${s.usage.prompt_tokens} prompt + ${s.usage.completion_tokens} completion tokens${s.usage.estimated ? " (partly estimated)" : ""}`,
     `  run directory: ${s.run_dir}`,
     "",
   ].join("\n");
 }
 
-async function finish(result: RunResult, io: CliIo): Promise<GenerateSummary> {
+async function finish(result: RunResult<EngineStateBase>, io: CliIo): Promise<GenerateSummary> {
   const summary = await buildSummary(result);
   const path = result.run.config.summary;
   if (path) await writeFile(path, `${toJson(summary)}\n`);
@@ -207,13 +213,16 @@ async function finish(result: RunResult, io: CliIo): Promise<GenerateSummary> {
   return summary;
 }
 
+/** Progress lines of the nodes an engine adds (SYNTHIA's are ProgressPrinter's own). */
+const ENGINE_PROGRESS: Partial<Record<EngineName, EngineProgress>> = { llmsynthor: llmsynthorProgress };
+
 function printer(
   config: RunConfig,
   io: CliIo,
   quiet: boolean,
 ): ((e: Parameters<ProgressPrinter["handle"]>[0]) => void) | undefined {
   if (quiet) return undefined;
-  const p = new ProgressPrinter(io.stderr, config.maxIterations);
+  const p = new ProgressPrinter(io.stderr, config.maxIterations, ENGINE_PROGRESS[config.engine]);
   return (e) => p.handle(e);
 }
 
@@ -233,10 +242,10 @@ export async function runGenerate(raw: GenerateOptions, io: CliIo = defaultIo())
   const dir = resolve(o.runDir ?? join(DEFAULT_RUNS_ROOT, newRunId()));
   if (!o.quiet) {
     io.stderr.write(
-      `synthgraph: run ${dir}\n  ${config.rows} rows from ${config.input} with ${config.models.generator.spec}; up to ${config.maxIterations} iterations of ${config.probeRows} probe rows; ${concurrencyOf(config)} parallel batches\n`,
+      `synthgraph: run ${dir}\n  ${config.rows} rows from ${config.input} with ${engineFor(config.engine).describe(config, concurrencyOf(config))}\n`,
     );
   }
-  let result: RunResult;
+  let result: RunResult<EngineStateBase>;
   try {
     result = await startRun(dir, config, {
       env: io.env,
@@ -258,7 +267,7 @@ export async function runResume(
   const o = parseOptions(ResumeOptionsSchema, raw);
   const dir = resolve(o.dir);
   if (!o.quiet) io.stderr.write(`synthgraph: resuming ${dir}\n`);
-  let result: RunResult;
+  let result: RunResult<EngineStateBase>;
   try {
     const run = await readRunFile(dir);
     result = await resumeRun(dir, { env: io.env, ...optional("onEvent", printer(run.config, io, o.quiet)) });
@@ -333,12 +342,12 @@ export const generateCommand: CommandModule = {
     program
       .command("generate")
       .description(
-        "generate a synthetic table from a real one (SYNTHIA: generator, analyzer, discriminator, refinement)",
+        "generate a synthetic table from a real one (--engine synthia: LLM rows refined by a discriminator; llmsynthor: LLM proposals sampled by code, for large N)",
       )
       .argument("<data>", "real table, CSV or JSON Lines")
       .requiredOption("--rows <n>", "number of synthetic rows")
       .requiredOption("--out <file>", "output CSV")
-      .option("--engine <name>", "engine (synthia)", "synthia")
+      .option("--engine <name>", `engine: ${ENGINES.join(", ")} (default synthia)`, "synthia")
       .option("--model <spec>", "model for every role, e.g. ollama:llama3.1:8b or openai:gpt-4o")
       .option(
         "--role-model <role=spec>",
@@ -362,6 +371,13 @@ export const generateCommand: CommandModule = {
       .option("--no-privacy-guard", "keep synthetic rows that exactly copy a real row")
       .option("--describe-columns", "ask the metadata agent for column descriptions (yours win)")
       .option("--quiet", "no progress on stderr")
+      .option("--iterations <t>", "llmsynthor: iterations T (default min(10, rows / 20))")
+      .option("--tolerance <x>", "llmsynthor: stop when the pool's mean TVD is below x (default 0.02; 0 = never)")
+      .option("--joints <n>", "llmsynthor: joint variable groups the copula agent names (default 3)")
+      .option("--proposals <n>", "llmsynthor: proposals per iteration (default 5)")
+      .option("--reinfer-groups", "llmsynthor: re-infer the joint groups every iteration (default: once)")
+      .option("--main-bins <b>", "llmsynthor: quantile bins per numeric column (default 6)")
+      .option("--sub-bins <b>", "llmsynthor: sub-bins of the worst bin (default 8)")
       .action(async (data: string, opts: Record<string, unknown>) => {
         await runGenerate({ ...opts, data } as GenerateOptions);
       });

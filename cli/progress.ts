@@ -10,6 +10,9 @@ export interface ProgressSink {
   write(text: string): unknown;
 }
 
+/** Lines for the nodes of another engine (null: nothing to print for this event). */
+export type EngineProgress = (e: RunEvent) => string | null;
+
 const f2 = (x: number | null): string => (x !== null && Number.isFinite(x) ? x.toFixed(2) : "n/a");
 const pct = (a: number, b: number): string => (b > 0 ? `${Math.round((100 * a) / b)}%` : "n/a");
 
@@ -33,9 +36,11 @@ export class ProgressPrinter {
   private invalid = 0;
   private copies = 0;
   private accepted = 0;
-  constructor(out: ProgressSink, maxIterations: number) {
+  private readonly engine: EngineProgress | undefined;
+  constructor(out: ProgressSink, maxIterations: number, engine?: EngineProgress) {
     this.out = out;
     this.maxIterations = maxIterations;
+    this.engine = engine;
   }
 
   private line(s: string): void {
@@ -88,8 +93,11 @@ export class ProgressPrinter {
         if (o) this.line(`wrote ${o.rows} rows to ${o.path}`);
         break;
       }
-      default:
+      default: {
+        const line = this.engine?.(e);
+        if (line) this.line(line);
         break;
+      }
     }
   }
 }

@@ -16,7 +16,8 @@ import { ArtifactStore } from "../state/artifacts.ts";
 import type { RunConfig } from "../state/config.ts";
 import { createRun, type RunFile, readRunFile, runPaths, updateRunFile } from "../state/run-dir.ts";
 import type { SynthiaStateT } from "../state/synthia.ts";
-import { buildSynthiaGraph, type RealData, type SynthiaRuntime } from "./synthia.ts";
+import { type EngineRuntime, type EngineStateBase, engineFor } from "./engines.ts";
+import type { RealData } from "./synthia.ts";
 
 /** One node's update as streamed, plus running totals for progress displays. */
 export interface RunEvent {
@@ -33,10 +34,11 @@ export interface RunOptions {
   signal?: AbortSignal;
 }
 
-export interface RunResult {
+/** S: the state type of the run's engine (the caller knows which engine it started; default SYNTHIA's). */
+export interface RunResult<S extends EngineStateBase = SynthiaStateT> {
   dir: string;
   run: RunFile;
-  state: SynthiaStateT;
+  state: S;
 }
 
 /** Generous: each iteration is 4 supersteps, each wave 3; the bound exists only to stop a runaway loop. */
@@ -77,13 +79,21 @@ export function concurrencyOf(config: RunConfig): number {
 }
 
 /** Creates the run directory for `config` and runs it to the end. */
-export async function startRun(dir: string, config: RunConfig, opts: RunOptions = {}): Promise<RunResult> {
+export async function startRun<S extends EngineStateBase = SynthiaStateT>(
+  dir: string,
+  config: RunConfig,
+  opts: RunOptions = {},
+): Promise<RunResult<S>> {
+  engineFor(config.engine);
   await createRun(dir, config);
-  return executeRun(dir, opts);
+  return executeRun<S>(dir, opts);
 }
 
 /** Continues a run from its last checkpoint (or from the start if it died before the first one). */
-export async function resumeRun(dir: string, opts: RunOptions = {}): Promise<RunResult> {
+export async function resumeRun<S extends EngineStateBase = SynthiaStateT>(
+  dir: string,
+  opts: RunOptions = {},
+): Promise<RunResult<S>> {
   const run = await readRunFile(dir);
   if (run.status === "done") {
     throw new SynthgraphError(
@@ -95,14 +105,15 @@ export async function resumeRun(dir: string, opts: RunOptions = {}): Promise<Run
     );
   }
   await updateRunFile(dir, { status: "running" });
-  return executeRun(dir, opts);
+  return executeRun<S>(dir, opts);
 }
 
-async function executeRun(dir: string, opts: RunOptions): Promise<RunResult> {
+async function executeRun<S extends EngineStateBase>(dir: string, opts: RunOptions): Promise<RunResult<S>> {
   const paths = runPaths(dir);
   const run = await readRunFile(paths.dir);
   const config = run.config;
-  const runtime: SynthiaRuntime = {
+  const engine = engineFor(config.engine);
+  const runtime: EngineRuntime = {
     config,
     store: new ArtifactStore(paths.artifacts),
     real: realLoader(config),
@@ -111,12 +122,12 @@ async function executeRun(dir: string, opts: RunOptions): Promise<RunResult> {
   };
   const saver = SqliteSaver.fromConnString(paths.checkpoints);
   try {
-    const app = buildSynthiaGraph(runtime).compile({ checkpointer: saver });
+    const app = engine.compile(runtime, saver);
     const cfg = { configurable: { thread_id: run.id } };
     const snapshot = await app.getState(cfg);
     const fresh = snapshot.createdAt === undefined;
     if (!fresh) {
-      const ref = (snapshot.values as Partial<SynthiaStateT>).dataset;
+      const ref = (snapshot.values as Partial<EngineStateBase>).dataset;
       const real = await runtime.real();
       if (ref && ref.sha256 !== real.dataset.sha256) {
         throw new SynthgraphError(`${config.input} changed since run ${run.id} started`, {
@@ -125,12 +136,12 @@ async function executeRun(dir: string, opts: RunOptions): Promise<RunResult> {
         });
       }
     }
-    const input = fresh ? { runDir: paths.dir, config } : null;
+    const input = fresh ? engine.input(paths.dir, config) : null;
     let usage = fresh
       ? emptySnapshot()
-      : ((snapshot.values as Partial<SynthiaStateT>).usage ?? emptySnapshot());
-    let rowsDone = fresh ? 0 : ((snapshot.values as Partial<SynthiaStateT>).accepted ?? 0);
-    let iterations = fresh ? 0 : ((snapshot.values as Partial<SynthiaStateT>).iteration ?? 0);
+      : ((snapshot.values as Partial<EngineStateBase>).usage ?? emptySnapshot());
+    let rowsDone = fresh ? 0 : ((snapshot.values as Partial<EngineStateBase>).accepted ?? 0);
+    let iterations = fresh ? 0 : ((snapshot.values as Partial<EngineStateBase>).iteration ?? 0);
     const stream = await app.stream(input, {
       ...cfg,
       streamMode: "updates",
@@ -151,14 +162,14 @@ async function executeRun(dir: string, opts: RunOptions): Promise<RunResult> {
           rowsDone: Math.min(rowsDone, config.rows),
           rowsRequested: config.rows,
         });
-        if (node === "collect" || node === "discriminate") {
+        if (engine.progressNodes.includes(node)) {
           await updateRunFile(paths.dir, {
             progress: { iterations, rows_done: Math.min(rowsDone, config.rows), rows_requested: config.rows },
           });
         }
       }
     }
-    const final = (await app.getState(cfg)).values as SynthiaStateT;
+    const final = (await app.getState(cfg)).values as S;
     if (final.phase !== "done" || final.output === null) {
       throw new SynthgraphError(`run ${run.id} stopped before writing its output (phase ${final.phase})`, {
         hint: `continue it with \`synthgraph resume ${paths.dir}\``,

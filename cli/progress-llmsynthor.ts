@@ -1,0 +1,51 @@
+/**
+ * Progress lines of an LLMSynthor run: the joint groups, each iteration's pool discrepancy (mean TVD over the
+ * marginals and joint groups) and proposals, the rows added to the pool, and the fill after the loop.
+ */
+import type { LsIteration } from "../state/llmsynthor.ts";
+import { type EngineProgress, formatTokens } from "./progress.ts";
+
+const last = (u: Record<string, unknown>): LsIteration | undefined => {
+  const h = u.history as LsIteration[] | undefined;
+  return h?.[h.length - 1];
+};
+
+export const llmsynthorProgress: EngineProgress = (e) => {
+  const u = e.update;
+  switch (e.node) {
+    case "load": {
+      const d = u.dataset as { rows: number; columns: string[] } | undefined;
+      return d
+        ? `loaded ${d.rows} real rows × ${d.columns.length} columns; ${String(u.iterations)} iterations planned`
+        : null;
+    }
+    case "copula": {
+      const g = u.groups as string[][] | undefined;
+      return g
+        ? `joint groups: ${g.length === 0 ? "none (marginals only)" : g.map((x) => `[${x.join(", ")}]`).join(" ")}`
+        : null;
+    }
+    case "measure": {
+      const r = last(u);
+      if (r) {
+        return `iteration ${r.iteration}: pool ${r.pool_rows} rows, mean TVD ${r.discrepancy.total.toFixed(3)}; proposing ${r.requested} rows`;
+      }
+      const d = u.finalDiscrepancy as { total: number } | undefined;
+      return d
+        ? `stopped (${String(u.stoppedBecause)}): pool mean TVD ${d.total.toFixed(3)}${u.phase === "fill" ? `; filling to ${e.rowsRequested} rows from the proposals` : ""}`
+        : null;
+    }
+    case "propose":
+      return `  proposals received; ${formatTokens(e)}`;
+    case "sample": {
+      const r = last(u);
+      return r
+        ? `  pool ${e.rowsDone}/${e.rowsRequested} rows (+${r.accepted}, exact copies removed ${r.exact_copies})`
+        : null;
+    }
+    case "fill":
+      return `fill: pool ${e.rowsDone}/${e.rowsRequested} rows (exact copies removed ${String(u.exactCopiesRemoved ?? 0)})`;
+    default:
+      return null;
+  }
+};

@@ -1,0 +1,163 @@
+/**
+ * The final generation every engine shares: rounds of batches until N rows are accepted, each round fanned
+ * out in bounded waves of Sends, every batch stored in the artifact store (memo: a re-run after a crash
+ * returns the stored batch without a model call), the privacy guard, and the CSV of exactly N rows in batch
+ * order. The engine supplies only how one batch is generated. Wiring: nodes plan_round → wave ─Send×W→ batch
+ * → collect ─(more)→ wave | ─(round done)→ plan_round ─(N accepted)→ write.
+ */
+import { Send } from "@langchain/langgraph";
+import { z } from "zod";
+import { SynthgraphError } from "../data/errors.ts";
+import { rowsToTable } from "../data/rows.ts";
+import type { Row } from "../data/types.ts";
+import { tableToCsv } from "../data/write.ts";
+import type { AccountingSnapshot } from "../models/accounting.ts";
+import { finalBatchKey, type RowBatch, RowBatchSchema } from "../state/artifacts.ts";
+import { writeFileAtomic } from "../state/atomic.ts";
+import type { RunConfig } from "../state/config.ts";
+import { batchCount, batchSeed, batchSize, waveSize } from "../state/plan.ts";
+import type { BatchTask } from "../state/synthia.ts";
+import { exactCopyMask } from "../stats/analyzer.ts";
+import type { RealData, SynthiaRuntime } from "./synthia.ts";
+
+/** What the final-generation nodes read from any engine's state (state/finalize.ts fields). */
+export interface FinalizeView {
+  config: RunConfig;
+  roundRows: number[];
+  nextBatch: number;
+  waveEnd: number;
+  accepted: number;
+  invalidRows: number;
+  exactCopiesRemoved: number;
+}
+
+export interface FinalizeUpdate {
+  phase?: "finalize" | "write" | "done";
+  roundRows?: number[];
+  nextBatch?: number;
+  waveEnd?: number;
+  accepted?: number;
+  invalidRows?: number;
+  exactCopiesRemoved?: number;
+  batchesDone?: number;
+  usage?: AccountingSnapshot;
+  output?: { path: string; rows: number };
+}
+
+/** A Send carries the task and one artifact key (the engine's stored final prompt inputs), a few bytes each. */
+const PayloadSchema = z.object({
+  task: z.object({ round: z.number().int(), batch: z.number().int(), nRows: z.number().int() }),
+  key: z.string(),
+});
+
+/** Generates one final batch: validated rows, capped at the request, before the privacy guard. */
+export type FinalBatchGenerator = (a: {
+  task: BatchTask;
+  seed: number;
+  /** The artifact key the engine passed to finalizeNodes. */
+  key: string;
+}) => Promise<Omit<RowBatch, "exact_copies">>;
+
+/** Rows that are not exact copies of a real row (stats/analyzer.ts exactCopyMask), and how many were removed. */
+export function privacyFilter(real: RealData, rows: Row[]): { rows: Row[]; exactCopies: number } {
+  if (rows.length === 0) return { rows, exactCopies: 0 };
+  const mask = exactCopyMask(real.table, rowsToTable(rows, real.metadata));
+  const kept = rows.filter((_, i) => mask[i] === 0);
+  return { rows: kept, exactCopies: rows.length - kept.length };
+}
+
+export function finalizeNodes(
+  rt: Pick<SynthiaRuntime, "config" | "store" | "real" | "concurrency">,
+  a: { key: string; generate: FinalBatchGenerator },
+) {
+  const planRound = (s: FinalizeView): FinalizeUpdate => {
+    const c = s.config;
+    const remaining = c.rows - s.accepted;
+    if (remaining <= 0) return { phase: "write" };
+    if (s.roundRows.length >= c.maxRounds) {
+      throw new SynthgraphError(
+        `after ${c.maxRounds} rounds only ${s.accepted} of ${c.rows} rows were accepted (${s.invalidRows} invalid rows, ${s.exactCopiesRemoved} exact copies of real rows removed)`,
+        {
+          hint: "the model rarely produces valid rows: look at the batch artifacts in the run directory, try a larger model, or lower --rows",
+        },
+      );
+    }
+    return { phase: "finalize", roundRows: [...s.roundRows, remaining], nextBatch: 0, waveEnd: 0 };
+  };
+
+  const wave = (s: FinalizeView): FinalizeUpdate => {
+    const roundRows = s.roundRows[s.roundRows.length - 1];
+    const n = batchCount(roundRows, s.config.batchRows);
+    return { waveEnd: Math.min(n, s.nextBatch + waveSize(rt.concurrency)) };
+  };
+
+  const dispatch = (s: FinalizeView): Send[] => {
+    const round = s.roundRows.length;
+    const roundRows = s.roundRows[round - 1];
+    const sends: Send[] = [];
+    for (let b = s.nextBatch; b < s.waveEnd; b++) {
+      const task: BatchTask = { round, batch: b, nRows: batchSize(roundRows, s.config.batchRows, b) };
+      sends.push(new Send("batch", { task, key: a.key }));
+    }
+    return sends;
+  };
+
+  // Receives a Send payload, not the state (LangGraph passes the payload as the node input).
+  const batch = async (input: unknown): Promise<FinalizeUpdate> => {
+    const { task, key } = PayloadSchema.parse(input);
+    const c = rt.config;
+    const seed = batchSeed(c.seed, task.round, task.batch);
+    const { value } = await rt.store.memo(finalBatchKey(task.round, task.batch), RowBatchSchema, async () => {
+      const out = await a.generate({ task, seed, key });
+      const rows = out.rows.slice(0, task.nRows);
+      const kept = c.privacyGuard ? privacyFilter(await rt.real(), rows) : { rows, exactCopies: 0 };
+      return { ...out, rows: kept.rows, exact_copies: kept.exactCopies };
+    });
+    // A cached artifact means the previous attempt crashed before its checkpoint: its usage counts now, once.
+    return {
+      accepted: value.rows.length,
+      invalidRows: value.invalid,
+      exactCopiesRemoved: value.exact_copies,
+      batchesDone: 1,
+      usage: value.usage,
+    };
+  };
+
+  const collect = (s: FinalizeView): FinalizeUpdate => ({ nextBatch: s.waveEnd });
+
+  const write = async (s: FinalizeView): Promise<FinalizeUpdate> => {
+    const real = await rt.real();
+    const c = s.config;
+    const rows: Row[] = [];
+    for (let r = 1; r <= s.roundRows.length && rows.length < c.rows; r++) {
+      const n = batchCount(s.roundRows[r - 1], c.batchRows);
+      for (let b = 0; b < n && rows.length < c.rows; b++) {
+        const stored = await rt.store.require(finalBatchKey(r, b), RowBatchSchema);
+        for (const row of stored.rows) {
+          if (rows.length >= c.rows) break;
+          rows.push(row);
+        }
+      }
+    }
+    if (rows.length !== c.rows) {
+      throw new SynthgraphError(`internal: collected ${rows.length} rows for ${c.rows} requested`);
+    }
+    await writeFileAtomic(c.out, tableToCsv(rowsToTable(rows, real.metadata), real.metadata));
+    return { phase: "done", output: { path: c.out, rows: rows.length } };
+  };
+
+  return {
+    planRound,
+    wave,
+    dispatch,
+    batch,
+    collect,
+    write,
+    afterPlan: (s: FinalizeView & { phase: string }): "write" | "wave" =>
+      s.phase === "write" ? "write" : "wave",
+    afterCollect: (s: FinalizeView): "wave" | "plan_round" =>
+      s.nextBatch < batchCount(s.roundRows[s.roundRows.length - 1], s.config.batchRows)
+        ? "wave"
+        : "plan_round",
+  };
+}
