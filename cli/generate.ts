@@ -21,6 +21,7 @@ import { evaluateTables, toJson } from "../stats/evaluate.ts";
 import type { CommandModule } from "./commands.ts";
 import { type EngineProgress, ProgressPrinter, type ProgressSink } from "./progress.ts";
 import { llmsynthorProgress } from "./progress-llmsynthor.ts";
+import { mallmProgress } from "./progress-mallm.ts";
 
 const int = (flag: string, min: number) =>
   z.coerce
@@ -65,6 +66,19 @@ export const GenerateOptionsSchema = z.object({
   reinferGroups: z.boolean().default(false),
   mainBins: int("--main-bins", 1).optional(),
   subBins: int("--sub-bins", 1).optional(),
+  // mallm-gan
+  epochs: int("--epochs", 1).optional(),
+  frozenEpochs: int("--frozen-epochs", 0).optional(),
+  mallmBatch: int("--mallm-batch", 1).optional(),
+  examplesPerCall: int("--examples-per-call", 1).optional(),
+  topK: int("--top-k", 1).optional(),
+  storeThreshold: z.coerce
+    .number({ error: "--store-threshold must be a number" })
+    .min(0, "--store-threshold must be in [0, 1]")
+    .max(1, "--store-threshold must be in [0, 1]")
+    .optional(),
+  causalOrder: z.boolean().default(false),
+  context: z.string().optional(),
 });
 export type GenerateOptions = z.input<typeof GenerateOptionsSchema>;
 
@@ -121,6 +135,16 @@ export function runConfigFromOptions(o: z.output<typeof GenerateOptionsSchema>):
       reinferGroups: o.reinferGroups,
       ...optional("mainBins", o.mainBins),
       ...optional("subBins", o.subBins),
+    },
+    mallm: {
+      ...optional("epochs", o.epochs),
+      ...optional("frozenEpochs", o.frozenEpochs),
+      ...optional("batchSize", o.mallmBatch),
+      ...optional("examplesPerCall", o.examplesPerCall),
+      ...optional("topK", o.topK),
+      ...optional("storeThreshold", o.storeThreshold),
+      causalOrder: o.causalOrder,
+      ...optional("context", o.context),
     },
   });
 }
@@ -214,7 +238,10 @@ async function finish(result: RunResult<EngineStateBase>, io: CliIo): Promise<Ge
 }
 
 /** Progress lines of the nodes an engine adds (SYNTHIA's are ProgressPrinter's own). */
-const ENGINE_PROGRESS: Partial<Record<EngineName, EngineProgress>> = { llmsynthor: llmsynthorProgress };
+const ENGINE_PROGRESS: Partial<Record<EngineName, EngineProgress>> = {
+  llmsynthor: llmsynthorProgress,
+  "mallm-gan": mallmProgress,
+};
 
 function printer(
   config: RunConfig,
@@ -378,6 +405,14 @@ export const generateCommand: CommandModule = {
       .option("--reinfer-groups", "llmsynthor: re-infer the joint groups every iteration (default: once)")
       .option("--main-bins <b>", "llmsynthor: quantile bins per numeric column (default 6)")
       .option("--sub-bins <b>", "llmsynthor: sub-bins of the worst bin (default 8)")
+      .option("--epochs <e>", "mallm-gan: learning epochs (default 5/4/3/2 for 100/200/400/800 real rows)")
+      .option("--frozen-epochs <e>", "mallm-gan: epochs with the discriminator frozen (default 1)")
+      .option("--mallm-batch <b>", "mallm-gan: real rows per batch of the loop (default 50)")
+      .option("--examples-per-call <k>", "mallm-gan: real examples in and rows out per generator call (default 5)")
+      .option("--top-k <k>", "mallm-gan: (theta, score) pairs shown to the optimizer (default 3)")
+      .option("--store-threshold <x>", "mallm-gan: share of valid rows for a batch's theta to be stored (default 0.8)")
+      .option("--causal-order", "mallm-gan: order columns causes-first in examples and output")
+      .option("--context <text>", "mallm-gan: context of data collection for theta")
       .action(async (data: string, opts: Record<string, unknown>) => {
         await runGenerate({ ...opts, data } as GenerateOptions);
       });

@@ -1,0 +1,348 @@
+/**
+ * MALLM-GAN (../shared/papers/001_3bd9a0a999741a39.txt §3.2, official schedule) as a LangGraph state machine.
+ *
+ *   init → generate → score → optimize ─(steps left)→ generate
+ *                                      └─(loop done)→ choose → plan_round → wave ─Send×W→ batch → collect …
+ *
+ * One step = one batch of real rows: generate with theta ("batches in a batch", k examples in, k rows out per
+ * call) → score with the incremental discriminator (partial fit on 80%, accuracy on the 20% held out; frozen
+ * epochs: accuracy on the whole batch, no update) → store theta when enough rows were valid and re-score all
+ * stored pairs with the latest discriminator → the optimizer proposes the next theta from the top-k pairs.
+ * After the frozen epoch the lowest-scoring theta of the last epoch generates the N final rows through the
+ * shared final generation (graph/finalize.ts: Send fan-out, privacy guard, exactly N rows).
+ *
+ * Wiring only: schedule, seeds and keys in state/mallm.ts, scoring in stats/mallm-score.ts and stats/sgd.ts,
+ * model calls in agents/. Every model call is memoised in the artifact store under a key derived from the
+ * step (or round, batch), so a re-run after a crash returns the stored result without calling the model.
+ */
+import { END, START, StateGraph } from "@langchain/langgraph";
+import { z } from "zod";
+import { generateBatch } from "../agents/mallm-generator.ts";
+import { optimizeTheta } from "../agents/optimizer.ts";
+import { rowsToTable, tableToRows } from "../data/rows.ts";
+import type { Row } from "../data/types.ts";
+import { Accounting } from "../models/accounting.ts";
+import { createEndpoint, type Endpoint } from "../models/factory.ts";
+import type { Role } from "../models/spec.ts";
+import { type RowBatch, RowBatchSchema, RowSchema } from "../state/artifacts.ts";
+import type { RunConfig } from "../state/config.ts";
+import {
+  type Candidate,
+  chooseFinal,
+  FINAL_THETA_KEY,
+  finalExampleRows,
+  heldOutKey,
+  lastEpoch,
+  MALLM_STREAM,
+  MallmState,
+  type MallmStateT,
+  type MallmUpdate,
+  optimizerKey,
+  realBatchRows,
+  resolveSchedule,
+  STRUCTURE_KEY,
+  type StepRecord,
+  stepPosition,
+  stepSeed,
+  totalSteps,
+  trainBatchKey,
+} from "../state/mallm.ts";
+import { AccountingSnapshotSchema } from "../state/schemas.ts";
+import { EdgeSchema, initialTheta, type Theta, ThetaSchema } from "../state/theta.ts";
+import {
+  type LabelledRows,
+  recordBatch,
+  type ScoredCandidate,
+  scoreBatch,
+  scoreFrozen,
+  takeTableRows,
+} from "../stats/mallm-score.ts";
+import {
+  createIncrementalDiscriminator,
+  discriminatorSnapshotSchema,
+  type IncrementalDiscriminator,
+} from "../stats/sgd.ts";
+import { learnStructure } from "../stats/structure.ts";
+import { finalizeNodes } from "./finalize.ts";
+import type { RealData, SynthiaRuntime } from "./synthia.ts";
+
+/** What nodes need besides the state (the same runtime every engine gets). */
+export type MallmRuntime = SynthiaRuntime;
+
+/** Reasons kept per batch: the artifact stays small when a model produces garbage. */
+const MAX_REASONS = 20;
+
+const StructureSchema = z.object({ edges: z.array(EdgeSchema) });
+const HeldOutSchema = z.object({ real: z.array(RowSchema), synthetic: z.array(RowSchema) });
+const OptimizerStepSchema = z.object({
+  theta: ThetaSchema.nullable(),
+  reasons: z.array(z.string()),
+  attempts: z.number().int(),
+  usage: AccountingSnapshotSchema,
+});
+const FinalThetaSchema = z.object({ theta: ThetaSchema });
+
+function endpointFor(config: RunConfig, role: Role, rt: MallmRuntime, seed: number): Endpoint {
+  return createEndpoint({ ...config.models[role], role, seed }, rt.env);
+}
+
+/** One generator batch: k examples per call, calls in parallel, valid rows capped at the request. */
+async function generateWithTheta(
+  rt: MallmRuntime,
+  real: RealData,
+  a: { theta: Theta; examples: Row[]; seed: number },
+): Promise<RowBatch> {
+  const c = rt.config;
+  const accounting = new Accounting();
+  const out = await generateBatch({
+    endpoint: endpointFor(c, "generator", rt, a.seed),
+    metadata: real.metadata,
+    theta: a.theta,
+    batch: a.examples,
+    k: c.mallm.examplesPerCall,
+    causalOrder: c.mallm.causalOrder,
+    seed: a.seed,
+    accounting,
+  });
+  return {
+    requested: out.requested,
+    rows: out.rows.slice(0, out.requested),
+    invalid: out.pieces.reduce((n, p) => n + p.report.dropped, 0),
+    exact_copies: 0,
+    reasons: out.pieces.flatMap((p) => p.report.reasons).slice(0, MAX_REASONS),
+    seed: a.seed,
+    usage: accounting.snapshot(),
+  };
+}
+
+export function buildMallmGraph(rt: MallmRuntime) {
+  // Held-out samples are immutable artifacts: parsed once per process.
+  const heldOutCache = new Map<string, LabelledRows>();
+  const loadHeldOut = async (key: string): Promise<LabelledRows> => {
+    const hit = heldOutCache.get(key);
+    if (hit) return hit;
+    const real = await rt.real();
+    const h = await rt.store.require(key, HeldOutSchema);
+    const tables = {
+      real: rowsToTable(h.real, real.metadata),
+      synthetic: rowsToTable(h.synthetic, real.metadata),
+    };
+    heldOutCache.set(key, tables);
+    return tables;
+  };
+
+  const discriminatorOf = (real: RealData, s: MallmStateT): IncrementalDiscriminator => {
+    const d = createIncrementalDiscriminator(real.table, { standardize: s.config.mallm.standardize });
+    if (s.discriminator !== null) d.restore(s.discriminator);
+    return d;
+  };
+
+  const init = async (s: MallmStateT): Promise<MallmUpdate> => {
+    const real = await rt.real();
+    const c = s.config;
+    const schedule = resolveSchedule(real.table.nRows, c.mallm);
+    // Structure learning is deterministic; stored so a resume does not redo it on a large table.
+    const { value } = await rt.store.memo(STRUCTURE_KEY, StructureSchema, async () => ({
+      edges: learnStructure(real.table, { bins: c.mallm.structureBins, seed: c.seed }).dag.edges.map(
+        ([a, b]): [string, string] => [a, b],
+      ),
+    }));
+    const theta = initialTheta({
+      metadata: real.metadata,
+      edges: value.edges,
+      ...(c.mallm.context === undefined ? {} : { context: c.mallm.context }),
+    });
+    return { phase: "train", dataset: real.dataset, metadata: real.metadata, schedule, theta, iteration: 0 };
+  };
+
+  const scheduleOf = (s: MallmStateT) => {
+    if (s.schedule === null) throw new Error("internal: MALLM-GAN schedule missing (init did not run)");
+    return s.schedule;
+  };
+  const thetaOf = (s: MallmStateT): Theta => {
+    if (s.theta === null) throw new Error("internal: MALLM-GAN theta missing (init did not run)");
+    return s.theta;
+  };
+
+  const realRowsOf = async (s: MallmStateT): Promise<number[]> => {
+    const real = await rt.real();
+    const sched = scheduleOf(s);
+    const { epoch, batch } = stepPosition(s.iteration, sched);
+    return realBatchRows(real.table.nRows, sched, s.config.seed, epoch, batch);
+  };
+
+  const generate = async (s: MallmStateT): Promise<MallmUpdate> => {
+    const real = await rt.real();
+    const idx = await realRowsOf(s);
+    const seed = stepSeed(s.config.seed, MALLM_STREAM.generator, s.iteration);
+    const { value } = await rt.store.memo(trainBatchKey(s.iteration), RowBatchSchema, async () =>
+      generateWithTheta(rt, real, {
+        theta: thetaOf(s),
+        examples: tableToRows(takeTableRows(real.table, idx), real.metadata),
+        seed,
+      }),
+    );
+    return { usage: value.usage };
+  };
+
+  const score = async (s: MallmStateT): Promise<MallmUpdate> => {
+    const real = await rt.real();
+    const sched = scheduleOf(s);
+    const pos = stepPosition(s.iteration, sched);
+    const batch = await rt.store.require(trainBatchKey(s.iteration), RowBatchSchema);
+    const record: StepRecord = {
+      step: s.iteration,
+      epoch: pos.epoch,
+      batch: pos.batch,
+      frozen: pos.frozen,
+      theta: thetaOf(s),
+      requested: batch.requested,
+      valid: batch.rows.length,
+      invalid: batch.invalid,
+      score: null,
+      stored: false,
+      optimizer: null,
+    };
+    // No valid row: nothing to score, the discriminator is left as it is.
+    if (batch.rows.length === 0) return { trajectory: [...s.trajectory, record] };
+    const disc = discriminatorOf(real, s);
+    const realBatch = takeTableRows(real.table, await realRowsOf(s));
+    const synthetic = rowsToTable(batch.rows, real.metadata);
+    const scored = pos.frozen
+      ? scoreFrozen(disc, realBatch, synthetic)
+      : scoreBatch(
+          disc,
+          realBatch,
+          synthetic,
+          stepSeed(s.config.seed, MALLM_STREAM.split, s.iteration),
+          sched.testFraction,
+        );
+    const key = heldOutKey(s.iteration);
+    const current: ScoredCandidate[] = await Promise.all(
+      s.candidates.map(async (c) => ({
+        id: c.heldOut,
+        epoch: c.epoch,
+        heldOut: await loadHeldOut(c.heldOut),
+        initialScore: c.initialScore,
+        score: c.score,
+      })),
+    );
+    const next = recordBatch(
+      current,
+      { id: key, epoch: pos.epoch, score: scored },
+      disc,
+      batch.rows.length,
+      batch.requested,
+      {
+        threshold: sched.storeThreshold,
+        frozen: pos.frozen,
+      },
+    );
+    const stored = next.length > current.length;
+    if (stored) {
+      await rt.store.put(key, {
+        real: tableToRows(scored.heldOut.real, real.metadata),
+        synthetic: tableToRows(scored.heldOut.synthetic, real.metadata),
+      });
+      heldOutCache.set(key, scored.heldOut);
+    }
+    const stepOf = new Map(s.candidates.map((c) => [c.heldOut, c.step]));
+    stepOf.set(key, s.iteration);
+    const candidates: Candidate[] = next.map((c) => ({
+      step: stepOf.get(c.id) ?? -1,
+      epoch: c.epoch,
+      heldOut: c.id,
+      initialScore: c.initialScore,
+      score: c.score,
+    }));
+    return {
+      discriminator: discriminatorSnapshotSchema.parse(disc.snapshot()),
+      candidates,
+      trajectory: [...s.trajectory, { ...record, score: scored.accuracy, stored }],
+    };
+  };
+
+  const optimize = async (s: MallmStateT): Promise<MallmUpdate> => {
+    const sched = scheduleOf(s);
+    const step = s.iteration;
+    // After the last batch no later batch would use a new theta; with nothing stored there is nothing to show.
+    if (step + 1 >= totalSteps(sched) || s.candidates.length === 0) return { iteration: step + 1 };
+    const real = await rt.real();
+    const thetaAt = new Map(s.trajectory.map((r) => [r.step, r.theta]));
+    const seed = stepSeed(s.config.seed, MALLM_STREAM.optimizer, step);
+    const { value } = await rt.store.memo(optimizerKey(step), OptimizerStepSchema, async () => {
+      const accounting = new Accounting();
+      const out = await optimizeTheta({
+        endpoint: endpointFor(s.config, "optimizer", rt, seed),
+        metadata: real.metadata,
+        pairs: s.candidates.map((c) => ({ theta: thetaAt.get(c.step) ?? thetaOf(s), score: c.score })),
+        k: sched.topK,
+        seed,
+        accounting,
+      });
+      return { theta: out.theta, reasons: out.reasons, attempts: out.attempts, usage: accounting.snapshot() };
+    });
+    const trajectory = s.trajectory.map((r) =>
+      r.step === step
+        ? {
+            ...r,
+            optimizer: { attempts: value.attempts, accepted: value.theta !== null, reasons: value.reasons },
+          }
+        : r,
+    );
+    return {
+      iteration: step + 1,
+      trajectory,
+      // An answer that stayed invalid after the re-ask is skipped: the current theta is kept.
+      ...(value.theta === null ? {} : { theta: value.theta }),
+      usage: value.usage,
+    };
+  };
+
+  const choose = async (s: MallmStateT): Promise<MallmUpdate> => {
+    const choice = chooseFinal(s.candidates, lastEpoch(scheduleOf(s)));
+    const chosen = choice.step === null ? undefined : s.trajectory.find((r) => r.step === choice.step);
+    // "initial": nothing was ever stored; theta_0 (the first batch's theta) is the only one with a known origin.
+    const theta = chosen?.theta ?? s.trajectory[0]?.theta ?? thetaOf(s);
+    await rt.store.put(FINAL_THETA_KEY, { theta });
+    return { phase: "finalize", finalChoice: choice, theta };
+  };
+
+  const fin = finalizeNodes(rt, {
+    key: FINAL_THETA_KEY,
+    generate: async ({ task, seed, key }) => {
+      const real = await rt.real();
+      const { theta } = await rt.store.require(key, FinalThetaSchema);
+      const idx = finalExampleRows(real.table.nRows, task.nRows, seed);
+      const examples = tableToRows(takeTableRows(real.table, idx), real.metadata);
+      return generateWithTheta(rt, real, { theta, examples, seed });
+    },
+  });
+
+  return new StateGraph(MallmState)
+    .addNode("init", init)
+    .addNode("generate", generate)
+    .addNode("score", score)
+    .addNode("optimize", optimize)
+    .addNode("choose", choose)
+    .addNode("plan_round", (s: MallmStateT) => fin.planRound(s))
+    .addNode("wave", (s: MallmStateT) => fin.wave(s))
+    .addNode("batch", (input: MallmStateT) => fin.batch(input))
+    .addNode("collect", (s: MallmStateT) => fin.collect(s))
+    .addNode("write", (s: MallmStateT) => fin.write(s))
+    .addEdge(START, "init")
+    .addEdge("init", "generate")
+    .addEdge("generate", "score")
+    .addEdge("score", "optimize")
+    .addConditionalEdges(
+      "optimize",
+      (s: MallmStateT) => (s.iteration < totalSteps(scheduleOf(s)) ? "generate" : "choose"),
+      ["generate", "choose"],
+    )
+    .addEdge("choose", "plan_round")
+    .addConditionalEdges("plan_round", (s: MallmStateT) => fin.afterPlan(s), ["write", "wave"])
+    .addConditionalEdges("wave", (s: MallmStateT) => fin.dispatch(s), ["batch"])
+    .addEdge("batch", "collect")
+    .addConditionalEdges("collect", (s: MallmStateT) => fin.afterCollect(s), ["wave", "plan_round"])
+    .addEdge("write", END);
+}
