@@ -14,10 +14,10 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { deriveMetadata } from "../data/metadata.ts";
 import { writeCsv } from "../data/write.ts";
 import { startRun } from "../graph/run.ts";
-import { resolveRoleConfigs } from "../models/spec.ts";
 import { RunConfigSchema } from "../state/config.ts";
 import type { LlmsynthorStateT } from "../state/llmsynthor.ts";
 import { ecommerceTable } from "../stats/ecommerce.ts";
+import { loopbackModels } from "../test/support/harness.ts";
 import { startLlmServer } from "../test/support/llm-server.ts";
 import { lsResponder, proposalsReply } from "../test/support/llmsynthor.ts";
 
@@ -27,63 +27,26 @@ const SIZES = [1_000, 20_000];
 const REAL_ROWS = 2_000;
 const SEED = 0;
 
+/** One proposal: the ranges and categories of a slice of the e-commerce network, and its share of rows. */
+function proposal(
+  user_age: [number, number],
+  gender: string,
+  location_tier: string,
+  product_category: string,
+  price: [number, number],
+  payment_method: string,
+  num: number,
+) {
+  return { proposal: { user_age, gender, location_tier, product_category, price, payment_method }, num };
+}
+
 /** Five proposals that follow the network's main paths (appendix A.1), the kind a good model writes. */
 const PROPOSALS = [
-  {
-    proposal: {
-      user_age: [18, 34],
-      gender: "Female",
-      location_tier: "Developing",
-      product_category: "Apparel",
-      price: [0, 400],
-      payment_method: "Cash on Delivery",
-    },
-    num: 25,
-  },
-  {
-    proposal: {
-      user_age: [18, 34],
-      gender: "Male",
-      location_tier: "Developed",
-      product_category: "Electronics",
-      price: [100, 2000],
-      payment_method: "Online Payment",
-    },
-    num: 20,
-  },
-  {
-    proposal: {
-      user_age: [35, 54],
-      gender: "Female",
-      location_tier: "Developing",
-      product_category: "Food & Beverages",
-      price: [0, 300],
-      payment_method: "Cash on Delivery",
-    },
-    num: 25,
-  },
-  {
-    proposal: {
-      user_age: [55, 90],
-      gender: "Male",
-      location_tier: "Developed",
-      product_category: "Food & Beverages",
-      price: [0, 250],
-      payment_method: "Online Payment",
-    },
-    num: 10,
-  },
-  {
-    proposal: {
-      user_age: [25, 60],
-      gender: "Female",
-      location_tier: "Developed",
-      product_category: "Furniture & Appliances",
-      price: [0, 800],
-      payment_method: "Online Payment",
-    },
-    num: 20,
-  },
+  proposal([18, 34], "Female", "Developing", "Apparel", [0, 400], "Cash on Delivery", 25),
+  proposal([18, 34], "Male", "Developed", "Electronics", [100, 2000], "Online Payment", 20),
+  proposal([35, 54], "Female", "Developing", "Food & Beverages", [0, 300], "Cash on Delivery", 25),
+  proposal([55, 90], "Male", "Developed", "Food & Beverages", [0, 250], "Online Payment", 10),
+  proposal([25, 60], "Female", "Developed", "Furniture & Appliances", [0, 800], "Online Payment", 20),
 ];
 
 interface Measure {
@@ -123,15 +86,12 @@ export async function runBench(): Promise<Record<string, Measure>> {
     for (const n of SIZES) {
       server.reset();
       server.setDefault(responder);
-      const models = resolveRoleConfigs({
-        flags: { model: "ollama:llama3.1:8b", baseUrl: server.ollamaUrl, timeoutMs: 30_000 },
-      });
       const config = RunConfigSchema.parse({
         input,
         rows: n,
         out: join(dir, `out-${n}.csv`),
         engine: "llmsynthor",
-        models,
+        models: loopbackModels(server, "ollama", 30_000),
         seed: SEED,
       });
       const before = { ...server.stats };

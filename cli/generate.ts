@@ -17,9 +17,10 @@ import { parseRoleAssignments, resolveRoleConfigs } from "../models/spec.ts";
 import { type EngineName, ENGINES, type RunConfig, RunConfigSchema } from "../state/config.ts";
 import { ArtifactStore } from "../state/artifacts.ts";
 import { DEFAULT_RUNS_ROOT, listRuns, newRunId, readRunFile, runPaths } from "../state/run-dir.ts";
+import { DISCRIMINATOR_KINDS } from "../stats/discriminators.ts";
 import { evaluateTables, toJson } from "../stats/evaluate.ts";
 import type { CommandModule } from "./commands.ts";
-import { type EngineProgress, ProgressPrinter, type ProgressSink } from "./progress.ts";
+import { type EngineProgress, ProgressPrinter, type ProgressSink, synthiaProgress } from "./progress.ts";
 import { llmsynthorProgress } from "./progress-llmsynthor.ts";
 import { mallmProgress } from "./progress-mallm.ts";
 
@@ -79,6 +80,9 @@ export const GenerateOptionsSchema = z.object({
     .optional(),
   causalOrder: z.boolean().default(false),
   context: z.string().optional(),
+  discriminator: z
+    .enum(DISCRIMINATOR_KINDS, { error: "--discriminator must be sgd, logistic or forest" })
+    .optional(),
 });
 export type GenerateOptions = z.input<typeof GenerateOptionsSchema>;
 
@@ -145,6 +149,7 @@ export function runConfigFromOptions(o: z.output<typeof GenerateOptionsSchema>):
       ...optional("storeThreshold", o.storeThreshold),
       causalOrder: o.causalOrder,
       ...optional("context", o.context),
+      ...optional("discriminator", o.discriminator),
     },
   });
 }
@@ -237,10 +242,11 @@ async function finish(result: RunResult<EngineStateBase>, io: CliIo): Promise<Ge
   return summary;
 }
 
-/** Progress lines of the nodes an engine adds (SYNTHIA's are ProgressPrinter's own). */
-const ENGINE_PROGRESS: Partial<Record<EngineName, EngineProgress>> = {
-  llmsynthor: llmsynthorProgress,
-  "mallm-gan": mallmProgress,
+/** Each engine's part of the progress (the detail of the loaded line, the lines of its own nodes). */
+const ENGINE_PROGRESS: Record<EngineName, (config: RunConfig) => EngineProgress> = {
+  synthia: (c) => synthiaProgress(c.maxIterations),
+  llmsynthor: () => llmsynthorProgress,
+  "mallm-gan": () => mallmProgress,
 };
 
 function printer(
@@ -249,7 +255,7 @@ function printer(
   quiet: boolean,
 ): ((e: Parameters<ProgressPrinter["handle"]>[0]) => void) | undefined {
   if (quiet) return undefined;
-  const p = new ProgressPrinter(io.stderr, config.maxIterations, ENGINE_PROGRESS[config.engine]);
+  const p = new ProgressPrinter(io.stderr, ENGINE_PROGRESS[config.engine](config));
   return (e) => p.handle(e);
 }
 
@@ -399,7 +405,10 @@ export const generateCommand: CommandModule = {
       .option("--describe-columns", "ask the metadata agent for column descriptions (yours win)")
       .option("--quiet", "no progress on stderr")
       .option("--iterations <t>", "llmsynthor: iterations T (default min(10, rows / 20))")
-      .option("--tolerance <x>", "llmsynthor: stop when the pool's mean TVD is below x (default 0.02; 0 = never)")
+      .option(
+        "--tolerance <x>",
+        "llmsynthor: stop when the pool's mean TVD is below x (default 0.02; 0 = never)",
+      )
       .option("--joints <n>", "llmsynthor: joint variable groups the copula agent names (default 3)")
       .option("--proposals <n>", "llmsynthor: proposals per iteration (default 5)")
       .option("--reinfer-groups", "llmsynthor: re-infer the joint groups every iteration (default: once)")
@@ -408,11 +417,21 @@ export const generateCommand: CommandModule = {
       .option("--epochs <e>", "mallm-gan: learning epochs (default 5/4/3/2 for 100/200/400/800 real rows)")
       .option("--frozen-epochs <e>", "mallm-gan: epochs with the discriminator frozen (default 1)")
       .option("--mallm-batch <b>", "mallm-gan: real rows per batch of the loop (default 50)")
-      .option("--examples-per-call <k>", "mallm-gan: real examples in and rows out per generator call (default 5)")
+      .option(
+        "--examples-per-call <k>",
+        "mallm-gan: real examples in and rows out per generator call (default 5)",
+      )
       .option("--top-k <k>", "mallm-gan: (theta, score) pairs shown to the optimizer (default 3)")
-      .option("--store-threshold <x>", "mallm-gan: share of valid rows for a batch's theta to be stored (default 0.8)")
+      .option(
+        "--store-threshold <x>",
+        "mallm-gan: share of valid rows for a batch's theta to be stored (default 0.8)",
+      )
       .option("--causal-order", "mallm-gan: order columns causes-first in examples and output")
       .option("--context <text>", "mallm-gan: context of data collection for theta")
+      .option(
+        "--discriminator <kind>",
+        "mallm-gan: sgd (the paper's incremental logistic regression, default), logistic (refitted to convergence on all rows seen) or forest (random forest on a bounded sample)",
+      )
       .action(async (data: string, opts: Record<string, unknown>) => {
         await runGenerate({ ...opts, data } as GenerateOptions);
       });

@@ -1,6 +1,7 @@
 /**
- * Progress lines of an LLMSynthor run: the joint groups, each iteration's pool discrepancy (mean TVD over the
- * marginals and joint groups) and proposals, the rows added to the pool, and the fill after the loop.
+ * Progress lines of an LLMSynthor run (besides ProgressPrinter's common lines): the iterations planned on the
+ * loaded line, the joint groups, each iteration's pool discrepancy (mean TVD over the marginals and joint
+ * groups) and proposals, the rows added to the pool, and the fill after the loop.
  */
 import type { LsIteration } from "../state/llmsynthor.ts";
 import { type EngineProgress, formatTokens } from "./progress.ts";
@@ -10,15 +11,9 @@ const last = (u: Record<string, unknown>): LsIteration | undefined => {
   return h?.[h.length - 1];
 };
 
-export const llmsynthorProgress: EngineProgress = (e) => {
+const node: EngineProgress["node"] = (e) => {
   const u = e.update;
   switch (e.node) {
-    case "load": {
-      const d = u.dataset as { rows: number; columns: string[] } | undefined;
-      return d
-        ? `loaded ${d.rows} real rows × ${d.columns.length} columns; ${String(u.iterations)} iterations planned`
-        : null;
-    }
     case "copula": {
       const g = u.groups as string[][] | undefined;
       return g
@@ -48,4 +43,9 @@ export const llmsynthorProgress: EngineProgress = (e) => {
     default:
       return null;
   }
+};
+
+export const llmsynthorProgress: EngineProgress = {
+  loaded: (u) => `${String(u.iterations)} iterations planned`,
+  node,
 };

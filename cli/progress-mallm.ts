@@ -1,8 +1,10 @@
 /**
- * Progress lines of a MALLM-GAN run (after ProgressPrinter's common lines): each batch of the loop (valid share,
- * discriminator accuracy, stored or not), each optimizer step, and the final theta choice.
+ * Progress lines of a MALLM-GAN run (besides ProgressPrinter's common lines): the schedule on the loaded line,
+ * each batch of the loop (valid share, discriminator accuracy, stored or not), each optimizer step, and the
+ * final theta choice.
  */
 import type { MallmFinalChoice, StepRecord } from "../state/mallm.ts";
+import type { MallmSchedule } from "../stats/mallm-score.ts";
 import { type EngineProgress, formatTokens } from "./progress.ts";
 
 const last = (u: Record<string, unknown>): StepRecord | undefined => {
@@ -10,7 +12,7 @@ const last = (u: Record<string, unknown>): StepRecord | undefined => {
   return t?.[t.length - 1];
 };
 
-export const mallmProgress: EngineProgress = (e) => {
+const node: EngineProgress["node"] = (e) => {
   const u = e.update;
   switch (e.node) {
     case "score": {
@@ -30,10 +32,22 @@ export const mallmProgress: EngineProgress = (e) => {
       const c = u.finalChoice as MallmFinalChoice | undefined;
       if (!c) return null;
       const from =
-        c.reason === "initial" ? "the initial theta (nothing stored)" : `the theta of step ${c.step} (score ${c.score?.toFixed(3)})`;
+        c.reason === "initial"
+          ? "the initial theta (nothing stored)"
+          : `the theta of step ${c.step} (score ${c.score?.toFixed(3)})`;
       return `generating ${e.rowsRequested} rows with ${from}`;
     }
     default:
       return null;
   }
+};
+
+export const mallmProgress: EngineProgress = {
+  loaded: (u) => {
+    const s = u.schedule as MallmSchedule | undefined;
+    return s
+      ? `${s.epochs} epochs (${s.frozenEpochs} frozen) of ${s.batchesPerEpoch} batches of ${s.batchSize} real rows`
+      : null;
+  },
+  node,
 };

@@ -1,7 +1,8 @@
 /**
- * Live progress of a generation run on stderr, one line per event: the loaded data, every refinement
- * iteration (valid share of the probe, key scores, verdict, tokens), and the final rounds (rows accepted so
- * far, valid share, exact copies removed, tokens).
+ * Live progress of a generation run on stderr, one line per event. Common to every engine: the loaded data
+ * (with the engine's detail), the final rounds (rows accepted so far, valid share, exact copies removed,
+ * tokens) and the output; the engine's own nodes print through its EngineProgress (SYNTHIA's below,
+ * cli/progress-mallm.ts, cli/progress-llmsynthor.ts).
  */
 import type { RunEvent } from "../graph/run.ts";
 import type { IterationRecord } from "../state/schemas.ts";
@@ -10,8 +11,13 @@ export interface ProgressSink {
   write(text: string): unknown;
 }
 
-/** Lines for the nodes of another engine (null: nothing to print for this event). */
-export type EngineProgress = (e: RunEvent) => string | null;
+/** An engine's part of the progress (null: nothing to print). */
+export interface EngineProgress {
+  /** What follows "loaded N real rows × C columns; " in the update that loads the data. */
+  loaded(update: Record<string, unknown>): string | null;
+  /** A line for one of the engine's own nodes. */
+  node(e: RunEvent): string | null;
+}
 
 const f2 = (x: number | null): string => (x !== null && Number.isFinite(x) ? x.toFixed(2) : "n/a");
 const pct = (a: number, b: number): string => (b > 0 ? `${Math.round((100 * a) / b)}%` : "n/a");
@@ -29,17 +35,42 @@ export function formatIteration(r: IterationRecord, maxIterations: number): stri
   return `${head}; ${scores}; verdict ${verdict}${fb}`;
 }
 
+/** SYNTHIA: the stratified examples, and every refinement iteration with its verdict and the final choice. */
+export function synthiaProgress(maxIterations: number): EngineProgress {
+  return {
+    loaded: (u) => `${Array.isArray(u.xSub) ? u.xSub.length : 0} stratified examples in the prompt`,
+    node: (e) => {
+      if (e.node !== "discriminate") return null;
+      const u = e.update;
+      const lines: string[] = [];
+      const history = u.history as IterationRecord[] | undefined;
+      const r = history?.[history.length - 1];
+      if (r) lines.push(`${formatIteration(r, maxIterations)}\n  ${formatTokens(e)}`);
+      const c =
+        u.phase === "finalize"
+          ? (u.finalChoice as { reason: string; iteration: number } | undefined)
+          : undefined;
+      if (c) {
+        lines.push(
+          c.reason === "converged"
+            ? `converged at iteration ${c.iteration}: generating ${e.rowsRequested} rows`
+            : `no "Real" verdict within ${maxIterations} iterations: generating ${e.rowsRequested} rows with the prompt of iteration ${c.iteration} (best similarity − divergence)`,
+        );
+      }
+      return lines.length > 0 ? lines.join("\n") : null;
+    },
+  };
+}
+
 /** Turns run events into lines; keeps the counters the events do not carry. */
 export class ProgressPrinter {
   private readonly out: ProgressSink;
-  private readonly maxIterations: number;
+  private readonly engine: EngineProgress;
   private invalid = 0;
   private copies = 0;
   private accepted = 0;
-  private readonly engine: EngineProgress | undefined;
-  constructor(out: ProgressSink, maxIterations: number, engine?: EngineProgress) {
+  constructor(out: ProgressSink, engine: EngineProgress) {
     this.out = out;
-    this.maxIterations = maxIterations;
     this.engine = engine;
   }
 
@@ -49,32 +80,13 @@ export class ProgressPrinter {
 
   handle(e: RunEvent): void {
     const u = e.update;
+    const d = u.dataset as { rows: number; columns: string[] } | undefined;
+    if (d) {
+      const detail = this.engine.loaded(u);
+      this.line(`loaded ${d.rows} real rows × ${d.columns.length} columns${detail ? `; ${detail}` : ""}`);
+      return;
+    }
     switch (e.node) {
-      case "init": {
-        const d = u.dataset as { rows: number; columns: string[] } | undefined;
-        const k = Array.isArray(u.xSub) ? u.xSub.length : 0;
-        if (d)
-          this.line(
-            `loaded ${d.rows} real rows × ${d.columns.length} columns; ${k} stratified examples in the prompt`,
-          );
-        break;
-      }
-      case "discriminate": {
-        const history = u.history as IterationRecord[] | undefined;
-        const r = history?.[history.length - 1];
-        if (r) this.line(`${formatIteration(r, this.maxIterations)}\n  ${formatTokens(e)}`);
-        if (u.phase === "finalize") {
-          const c = u.finalChoice as { reason: string; iteration: number } | undefined;
-          if (c) {
-            this.line(
-              c.reason === "converged"
-                ? `converged at iteration ${c.iteration}: generating ${e.rowsRequested} rows`
-                : `no "Real" verdict within ${this.maxIterations} iterations: generating ${e.rowsRequested} rows with the prompt of iteration ${c.iteration} (best similarity − divergence)`,
-            );
-          }
-        }
-        break;
-      }
       case "batch": {
         this.accepted += typeof u.accepted === "number" ? u.accepted : 0;
         this.invalid += typeof u.invalidRows === "number" ? u.invalidRows : 0;
@@ -94,7 +106,7 @@ export class ProgressPrinter {
         break;
       }
       default: {
-        const line = this.engine?.(e);
+        const line = this.engine.node(e);
         if (line) this.line(line);
         break;
       }

@@ -2,6 +2,8 @@
  * Parsing and formatting of single cells: missing markers, numbers, booleans and ISO dates. Shared by the
  * readers, type inference, the CSV writer and the row validator so that a value means the same everywhere.
  */
+import { roundHalfEven } from "../stats/ks.ts";
+import { type BooleanLabels, MAX_DECIMALS } from "./types.ts";
 
 /** Cells read as missing, compared after trimming and lower-casing (docs/metadata.md, "Missing values"). */
 export const DEFAULT_MISSING_MARKERS: readonly string[] = ["", "na", "n/a", "nan", "null", "none", "?"];
@@ -52,6 +54,27 @@ export function formatNumber(x: number): string {
   return Number.isNaN(x) ? "" : String(x);
 }
 
+// Above 2^52 every double is a whole number, so x·10^d has no fraction left to round.
+const EXACT_WHOLE = 2 ** 52;
+
+// x rounded to d decimals = rint(x·10^d)/10^d, ties to even (numpy.round); the division gives the double nearest the decimal.
+export function roundTo(x: number, decimals: number): number {
+  const f = 10 ** decimals;
+  const y = x * f;
+  if (!Number.isFinite(y) || Math.abs(y) >= EXACT_WHOLE) return x;
+  return roundHalfEven(y) / f;
+}
+
+/**
+ * Decimals a value needs: the least d ≤ MAX_DECIMALS with roundTo(x, d) = x, i.e. the fraction digits of its
+ * shortest text ("2.5" → 1, "1e-7" → 7), MAX_DECIMALS if none; `from` skips the d already known too few.
+ */
+export function decimalsOf(x: number, from = 0): number {
+  let d = from;
+  while (d < MAX_DECIMALS && roundTo(x, d) !== x) d++;
+  return d;
+}
+
 /** The boolean vocabularies: a column is boolean when all its values come from one pair. */
 export const BOOLEAN_PAIRS: ReadonlyArray<readonly [string, string]> = [
   ["true", "false"],
@@ -86,6 +109,22 @@ export function parseBoolean(cell: string, allowDigits: boolean): boolean | unde
     if (x === 0) return false;
   }
   return undefined;
+}
+
+/** The labels true/false: what a boolean column without learned labels is written as. */
+export const DEFAULT_BOOLEAN_LABELS: BooleanLabels = { true: "true", false: "false" };
+
+/**
+ * The other value's spelling in the same vocabulary and case: "Yes" → "No", "TRUE" → "FALSE", "y" → "n",
+ * "1" → "0". `label` must read as `value` (parseBoolean with digits).
+ */
+export function partnerLabel(label: string, value: boolean): string {
+  const pair = booleanPairOf(label);
+  if (pair < 0) return value ? "0" : "1";
+  const word = BOOLEAN_PAIRS[pair][value ? 1 : 0];
+  if (label === label.toUpperCase()) return word.toUpperCase();
+  if (label[0] === label[0].toUpperCase()) return word[0].toUpperCase() + word.slice(1);
+  return word;
 }
 
 export type DatetimeFormat = "date" | "datetime";

@@ -11,9 +11,10 @@ import {
   parseBoolean,
   parseDecimal,
   parseIsoDatetime,
+  partnerLabel,
 } from "./cells.ts";
 import { DataError } from "./errors.ts";
-import type { Column, SdType } from "./types.ts";
+import type { BooleanLabels, Column, SdType } from "./types.ts";
 
 /** A text cell after missing-marker detection: null = missing. */
 export type Cell = string | null;
@@ -109,6 +110,37 @@ export function inferColumnSpec(name: string, cells: readonly Cell[]): ColumnSpe
   if (s.unique && complete && (isIdLikeName(name) || cells.length >= MIN_ROWS_FOR_TEXT_ID))
     return { sdtype: "id" };
   return { sdtype: "categorical" };
+}
+
+/**
+ * How boolean cells spell true and false: the most frequent text of each (ties: the first seen). A value
+ * that never occurs takes its partner's vocabulary and case ("Yes" → "No"). Undefined when no cell reads
+ * as a boolean (all missing).
+ */
+export function booleanLabelsOf(cells: readonly Cell[]): BooleanLabels | undefined {
+  // Spelling → [count, value]; a Map keeps first-seen order for the ties.
+  const spellings = new Map<string, [number, boolean]>();
+  for (const c of cells) {
+    if (c === null) continue;
+    const seen = spellings.get(c);
+    if (seen) seen[0]++;
+    else {
+      const b = parseBoolean(c, true);
+      if (b !== undefined) spellings.set(c, [1, b]);
+    }
+  }
+  let t: string | undefined;
+  let f: string | undefined;
+  let tCount = 0;
+  let fCount = 0;
+  for (const [text, [count, value]] of spellings) {
+    if (value && count > tCount) [t, tCount] = [text, count];
+    if (!value && count > fCount) [f, fCount] = [text, count];
+  }
+  if (t !== undefined && f !== undefined) return { true: t, false: f };
+  if (t !== undefined) return { true: t, false: partnerLabel(t, true) };
+  if (f !== undefined) return { true: partnerLabel(f, false), false: f };
+  return undefined;
 }
 
 /** Where cells come from, for error messages: the file and the spreadsheet row of cell 0. */

@@ -6,10 +6,20 @@ import { readFile } from "node:fs/promises";
 import { z } from "zod";
 import { isNumeric } from "./build.ts";
 import type { DatetimeFormat } from "./cells.ts";
-import { isUtcMidnight } from "./cells.ts";
+import { decimalsOf, isUtcMidnight, parseBoolean } from "./cells.ts";
 import { DataError } from "./errors.ts";
 import type { ColumnSpec } from "./infer.ts";
-import type { CodedColumn, Column, ColumnMeta, LevelCount, Metadata, NumericColumn, Table } from "./types.ts";
+import {
+  type BooleanLabels,
+  type CodedColumn,
+  type Column,
+  type ColumnMeta,
+  type LevelCount,
+  MAX_DECIMALS,
+  type Metadata,
+  type NumericColumn,
+  type Table,
+} from "./types.ts";
 
 export const SDTYPES = ["numerical", "categorical", "boolean", "datetime", "id"] as const;
 const INTEGER_REPRESENTATIONS = [
@@ -34,12 +44,26 @@ const sdtypeSchema = z.enum(SDTYPES, {
       : `unknown sdtype ${JSON.stringify(iss.input)}; synthgraph supports ${SDTYPES.join(", ")}`,
 });
 
+// Labels must read back as the same booleans, or a written file would not load again.
+const booleanLabelsSchema = z
+  .strictObject({ true: z.string(), false: z.string() })
+  .refine((l) => parseBoolean(l.true, true) === true && parseBoolean(l.false, true) === false, {
+    message:
+      "boolean_labels must be a spelling synthgraph reads: true/false, yes/no, t/f, y/n (any case) or 1/0",
+  })
+  .refine((l) => l.true === l.true.trim() && l.false === l.false.trim(), {
+    message: "boolean_labels must not have spaces at either end",
+  });
+
 const columnJsonSchema = z
   .strictObject({
     sdtype: sdtypeSchema,
     computer_representation: z.enum(COMPUTER_REPRESENTATIONS).optional(),
     datetime_format: z.string().optional(),
     description: z.string().optional(),
+    // synthgraph extensions (docs/metadata.md): the real data's rounding and boolean spelling.
+    decimals: z.number().int().min(0).max(MAX_DECIMALS).optional(),
+    boolean_labels: booleanLabelsSchema.optional(),
     // Accepted for compatibility with SDV files; synthgraph does not use them.
     pii: z.boolean().optional(),
     regex_format: z.string().optional(),
@@ -47,6 +71,19 @@ const columnJsonSchema = z
   .superRefine((col, ctx) => {
     if (col.computer_representation !== undefined && col.sdtype !== "numerical") {
       ctx.addIssue({ code: "custom", message: "computer_representation applies to numerical columns only" });
+    }
+    if (col.decimals !== undefined) {
+      if (col.sdtype !== "numerical") {
+        ctx.addIssue({ code: "custom", message: "decimals applies to numerical columns only" });
+      } else if (col.decimals > 0 && col.computer_representation?.startsWith("Int")) {
+        ctx.addIssue({
+          code: "custom",
+          message: `decimals ${col.decimals} contradicts computer_representation ${col.computer_representation}`,
+        });
+      }
+    }
+    if (col.boolean_labels !== undefined && col.sdtype !== "boolean") {
+      ctx.addIssue({ code: "custom", message: "boolean_labels applies to boolean columns only" });
     }
     if (col.datetime_format !== undefined) {
       if (col.sdtype !== "datetime") {
@@ -154,7 +191,13 @@ export function checkTarget(target: string, columnNames: readonly string[], file
 export function specFromOverride(o: ColumnOverride): Partial<ColumnSpec> & Pick<ColumnSpec, "sdtype"> {
   return {
     sdtype: o.sdtype,
-    integer: o.computer_representation === undefined ? undefined : o.computer_representation !== "Float",
+    // Declared decimals > 0 also say "not integer" when the representation is left out.
+    integer:
+      o.computer_representation !== undefined
+        ? o.computer_representation !== "Float"
+        : o.decimals !== undefined && o.decimals > 0
+          ? false
+          : undefined,
     datetimeFormat: o.datetime_format === undefined ? undefined : datetimeFormatOf(o.datetime_format),
   };
 }
@@ -205,7 +248,7 @@ function columnMeta(col: Column, o: ColumnOverride | undefined, nRows: number): 
     });
   }
   const description = o?.description === undefined ? {} : { description: o.description };
-  if (!isNumeric(col)) return { ...codedMeta(col, nRows), ...description };
+  if (!isNumeric(col)) return { ...codedMeta(col, o?.boolean_labels, nRows), ...description };
   if (col.kind === "numerical") return { ...numericalMeta(col, o, nRows), ...description };
   return { ...datetimeMeta(col, o, nRows), ...description };
 }
@@ -216,6 +259,7 @@ interface NumericSummary {
   missing: number;
   firstFraction: number; // index of the first non-integral value, -1 if none
   firstWithTime: number; // index of the first value off UTC midnight, -1 if none
+  decimals: number; // the most decimals a value needs (decimalsOf), 0 if none
 }
 
 function summarizeNumeric(values: Float64Array): NumericSummary {
@@ -225,6 +269,7 @@ function summarizeNumeric(values: Float64Array): NumericSummary {
     missing: 0,
     firstFraction: -1,
     firstWithTime: -1,
+    decimals: 0,
   };
   for (let i = 0; i < values.length; i++) {
     const x = values[i];
@@ -236,6 +281,8 @@ function summarizeNumeric(values: Float64Array): NumericSummary {
     if (x > s.max) s.max = x;
     if (s.firstFraction < 0 && !Number.isInteger(x)) s.firstFraction = i;
     if (s.firstWithTime < 0 && !isUtcMidnight(x)) s.firstWithTime = i;
+    // Only values needing more than the current maximum cost more than one roundTo.
+    if (s.decimals < MAX_DECIMALS) s.decimals = decimalsOf(x, s.decimals);
   }
   return s;
 }
@@ -257,10 +304,14 @@ function numericalMeta(col: NumericColumn, o: ColumnOverride | undefined, nRows:
       { column: col.name, hint: 'use "computer_representation": "Float" or fix the value' },
     );
   }
+  const integer = declared ?? s.firstFraction < 0;
+  // Declared decimals win; an all-missing column has nothing to round, so gets none (like min/max).
+  const decimals = integer ? 0 : (o?.decimals ?? (s.min <= s.max ? s.decimals : undefined));
   return {
     name: col.name,
     sdtype: "numerical",
-    integer: declared ?? s.firstFraction < 0,
+    integer,
+    ...(decimals === undefined ? {} : { decimals }),
     ...rangeOf(s),
     missingRate: missingRate(s.missing, nRows),
   };
@@ -278,7 +329,7 @@ function datetimeMeta(col: NumericColumn, o: ColumnOverride | undefined, nRows: 
   };
 }
 
-function codedMeta(col: CodedColumn, nRows: number): ColumnMeta {
+function codedMeta(col: CodedColumn, labels: BooleanLabels | undefined, nRows: number): ColumnMeta {
   const counts = new Int32Array(col.levels.length);
   let missing = 0;
   for (let i = 0; i < col.codes.length; i++) {
@@ -289,7 +340,8 @@ function codedMeta(col: CodedColumn, nRows: number): ColumnMeta {
   const base = { name: col.name, sdtype: col.kind, missingRate: missingRate(missing, nRows) };
   // Ids are unique per row: a level list would be as long as the table and say nothing.
   if (col.kind === "id") return base;
-  return { ...base, levels: levelsByFrequency(col.levels, counts) };
+  const spelling = col.kind === "boolean" && labels !== undefined ? { booleanLabels: { ...labels } } : {};
+  return { ...base, ...spelling, levels: levelsByFrequency(col.levels, counts) };
 }
 
 /** Levels with count > 0, most frequent first; ties keep level order (stable sort). */
@@ -299,14 +351,24 @@ function levelsByFrequency(levels: readonly string[], counts: Int32Array): Level
   return out.sort((a, b) => b.count - a.count);
 }
 
-/** SDV-style JSON of metadata: sdtypes, representations, formats, descriptions, primary key and target. */
+/**
+ * SDV-style JSON of metadata: sdtypes, representations, formats, descriptions, primary key and target, plus
+ * synthgraph's `decimals` (float columns; integers say it with computer_representation) and `boolean_labels`.
+ */
 export function metadataToJson(meta: Metadata): MetadataOverrides {
   const columns: Record<string, ColumnOverride> = {};
   for (const c of meta.columns) {
-    columns[c.name] = overrideFromSpec(
-      { sdtype: c.sdtype, integer: c.integer, datetimeFormat: c.datetimeFormat },
-      c.description,
-    );
+    const labels = c.sdtype === "boolean" ? c.booleanLabels : undefined;
+    columns[c.name] = {
+      ...overrideFromSpec(
+        { sdtype: c.sdtype, integer: c.integer, datetimeFormat: c.datetimeFormat },
+        c.description,
+      ),
+      ...(c.sdtype === "numerical" && c.integer !== true && c.decimals !== undefined
+        ? { decimals: c.decimals }
+        : {}),
+      ...(labels === undefined ? {} : { boolean_labels: { true: labels.true, false: labels.false } }),
+    };
   }
   const primaryKey = meta.columns.find((c) => c.sdtype === "id")?.name;
   return {

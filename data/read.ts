@@ -9,7 +9,7 @@ import { CsvError, parse } from "csv-parse/sync";
 import { recodeColumn, tableOf } from "./build.ts";
 import { DEFAULT_MISSING_MARKERS, missingMatcher } from "./cells.ts";
 import { DataError } from "./errors.ts";
-import { type Cell, type ColumnSpec, columnFromCells, inferColumnSpec } from "./infer.ts";
+import { booleanLabelsOf, type Cell, type ColumnSpec, columnFromCells, inferColumnSpec } from "./infer.ts";
 import {
   type ColumnOverride,
   checkTarget,
@@ -97,7 +97,7 @@ export function parseTable(
   const typed = tableOf(columns);
   const metadata = deriveMetadata(
     typed,
-    mergedOverrides(opts.metadata, raw.names, specs, overrides),
+    mergedOverrides(opts.metadata, raw.names, specs, raw.cells, overrides),
     opts.target,
   );
   return { table: inMetadataLevelOrder(typed, metadata), metadata, warnings };
@@ -333,16 +333,29 @@ function allMissingWarnings(
   return out;
 }
 
-/** The final specs as overrides for deriveMetadata (so it sees e.g. the inferred date format), with descriptions. */
+/**
+ * The final specs as overrides for deriveMetadata (so it sees e.g. the inferred date format), with
+ * descriptions, declared decimals, and boolean spellings (declared, else as the cells spell them).
+ */
 function mergedOverrides(
   user: MetadataOverrides | undefined,
   names: readonly string[],
   specs: readonly ColumnSpec[],
+  cells: readonly Cell[][],
   effective: Map<string, ColumnOverride>,
 ): MetadataOverrides {
   const columns: Record<string, ColumnOverride> = {};
   names.forEach((name, j) => {
-    columns[name] = overrideFromSpec(specs[j], effective.get(name)?.description);
+    const declared = effective.get(name);
+    const labels =
+      specs[j].sdtype === "boolean" ? (declared?.boolean_labels ?? booleanLabelsOf(cells[j])) : undefined;
+    columns[name] = {
+      ...overrideFromSpec(specs[j], declared?.description),
+      ...(specs[j].sdtype === "numerical" && declared?.decimals !== undefined
+        ? { decimals: declared.decimals }
+        : {}),
+      ...(labels === undefined ? {} : { boolean_labels: labels }),
+    };
   });
   return { columns, ...(user?.target === undefined ? {} : { target: user.target }) };
 }

@@ -38,17 +38,33 @@ export interface LevelCount {
   readonly count: number;
 }
 
+/** The most decimals a numerical column keeps (beyond it a double has no reliable decimal digits to keep). */
+export const MAX_DECIMALS = 10;
+
+/** The text of true and false in a boolean column. */
+export interface BooleanLabels {
+  readonly true: string;
+  readonly false: string;
+}
+
 /** Everything we know about one column: the contract between data, prompts, validation and stats. */
 export interface ColumnMeta {
   readonly name: string;
   readonly sdtype: SdType;
   /** numerical only: whether values are integral (SDV computer_representation Int64 vs Float). */
   readonly integer?: boolean;
+  /**
+   * numerical only: decimals of the real values (the most any value needs in its shortest text, capped at
+   * MAX_DECIMALS; 0 for integer columns). Generated values are rounded to it (SDV learn_rounding_scheme).
+   */
+  readonly decimals?: number;
   /** numerical / datetime: observed min and max of the real data (datetime as epoch ms). */
   readonly min?: number;
   readonly max?: number;
   /** datetime only: whether values carry a time part ("datetime") or are dates ("date"). */
   readonly datetimeFormat?: "date" | "datetime";
+  /** boolean only: how the real data spells true and false ("TRUE"/"FALSE", "Yes"/"No"); written back so. */
+  readonly booleanLabels?: BooleanLabels;
   /** categorical / boolean: levels with real counts, most frequent first. */
   readonly levels?: readonly LevelCount[];
   /** Share of missing values in the real data, in [0, 1]. */

@@ -1,7 +1,7 @@
 /**
  * Validates and coerces one LLM-produced row against the real data's metadata. Coercions that only change
  * the JSON type ("53" -> 53, "yes" -> true, " Male " -> "Male") are silent; changes of meaning are listed
- * in `repairs` (case-fixed categories and column names, rounding, new categories, null in a column that
+ * in `repairs` (case-fixed categories and column names, rounding to the real decimals, new categories, null in a column that
  * had no missing values, keys that name no column, which are dropped). Everything else is rejected with one
  * precise reason per column; a missing column rejects the row (no value is invented).
  * Checkers are built once per metadata; validating a row allocates only the row, repairs and errors.
@@ -14,13 +14,18 @@ import {
   parseBoolean,
   parseDecimal,
   parseIsoDatetime,
+  roundTo,
 } from "./cells.ts";
 import type { ColumnMeta, Metadata, Row, RowValue } from "./types.ts";
 
 export interface RowValidatorOptions {
   /** Reject numbers and datetimes outside the real [min, max] (default true). */
   readonly enforceMinMax?: boolean;
-  /** Reject non-integers in integer columns (default true); when false they are rounded and reported. */
+  /**
+   * Keep the real rounding (default true): reject non-integers in integer columns, and round values of float
+   * columns with more decimals than the real column (ColumnMeta.decimals), reported as repairs. When false,
+   * non-integers are rounded and reported, and float values are kept as given.
+   */
   readonly enforceRounding?: boolean;
   /** Accept categories the real data does not have, reported as repairs (default false). */
   readonly allowNewCategories?: boolean;
@@ -177,6 +182,7 @@ function numberChecker(col: ColumnMeta, s: Settings, onMissing: (ctx: CheckConte
   const { name, min, max } = col;
   const integer = col.integer === true;
   const checkRange = s.enforceMinMax;
+  const decimals = !integer && s.enforceRounding ? col.decimals : undefined;
   return (value, ctx) => {
     let x: number;
     if (typeof value === "number") x = value;
@@ -196,6 +202,14 @@ function numberChecker(col: ColumnMeta, s: Settings, onMissing: (ctx: CheckConte
       const rounded = Math.round(x);
       ctx.repairs.push(`${name}: ${formatNumber(x)} rounded to ${formatNumber(rounded)}`);
       x = rounded;
+    } else if (decimals !== undefined) {
+      const rounded = roundTo(x, decimals);
+      if (rounded !== x) {
+        ctx.repairs.push(
+          `${name}: ${formatNumber(x)} rounded to ${formatNumber(rounded)} (${decimals} decimal${decimals === 1 ? "" : "s"}, as in the real data)`,
+        );
+        x = rounded;
+      }
     }
     if (checkRange && min !== undefined && x < min) {
       ctx.error = `${name}: ${formatNumber(x)} is below the real minimum ${formatNumber(min)}`;

@@ -22,10 +22,8 @@ import type { DatasetRef, SynthiaStateT } from "../state/synthia.ts";
 import { type MallmStateT, mallmSummary } from "../state/mallm.ts";
 import { buildLlmsynthorGraph } from "./llmsynthor.ts";
 import { buildMallmGraph } from "./mallm.ts";
-import { buildSynthiaGraph, type SynthiaRuntime } from "./synthia.ts";
-
-/** What nodes need besides the state; rebuilt identically by `resume` (the same shape for every engine). */
-export type EngineRuntime = SynthiaRuntime;
+import type { EngineRuntime } from "./runtime.ts";
+import { buildSynthiaGraph } from "./synthia.ts";
 
 /** State fields every engine has: the runner's progress, the resume check and the common summary read these. */
 export interface EngineStateBase {

@@ -9,16 +9,16 @@ import { Send } from "@langchain/langgraph";
 import { z } from "zod";
 import { SynthgraphError } from "../data/errors.ts";
 import { rowsToTable } from "../data/rows.ts";
-import type { Row } from "../data/types.ts";
+import type { Metadata, Row, Table } from "../data/types.ts";
 import { tableToCsv } from "../data/write.ts";
 import type { AccountingSnapshot } from "../models/accounting.ts";
 import { finalBatchKey, type RowBatch, RowBatchSchema } from "../state/artifacts.ts";
 import { writeFileAtomic } from "../state/atomic.ts";
 import type { RunConfig } from "../state/config.ts";
+import type { BatchTask } from "../state/finalize.ts";
 import { batchCount, batchSeed, batchSize, waveSize } from "../state/plan.ts";
-import type { BatchTask } from "../state/synthia.ts";
 import { exactCopyMask } from "../stats/analyzer.ts";
-import type { RealData, SynthiaRuntime } from "./synthia.ts";
+import type { EngineRuntime, RealData } from "./runtime.ts";
 
 /** What the final-generation nodes read from any engine's state (state/finalize.ts fields). */
 export interface FinalizeView {
@@ -66,8 +66,21 @@ export function privacyFilter(real: RealData, rows: Row[]): { rows: Row[]; exact
   return { rows: kept, exactCopies: rows.length - kept.length };
 }
 
+/** The output CSV (atomically) of a table that must hold exactly the requested rows, and the run's last update. */
+export async function writeOutput(
+  config: RunConfig,
+  table: Table,
+  metadata: Metadata,
+): Promise<{ phase: "done"; output: { path: string; rows: number } }> {
+  if (table.nRows !== config.rows) {
+    throw new SynthgraphError(`internal: ${table.nRows} output rows for ${config.rows} requested`);
+  }
+  await writeFileAtomic(config.out, tableToCsv(table, metadata));
+  return { phase: "done", output: { path: config.out, rows: table.nRows } };
+}
+
 export function finalizeNodes(
-  rt: Pick<SynthiaRuntime, "config" | "store" | "real" | "concurrency">,
+  rt: Pick<EngineRuntime, "config" | "store" | "real" | "concurrency">,
   a: { key: string; generate: FinalBatchGenerator },
 ) {
   const planRound = (s: FinalizeView): FinalizeUpdate => {
@@ -139,11 +152,7 @@ export function finalizeNodes(
         }
       }
     }
-    if (rows.length !== c.rows) {
-      throw new SynthgraphError(`internal: collected ${rows.length} rows for ${c.rows} requested`);
-    }
-    await writeFileAtomic(c.out, tableToCsv(rowsToTable(rows, real.metadata), real.metadata));
-    return { phase: "done", output: { path: c.out, rows: rows.length } };
+    return writeOutput(c, rowsToTable(rows, real.metadata), real.metadata);
   };
 
   return {

@@ -16,12 +16,8 @@ import { inferJointGroups } from "../agents/copula.ts";
 import { proposeSamples } from "../agents/proposer.ts";
 import { SynthgraphError } from "../data/errors.ts";
 import type { Metadata, Table } from "../data/types.ts";
-import { tableToCsv } from "../data/write.ts";
 import { Accounting } from "../models/accounting.ts";
-import { createEndpoint, type Endpoint } from "../models/factory.ts";
-import type { Role } from "../models/spec.ts";
 import { renderJointGuidance, renderMarginalGuidance } from "../prompts/llmsynthor.ts";
-import { writeFileAtomic } from "../state/atomic.ts";
 import {
   CopulaRecordSchema,
   concatTables,
@@ -51,11 +47,8 @@ import { exactCopyMask } from "../stats/analyzer.ts";
 import { jointDiscrepancy, marginalDiscrepancy } from "../stats/discrepancy.ts";
 import { type Proposal, rescaleCounts } from "../stats/proposals.ts";
 import { sampleProposals } from "../stats/sampler.ts";
-import type { EngineRuntime } from "./engines.ts";
-
-function endpointFor(rt: EngineRuntime, role: Role, seed: number): Endpoint {
-  return createEndpoint({ ...rt.config.models[role], role, seed }, rt.env);
-}
+import { writeOutput } from "./finalize.ts";
+import { type EngineRuntime, endpointFor } from "./runtime.ts";
 
 export function buildLlmsynthorGraph(rt: EngineRuntime) {
   const o = rt.config.llmsynthor;
@@ -105,7 +98,13 @@ export function buildLlmsynthorGraph(rt: EngineRuntime) {
         seed,
         accounting,
       });
-      return { groups: r.groups, reasons: r.reasons, attempts: r.attempts, seed, usage: accounting.snapshot() };
+      return {
+        groups: r.groups,
+        reasons: r.reasons,
+        attempts: r.attempts,
+        seed,
+        usage: accounting.snapshot(),
+      };
     });
     return { groups: value.groups, copulaKeys: [...s.copulaKeys, key], usage: value.usage };
   };
@@ -178,7 +177,14 @@ export function buildLlmsynthorGraph(rt: EngineRuntime) {
         missingVariable: o.missingVariable,
       });
       const { usage: _callUsage, ...report } = r.report;
-      return { iteration: t, n_samples: nSamples, proposals: r.proposals, report, seed, usage: accounting.snapshot() };
+      return {
+        iteration: t,
+        n_samples: nSamples,
+        proposals: r.proposals,
+        report,
+        seed,
+        usage: accounting.snapshot(),
+      };
     });
     return { history: withLast(s, { proposals_key: key }), usage: value.usage };
   };
@@ -247,14 +253,8 @@ export function buildLlmsynthorGraph(rt: EngineRuntime) {
   };
 
   const write = async (s: LlmsynthorStateT): Promise<LlmsynthorUpdate> => {
-    const real = await rt.real();
-    const c = s.config;
-    const pool = await loadPool(s, real.metadata);
-    if (pool.nRows !== c.rows) {
-      throw new SynthgraphError(`internal: the pool has ${pool.nRows} rows for ${c.rows} requested`);
-    }
-    await writeFileAtomic(c.out, tableToCsv(renumberIds(pool), real.metadata));
-    return { phase: "done", output: { path: c.out, rows: pool.nRows } };
+    const { metadata } = await rt.real();
+    return writeOutput(s.config, renumberIds(await loadPool(s, metadata)), metadata);
   };
 
   return new StateGraph(LlmsynthorState)

@@ -5,7 +5,7 @@
  *                                      └─(loop done)→ choose → plan_round → wave ─Send×W→ batch → collect …
  *
  * One step = one batch of real rows: generate with theta ("batches in a batch", k examples in, k rows out per
- * call) → score with the incremental discriminator (partial fit on 80%, accuracy on the 20% held out; frozen
+ * call) → score with the discriminator (stats/discriminators.ts, `--discriminator`; partial fit on 80%, accuracy on the 20% held out; frozen
  * epochs: accuracy on the whole batch, no update) → store theta when enough rows were valid and re-score all
  * stored pairs with the latest discriminator → the optimizer proposes the next theta from the top-k pairs.
  * After the frozen epoch the lowest-scoring theta of the last epoch generates the N final rows through the
@@ -22,13 +22,11 @@ import { optimizeTheta } from "../agents/optimizer.ts";
 import { rowsToTable, tableToRows } from "../data/rows.ts";
 import type { Row } from "../data/types.ts";
 import { Accounting } from "../models/accounting.ts";
-import { createEndpoint, type Endpoint } from "../models/factory.ts";
-import type { Role } from "../models/spec.ts";
 import { type RowBatch, RowBatchSchema, RowSchema } from "../state/artifacts.ts";
-import type { RunConfig } from "../state/config.ts";
 import {
   type Candidate,
   chooseFinal,
+  discriminatorChunkKey,
   FINAL_THETA_KEY,
   finalExampleRows,
   heldOutKey,
@@ -58,16 +56,16 @@ import {
   takeTableRows,
 } from "../stats/mallm-score.ts";
 import {
-  createIncrementalDiscriminator,
-  discriminatorSnapshotSchema,
-  type IncrementalDiscriminator,
-} from "../stats/sgd.ts";
+  anyDiscriminatorSnapshotSchema,
+  createDiscriminator,
+  type MallmDiscriminator,
+  snapshotChunkIds,
+  type TrainingChunk,
+  trainingChunkSchema,
+} from "../stats/discriminators.ts";
 import { learnStructure } from "../stats/structure.ts";
 import { finalizeNodes } from "./finalize.ts";
-import type { RealData, SynthiaRuntime } from "./synthia.ts";
-
-/** What nodes need besides the state (the same runtime every engine gets). */
-export type MallmRuntime = SynthiaRuntime;
+import { type EngineRuntime, endpointFor, type RealData } from "./runtime.ts";
 
 /** Reasons kept per batch: the artifact stays small when a model produces garbage. */
 const MAX_REASONS = 20;
@@ -82,20 +80,16 @@ const OptimizerStepSchema = z.object({
 });
 const FinalThetaSchema = z.object({ theta: ThetaSchema });
 
-function endpointFor(config: RunConfig, role: Role, rt: MallmRuntime, seed: number): Endpoint {
-  return createEndpoint({ ...config.models[role], role, seed }, rt.env);
-}
-
 /** One generator batch: k examples per call, calls in parallel, valid rows capped at the request. */
 async function generateWithTheta(
-  rt: MallmRuntime,
+  rt: EngineRuntime,
   real: RealData,
   a: { theta: Theta; examples: Row[]; seed: number },
 ): Promise<RowBatch> {
   const c = rt.config;
   const accounting = new Accounting();
   const out = await generateBatch({
-    endpoint: endpointFor(c, "generator", rt, a.seed),
+    endpoint: endpointFor(rt, "generator", a.seed),
     metadata: real.metadata,
     theta: a.theta,
     batch: a.examples,
@@ -115,7 +109,7 @@ async function generateWithTheta(
   };
 }
 
-export function buildMallmGraph(rt: MallmRuntime) {
+export function buildMallmGraph(rt: EngineRuntime) {
   // Held-out samples are immutable artifacts: parsed once per process.
   const heldOutCache = new Map<string, LabelledRows>();
   const loadHeldOut = async (key: string): Promise<LabelledRows> => {
@@ -131,9 +125,26 @@ export function buildMallmGraph(rt: MallmRuntime) {
     return tables;
   };
 
-  const discriminatorOf = (real: RealData, s: MallmStateT): IncrementalDiscriminator => {
-    const d = createIncrementalDiscriminator(real.table, { standardize: s.config.mallm.standardize });
-    if (s.discriminator !== null) d.restore(s.discriminator);
+  // Training chunks of a refitting discriminator are immutable (content-addressed): persisted or loaded once.
+  const chunkCache = new Map<string, TrainingChunk>();
+  // The discriminator the last score node left, with its snapshot's JSON: reused when the state still holds that
+  // snapshot, so a forest is not refitted from its chunks at every step (only after a resume). Taken, not shared,
+  // because scoring mutates it.
+  let live: { json: string; disc: MallmDiscriminator } | undefined;
+  const discriminatorOf = async (real: RealData, s: MallmStateT): Promise<MallmDiscriminator> => {
+    const hit = live;
+    live = undefined;
+    if (hit !== undefined && hit.json === JSON.stringify(s.discriminator)) return hit.disc;
+    const snap = s.discriminator;
+    for (const id of snap === null ? [] : snapshotChunkIds(snap)) {
+      if (!chunkCache.has(id))
+        chunkCache.set(id, await rt.store.require(discriminatorChunkKey(id), trainingChunkSchema));
+    }
+    const d = createDiscriminator(s.config.mallm.discriminator, real.table, {
+      standardize: s.config.mallm.standardize,
+      chunks: (id) => chunkCache.get(id),
+    });
+    if (snap !== null) d.restore(snap);
     return d;
   };
 
@@ -205,7 +216,7 @@ export function buildMallmGraph(rt: MallmRuntime) {
     };
     // No valid row: nothing to score, the discriminator is left as it is.
     if (batch.rows.length === 0) return { trajectory: [...s.trajectory, record] };
-    const disc = discriminatorOf(real, s);
+    const disc = await discriminatorOf(real, s);
     const realBatch = takeTableRows(real.table, await realRowsOf(s));
     const synthetic = rowsToTable(batch.rows, real.metadata);
     const scored = pos.frozen
@@ -255,8 +266,15 @@ export function buildMallmGraph(rt: MallmRuntime) {
       initialScore: c.initialScore,
       score: c.score,
     }));
+    const snapshot = anyDiscriminatorSnapshotSchema.parse(disc.snapshot());
+    for (const [id, chunk] of disc.chunks()) {
+      if (chunkCache.has(id)) continue;
+      await rt.store.put(discriminatorChunkKey(id), chunk);
+      chunkCache.set(id, chunk);
+    }
+    live = { json: JSON.stringify(snapshot), disc };
     return {
-      discriminator: discriminatorSnapshotSchema.parse(disc.snapshot()),
+      discriminator: snapshot,
       candidates,
       trajectory: [...s.trajectory, { ...record, score: scored.accuracy, stored }],
     };
@@ -273,7 +291,7 @@ export function buildMallmGraph(rt: MallmRuntime) {
     const { value } = await rt.store.memo(optimizerKey(step), OptimizerStepSchema, async () => {
       const accounting = new Accounting();
       const out = await optimizeTheta({
-        endpoint: endpointFor(s.config, "optimizer", rt, seed),
+        endpoint: endpointFor(rt, "optimizer", seed),
         metadata: real.metadata,
         pairs: s.candidates.map((c) => ({ theta: thetaAt.get(c.step) ?? thetaOf(s), score: c.score })),
         k: sched.topK,

@@ -16,8 +16,8 @@ import { ArtifactStore } from "../state/artifacts.ts";
 import type { RunConfig } from "../state/config.ts";
 import { createRun, type RunFile, readRunFile, runPaths, updateRunFile } from "../state/run-dir.ts";
 import type { SynthiaStateT } from "../state/synthia.ts";
-import { type EngineRuntime, type EngineStateBase, engineFor } from "./engines.ts";
-import type { RealData } from "./synthia.ts";
+import { type EngineStateBase, engineFor } from "./engines.ts";
+import type { EngineRuntime, RealData } from "./runtime.ts";
 
 /** One node's update as streamed, plus running totals for progress displays. */
 export interface RunEvent {

@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import { ROLES, type RoleConfigMap } from "../models/spec.ts";
+import { DISCRIMINATOR_KINDS } from "../stats/discriminators.ts";
 
 export const ENGINES = ["synthia", "mallm-gan", "llmsynthor"] as const;
 
@@ -30,6 +31,8 @@ export const MallmOptionsSchema = z.object({
   structureBins: z.number().int().min(2).default(5),
   /** z-standardise numerical discriminator features (the official code feeds raw numbers). */
   standardize: z.boolean().default(true),
+  /** sgd: the paper's incremental logistic regression; logistic / forest: refitted on the rows seen (stats/discriminators.ts). */
+  discriminator: z.enum(DISCRIMINATOR_KINDS).default("sgd"),
 });
 export type MallmOptions = z.output<typeof MallmOptionsSchema>;
 export type EngineName = (typeof ENGINES)[number];

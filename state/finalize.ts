@@ -1,7 +1,7 @@
 /**
  * Graph-state fields of the final generation every engine shares (graph/finalize.ts): rounds of batches fanned
  * out with Send until N rows are accepted, the counters the parallel batch nodes add to, the output and the
- * usage. A function, not a constant: each StateSchema needs its own reducer instances.
+ * usage. Functions, not constants: each StateSchema needs its own reducer instances.
  */
 import { ReducedValue } from "@langchain/langgraph";
 import { z } from "zod";
@@ -11,7 +11,15 @@ import { AccountingSnapshotSchema } from "./schemas.ts";
 const sum = (a: number, b: number): number => a + b;
 const counter = () => new ReducedValue(z.number().default(0), { inputSchema: z.number(), reducer: sum });
 
-export function finalizeFields() {
+/** Payload of one final batch (a Send). */
+export interface BatchTask {
+  round: number;
+  batch: number;
+  nRows: number;
+}
+
+/** Usage, row counters and output: the fields of graph/engines.ts EngineStateBase every engine's state has. */
+export function outputFields() {
   return {
     usage: new ReducedValue(
       AccountingSnapshotSchema.default(() => emptySnapshot()),
@@ -20,16 +28,23 @@ export function finalizeFields() {
         reducer: (a: AccountingSnapshot, b: AccountingSnapshot) => mergeSnapshots(a, b),
       },
     ),
+    /** Accepted output rows (validated, exact copies removed), summed over the nodes that add them. */
+    accepted: counter(),
+    invalidRows: counter(),
+    exactCopiesRemoved: counter(),
+    output: z.object({ path: z.string(), rows: z.number().int() }).nullable().default(null),
+  };
+}
+
+/** outputFields plus the round and wave bookkeeping of the Send fan-out. */
+export function finalizeFields() {
+  return {
+    ...outputFields(),
     /** Final rounds: rows planned per round (index = round − 1). Bounded by config.maxRounds. */
     roundRows: z.array(z.number().int()).default(() => []),
     /** Next batch of the current round to dispatch, and the end of the wave in flight. */
     nextBatch: z.number().int().default(0),
     waveEnd: z.number().int().default(0),
-    /** Accepted final rows (validated, exact copies removed), summed over batches. */
-    accepted: counter(),
-    invalidRows: counter(),
-    exactCopiesRemoved: counter(),
     batchesDone: counter(),
-    output: z.object({ path: z.string(), rows: z.number().int() }).nullable().default(null),
   };
 }

@@ -21,13 +21,13 @@
  *   iteration's proposals alone correct residual gaps and would re-open them). Fill rounds repeat, each with
  *   the privacy guard, up to `maxRounds`.
  */
-import { ReducedValue, StateSchema } from "@langchain/langgraph";
+import { StateSchema } from "@langchain/langgraph";
 import { z } from "zod";
 import type { Column, Metadata, Table } from "../data/types.ts";
-import { type AccountingSnapshot, emptySnapshot, mergeSnapshots } from "../models/accounting.ts";
 import type { JointDiscrepancy, MarginalDiscrepancy } from "../stats/discrepancy.ts";
 import type { Proposal } from "../stats/proposals.ts";
 import { RunConfigSchema } from "./config.ts";
+import { outputFields } from "./finalize.ts";
 import { deriveSeed } from "./plan.ts";
 import { AccountingSnapshotSchema } from "./schemas.ts";
 import { DatasetRefSchema } from "./synthia.ts";
@@ -63,7 +63,8 @@ export function totalDiscrepancy(
 /** Seed streams of this engine (distinct from SYNTHIA's 1–4 in state/plan.ts). */
 export const LS_STREAM = { copula: 21, proposer: 22, sampler: 23, fill: 24 } as const;
 
-export const lsSeed = (seed: number, stream: number, index: number): number => deriveSeed(seed, stream, index);
+export const lsSeed = (seed: number, stream: number, index: number): number =>
+  deriveSeed(seed, stream, index);
 
 const pad = (n: number, w: number): string => String(n).padStart(w, "0");
 /** Groups inferred before iteration t (0 = once, before the loop). */
@@ -161,7 +162,11 @@ export function encodeChunk(
 export function decodeChunk(chunk: PoolChunk): Table {
   const columns: Column[] = chunk.columns.map((c) =>
     "values" in c
-      ? { name: c.name, kind: c.kind, values: Float64Array.from(c.values, (v) => (v === null ? Number.NaN : v)) }
+      ? {
+          name: c.name,
+          kind: c.kind,
+          values: Float64Array.from(c.values, (v) => (v === null ? Number.NaN : v)),
+        }
       : { name: c.name, kind: c.kind, codes: Int32Array.from(c.codes), levels: c.levels },
   );
   return { nRows: chunk.rows, columns };
@@ -194,7 +199,8 @@ export function concatTables(tables: readonly Table[], metadata: Metadata): Tabl
       let at = 0;
       for (const t of tables) {
         const c = t.columns[j];
-        if (!("values" in c) || c.name !== meta.name) throw new Error(`pool column ${j} is not "${meta.name}"`);
+        if (!("values" in c) || c.name !== meta.name)
+          throw new Error(`pool column ${j} is not "${meta.name}"`);
         values.set(c.values, at);
         at += t.nRows;
       }
@@ -244,9 +250,6 @@ export function renumberIds(t: Table): Table {
 
 // --- graph state ----------------------------------------------------------------------------------------------
 
-const sum = (a: number, b: number): number => a + b;
-const counter = () => new ReducedValue(z.number().default(0), { inputSchema: z.number(), reducer: sum });
-
 /** One iteration as recorded for SUMMARY.json: the discrepancy it was grounded on and what it added. */
 export const LsIterationSchema = z.object({
   iteration: z.number().int(),
@@ -291,19 +294,9 @@ export const LlmsynthorState = new StateSchema({
   fillRounds: z.number().int().default(0),
   /** Pool chunk keys in pool order. */
   chunks: z.array(z.string()).default(() => []),
-  usage: new ReducedValue(
-    AccountingSnapshotSchema.default(() => emptySnapshot()),
-    {
-      inputSchema: AccountingSnapshotSchema,
-      reducer: (a: AccountingSnapshot, b: AccountingSnapshot) => mergeSnapshots(a, b),
-    },
-  ),
-  /** Pool rows (after the privacy guard). */
-  accepted: counter(),
-  exactCopiesRemoved: counter(),
-  /** Stays 0: code samples the rows, so none is invalid (dropped proposals are in each iteration's report). */
-  invalidRows: counter(),
-  output: z.object({ path: z.string(), rows: z.number().int() }).nullable().default(null),
+  // accepted = pool rows after the privacy guard; invalidRows stays 0 (code samples the rows, so none is
+  // invalid; dropped proposals are in each iteration's report).
+  ...outputFields(),
 });
 
 export type LlmsynthorStateT = typeof LlmsynthorState.State;

@@ -13,7 +13,7 @@ import {
   finalChoice as pickFinal,
 } from "../stats/mallm-score.ts";
 import { createRng, permutation } from "../stats/rng.ts";
-import { discriminatorSnapshotSchema } from "../stats/sgd.ts";
+import { anyDiscriminatorSnapshotSchema } from "../stats/discriminators.ts";
 import { type MallmOptions, RunConfigSchema } from "./config.ts";
 import { finalizeFields } from "./finalize.ts";
 import { deriveSeed } from "./plan.ts";
@@ -100,6 +100,8 @@ const pad = (n: number): string => String(n).padStart(5, "0");
 export const trainBatchKey = (step: number): string => `mallm/train/s${pad(step)}`;
 export const heldOutKey = (step: number): string => `mallm/heldout/s${pad(step)}`;
 export const optimizerKey = (step: number): string => `mallm/optimizer/s${pad(step)}`;
+/** A refitting discriminator's training chunk (content-addressed: stats/discriminators.ts). */
+export const discriminatorChunkKey = (id: string): string => `mallm/discriminator/${id}`;
 export const STRUCTURE_KEY = "mallm/structure";
 export const FINAL_THETA_KEY = "mallm/final-theta";
 
@@ -165,8 +167,8 @@ export const MallmState = new StateSchema({
   theta: ThetaSchema.nullable().default(null),
   /** Batches of the loop done (the step the next batch has; the runner's iteration counter). */
   iteration: z.number().int().default(0),
-  /** The incremental discriminator's weights (null before the first update). */
-  discriminator: discriminatorSnapshotSchema.nullable().default(null),
+  /** The discriminator's snapshot: SGD weights, or a refit one's chunk ids (null before the first update). */
+  discriminator: anyDiscriminatorSnapshotSchema.nullable().default(null),
   candidates: z.array(CandidateSchema).default(() => []),
   trajectory: z.array(StepRecordSchema).default(() => []),
   finalChoice: MallmFinalChoiceSchema.nullable().default(null),
@@ -181,6 +183,7 @@ export function mallmSummary(s: MallmStateT): Record<string, unknown> {
   const latest = new Map(s.candidates.map((c) => [c.step, c.score]));
   return {
     schedule: s.schedule,
+    discriminator: s.config.mallm.discriminator,
     theta_trajectory: s.trajectory.map((r) => ({
       step: r.step,
       epoch: r.epoch,

@@ -3,20 +3,12 @@
  * (state/artifacts.ts) and the state holds their keys, so a checkpoint does not grow with the number of rows
  * (test/synthia.durable.test.ts measures it). Fields written by parallel batch nodes have reducers.
  */
-import { ReducedValue, StateSchema } from "@langchain/langgraph";
+import { StateSchema } from "@langchain/langgraph";
 import { z } from "zod";
 import type { Metadata } from "../data/types.ts";
-import { type AccountingSnapshot, emptySnapshot, mergeSnapshots } from "../models/accounting.ts";
 import { RunConfigSchema } from "./config.ts";
-import {
-  AccountingSnapshotSchema,
-  DiagnosticsSchema,
-  IterationRecordSchema,
-  VerdictSchema,
-} from "./schemas.ts";
-
-const sum = (a: number, b: number): number => a + b;
-const counter = () => new ReducedValue(z.number().default(0), { inputSchema: z.number(), reducer: sum });
+import { finalizeFields } from "./finalize.ts";
+import { DiagnosticsSchema, IterationRecordSchema, VerdictSchema } from "./schemas.ts";
 
 export const DatasetRefSchema = z.object({
   path: z.string(),
@@ -62,32 +54,8 @@ export const SynthiaState = new StateSchema({
     })
     .nullable()
     .default(null),
-  usage: new ReducedValue(
-    AccountingSnapshotSchema.default(() => emptySnapshot()),
-    {
-      inputSchema: AccountingSnapshotSchema,
-      reducer: (a: AccountingSnapshot, b: AccountingSnapshot) => mergeSnapshots(a, b),
-    },
-  ),
-  /** Final rounds: rows planned per round (index = round − 1). Bounded by config.maxRounds. */
-  roundRows: z.array(z.number().int()).default(() => []),
-  /** Next batch of the current round to dispatch, and the end of the wave in flight. */
-  nextBatch: z.number().int().default(0),
-  waveEnd: z.number().int().default(0),
-  /** Accepted final rows (validated, exact copies removed), summed over batches. */
-  accepted: counter(),
-  invalidRows: counter(),
-  exactCopiesRemoved: counter(),
-  batchesDone: counter(),
-  output: z.object({ path: z.string(), rows: z.number().int() }).nullable().default(null),
+  ...finalizeFields(),
 });
 
 export type SynthiaStateT = typeof SynthiaState.State;
 export type SynthiaUpdate = typeof SynthiaState.Update;
-
-/** Payload of one final batch (a Send). */
-export interface BatchTask {
-  round: number;
-  batch: number;
-  nRows: number;
-}

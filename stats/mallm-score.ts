@@ -111,7 +111,7 @@ export interface BatchScore {
 
 /** Splits the batch, partial-fits the discriminator on the training part, scores it on the held-out part. */
 export function scoreBatch(
-  disc: IncrementalDiscriminator,
+  disc: IncrementalDiscriminator<unknown>,
   real: Table,
   synthetic: Table,
   seed: number,
@@ -123,7 +123,11 @@ export function scoreBatch(
 }
 
 /** Frozen-discriminator epoch: accuracy on the whole batch, no update (official run_with_fixed_discriminator). */
-export function scoreFrozen(disc: IncrementalDiscriminator, real: Table, synthetic: Table): BatchScore {
+export function scoreFrozen(
+  disc: IncrementalDiscriminator<unknown>,
+  real: Table,
+  synthetic: Table,
+): BatchScore {
   return { accuracy: disc.accuracy(real, synthetic), heldOut: { real, synthetic } };
 }
 
@@ -140,7 +144,7 @@ export interface ScoredCandidate {
 
 /** Every candidate re-scored by the current discriminator, in the same order (official: loop over prompt_score_dict). */
 export function rescoreAll(
-  disc: IncrementalDiscriminator,
+  disc: IncrementalDiscriminator<unknown>,
   candidates: readonly ScoredCandidate[],
 ): ScoredCandidate[] {
   return candidates.map((c) => ({ ...c, score: disc.accuracy(c.heldOut.real, c.heldOut.synthetic) }));
@@ -153,7 +157,7 @@ export function rescoreAll(
 export function recordBatch(
   store: readonly ScoredCandidate[],
   candidate: { id: string; epoch: number; score: BatchScore },
-  disc: IncrementalDiscriminator,
+  disc: IncrementalDiscriminator<unknown>,
   valid: number,
   requested: number,
   opts: { threshold?: number; frozen?: boolean } = {},

@@ -338,12 +338,14 @@ export function mmdRbf(real: Matrix, synthetic: Matrix): Mmd {
     for (let b = a + 1; b < N; b++) sq[p++] = squaredDistance(pooled, a * d, b * d, d);
   let sigma = Number.NaN;
   if (nPairs > 0) {
+    // Select on a copy: `sq` keeps pair order for the kernel sums below (one distance pass instead of two).
+    const order = sq.slice();
     const hi = nPairs >> 1;
-    const upper = Math.sqrt(selectKth(sq, hi));
+    const upper = Math.sqrt(selectKth(order, hi));
     if (nPairs % 2 === 1) sigma = upper;
     else {
-      let lowerSq = sq[0];
-      for (let i = 1; i < hi; i++) if (sq[i] > lowerSq) lowerSq = sq[i];
+      let lowerSq = order[0];
+      for (let i = 1; i < hi; i++) if (order[i] > lowerSq) lowerSq = order[i];
       sigma = (Math.sqrt(lowerSq) + upper) / 2;
     }
   }
@@ -352,9 +354,10 @@ export function mmdRbf(real: Matrix, synthetic: Matrix): Mmd {
   let sRR = 0;
   let sSS = 0;
   let sRS = 0;
+  p = 0;
   for (let a = 0; a < N; a++) {
     for (let b = a + 1; b < N; b++) {
-      const k = Math.exp(-squaredDistance(pooled, a * d, b * d, d) * inv);
+      const k = Math.exp(-sq[p++] * inv);
       if (b < n) sRR += k;
       else if (a >= n) sSS += k;
       else sRS += k;

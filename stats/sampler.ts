@@ -4,13 +4,15 @@
  * metadata's level order (booleans "false", "true"), so the table lines up with the real one.
  *
  * - category: fixed; missing: NaN / code −1; range: uniform in [min, max] — over the integers for integer
- *   columns, over whole days for date columns, over whole milliseconds for date-times;
+ *   columns, over the multiples of 10^−decimals for float columns with learned decimals (so values are written
+ *   as the real data writes them), over whole days for date columns, over whole milliseconds for date-times;
  * - marginal (a variable the proposal left out): per row, missing with the real missing share, else a level
  *   with the real level frequencies, or for numbers uniform over the real range;
  * - id columns get consecutive ids `idStart`, `idStart + 1`, … (so pools from several iterations stay unique).
  * Each proposal draws from its own stream (rng.fork(index)), so its rows do not depend on the others; rows are
  * then shuffled (another stream) so the proposals do not sit in blocks.
  */
+import { roundTo } from "../data/cells.ts";
 import type { CodedColumn, Column, ColumnMeta, Metadata, NumericColumn, Table } from "../data/types.ts";
 import { gridOf, levelsOf, type Proposal, type ProposalPart } from "./proposals.ts";
 import { createRng, permutation, type Rng } from "./rng.ts";
@@ -31,6 +33,34 @@ function drawRange(rng: Rng, lo: number, hi: number, g: number): number {
     return (a + rng.int(b - a + 1)) * g;
   }
   return hi > lo ? lo + rng.next() * (hi - lo) : lo;
+}
+
+// Beyond 2^52 grid points a draw of k is no finer than a continuous draw; rounding that is enough.
+const MAX_GRID_INDEX = 2 ** 52;
+
+/** Real range and decimal grid (f = 10^d) of a float column with learned decimals. */
+interface DecimalGrid {
+  readonly d: number;
+  readonly f: number;
+  readonly realLo: number;
+  readonly realHi: number;
+}
+
+// x = k/10^d, k ~ U{⌈lo·10^d⌉ … ⌊hi·10^d⌋}; none inside → the grid point nearest the midpoint; then clamped to the real range.
+function drawDecimal(rng: Rng, lo: number, hi: number, grid: DecimalGrid): number {
+  const { d, f, realLo, realHi } = grid;
+  let x: number;
+  if (Math.max(Math.abs(lo), Math.abs(hi)) * f >= MAX_GRID_INDEX) x = roundTo(drawRange(rng, lo, hi, 0), d);
+  else {
+    // k/f is the double nearest the decimal k·10^−d, so compare it, not k, with the bounds.
+    let a = Math.round(lo * f);
+    if (a / f < lo) a++;
+    let b = Math.round(hi * f);
+    if (b / f > hi) b--;
+    x = a <= b ? (a + rng.int(b - a + 1)) / f : roundTo((lo + hi) / 2, d);
+  }
+  // The real min and max have at most d decimals, so clamping keeps x on the grid.
+  return x < realLo ? realLo : x > realHi ? realHi : x;
 }
 
 /** Cumulative level shares with missing first: [P(missing), P(missing)+p₀, …]; the last entry is 1. */
@@ -84,6 +114,14 @@ function fillCoded(
   }
 }
 
+/** How a numeric column draws from [lo, hi]: on its decimal grid for floats with learned decimals. */
+function drawer(c: ColumnMeta, g: number): (rng: Rng, lo: number, hi: number) => number {
+  const d = c.decimals;
+  if (c.sdtype !== "numerical" || g > 0 || d === undefined) return (rng, lo, hi) => drawRange(rng, lo, hi, g);
+  const grid: DecimalGrid = { d, f: 10 ** d, realLo: c.min ?? -Infinity, realHi: c.max ?? Infinity };
+  return (rng, lo, hi) => drawDecimal(rng, lo, hi, grid);
+}
+
 function fillNumeric(
   values: Float64Array,
   from: number,
@@ -93,8 +131,9 @@ function fillNumeric(
   rng: Rng,
 ): void {
   const g = gridOf(c);
+  const draw = drawer(c, g);
   if (part.kind === "range") {
-    for (let i = from; i < from + n; i++) values[i] = drawRange(rng, part.min, part.max, g);
+    for (let i = from; i < from + n; i++) values[i] = draw(rng, part.min, part.max);
   } else if (part.kind === "missing") {
     values.fill(Number.NaN, from, from + n);
   } else if (part.kind === "marginal") {
@@ -102,9 +141,7 @@ function fillNumeric(
     const hi = c.max;
     for (let i = from; i < from + n; i++) {
       values[i] =
-        lo === undefined || hi === undefined || rng.next() < c.missingRate
-          ? Number.NaN
-          : drawRange(rng, lo, hi, g);
+        lo === undefined || hi === undefined || rng.next() < c.missingRate ? Number.NaN : draw(rng, lo, hi);
     }
   } else {
     throw new Error(`column "${c.name}" is numeric but the proposal gives a category`);

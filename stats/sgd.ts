@@ -143,14 +143,15 @@ export const discriminatorSnapshotSchema = z.object({
   epochsPerFit: z.number().int().min(1),
 });
 
-export interface IncrementalDiscriminator {
+/** `S`: the snapshot type (stats/discriminators.ts has refitting discriminators with their own snapshots). */
+export interface IncrementalDiscriminator<S = DiscriminatorSnapshot> {
   /** One partial_fit on real rows (label 1) and synthetic rows (label 0), shuffled with `seed`. */
   partialFit(real: Table, synthetic: Table, seed: number): void;
   /** Share of rows of both tables classified correctly (real ⇔ decision > 0, sklearn predict). */
   accuracy(real: Table, synthetic: Table): number;
   /** P(real | row) = 1/(1 + e^{−z}) for each row of `t`. */
   predictProba(t: Table): Float64Array;
-  snapshot(): DiscriminatorSnapshot;
+  snapshot(): S;
   restore(snapshot: unknown): void;
 }
 

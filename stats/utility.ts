@@ -2,11 +2,11 @@
  * Machine-learning utility (metrics.md §3.8): train on synthetic (TSTR) or on real (TRTR), test on holdout.
  * Binary task "target = positiveLabel" vs the rest; rows with a missing target are dropped everywhere.
  */
-import { RandomForestClassifier } from "ml-random-forest";
 import { getColumn, isNumeric } from "../data/build.ts";
 import type { Column, Table } from "../data/types.ts";
 import { accuracy, f1Macro, rocAuc } from "./classify.ts";
 import { fitSdmEncoder, transformSdm } from "./encode-sdm.ts";
+import { fitForest, forestProba } from "./forest.ts";
 import { type Dense, decisionFunction, fitLogistic } from "./logistic.ts";
 import { applyScaling, fitStandardScaler } from "./scale.ts";
 
@@ -56,8 +56,8 @@ export function tstrLogistic(
 }
 
 /**
- * TSTR/TRTR with ml-random-forest (100 bagged CART trees, seeded, fully grown, every feature per tree: the
- * library has no per-split feature sampling, unlike sklearn). P(positive) = share of trees voting positive.
+ * TSTR/TRTR with our random forest (stats/forest.ts: 100 trees, seeded, sklearn's defaults: bootstrap, ⌊√d⌋
+ * features per split, Gini, fully grown). P(positive) = mean of the trees' leaf shares, as sklearn predict_proba.
  * Informational: sklearn's RNG cannot be reproduced (fixture atol 0.15).
  */
 export function tstrRandomForest(
@@ -69,27 +69,9 @@ export function tstrRandomForest(
   seed = 0,
 ): Utility {
   const scorer: Scorer = (train, y, test) => {
-    const forest = new RandomForestClassifier({
-      nEstimators: 100,
-      seed,
-      maxFeatures: 1.0,
-      replacement: false,
-      useSampleBagging: true,
-      noOOB: true,
-      // sklearn's defaults: split down to single samples, any positive impurity decrease.
-      treeOptions: { minNumSamples: 1, gainThreshold: 0 },
-    });
-    forest.train(toRows(train), Array.from(y));
-    const votes = forest.predictionValues(toRows(test));
-    const prob = new Float64Array(test.nRows);
+    const prob = forestProba(fitForest(train, y, { nTrees: 100, seed }), test);
     const pred = new Uint8Array(test.nRows);
-    for (let i = 0; i < test.nRows; i++) {
-      const row = votes.getRow(i);
-      let pos = 0;
-      for (const v of row) if (v === 1) pos++;
-      prob[i] = pos / row.length;
-      pred[i] = prob[i] > 0.5 ? 1 : 0; // sklearn argmax: a tie goes to the first class (negative)
-    }
+    for (let i = 0; i < test.nRows; i++) pred[i] = prob[i] > 0.5 ? 1 : 0; // sklearn argmax: a tie goes to class 0
     return { prob, pred };
   };
   return {
@@ -158,10 +140,4 @@ function selectRows(table: Table, rows: readonly number[]): Table {
     return { kind: c.kind, name: c.name, codes, levels: c.levels };
   });
   return { nRows: rows.length, columns };
-}
-
-function toRows(X: Dense): number[][] {
-  const out: number[][] = new Array(X.nRows);
-  for (let i = 0; i < X.nRows; i++) out[i] = Array.from(X.data.subarray(i * X.nCols, (i + 1) * X.nCols));
-  return out;
 }

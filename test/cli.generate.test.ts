@@ -3,68 +3,38 @@
  * loopback server, both providers): SUMMARY.json, live progress, run listing, option errors, and an
  * unreachable model (actionable error, run kept, `resume` finishes once the model is up).
  */
-import { mkdtempSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { createServer, request } from "node:http";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { type CliIo, runGenerate, runResume, runRuns } from "../cli/generate.ts";
+import { describe, expect, it } from "vitest";
+import { runGenerate, runResume, runRuns } from "../cli/generate.ts";
 import { SynthgraphError } from "../data/errors.ts";
 import { readRunFile } from "../state/run-dir.ts";
-import { PROVIDERS, type TestProvider } from "./support/llm-endpoints.ts";
-import { type LlmServer, startLlmServer, unusedPort } from "./support/llm-server.ts";
-import { responder, writeRealCsv } from "./support/synthia.ts";
+import { captureIo, loopbackEnv, loopbackModel, useLlmServer, useRunFiles } from "./support/harness.ts";
+import { PROVIDERS } from "./support/llm-endpoints.ts";
+import { unusedPort } from "./support/llm-server.ts";
+import { responder } from "./support/synthia.ts";
 
-let server: LlmServer;
-let dir: string;
-let input: string;
-
-beforeAll(async () => {
-  server = await startLlmServer();
-  dir = mkdtempSync(join(tmpdir(), "synthia-cli-"));
-  input = writeRealCsv(dir);
-});
-afterAll(async () => {
-  await server.close();
-});
-beforeEach(() => server.reset());
-
-function io(env: Record<string, string>): CliIo & { out: () => string; err: () => string } {
-  let out = "";
-  let err = "";
-  return {
-    stdout: { write: (s: string) => (out += s) },
-    stderr: { write: (s: string) => (err += s) },
-    env,
-    out: () => out,
-    err: () => err,
-  };
-}
-
-function envFor(provider: TestProvider, url: { ollama: string; openai: string }): Record<string, string> {
-  return provider === "ollama"
-    ? { OLLAMA_HOST: url.ollama }
-    : { OPENAI_BASE_URL: url.openai, OPENAI_API_KEY: "sk-dummy-0000" };
-}
-const modelFor = (p: TestProvider): string => (p === "ollama" ? "ollama:llama3.1:8b" : "openai:gpt-4o");
+const server = useLlmServer();
+const files = useRunFiles("synthia-cli-");
 
 describe.each(PROVIDERS)("generate over %s", (provider) => {
   it("writes OUT.csv and SUMMARY.json, prints progress, and lists the run", async () => {
     server.setDefault(responder());
-    const root = join(dir, `runs-${provider}`);
+    const root = join(files.dir, `runs-${provider}`);
     const runDir = join(root, "r1");
-    const out = join(dir, `out-${provider}.csv`);
-    const json = join(dir, `summary-${provider}.json`);
-    const t = io(envFor(provider, { ollama: server.ollamaUrl, openai: server.openaiUrl }));
+    const out = join(files.dir, `out-${provider}.csv`);
+    const json = join(files.dir, `summary-${provider}.json`);
+    const t = captureIo(loopbackEnv(server, provider));
     const before = { ...server.stats };
     await runGenerate(
       {
-        data: input,
+        data: files.input,
         rows: "40",
         out,
         json,
         runDir,
-        model: modelFor(provider),
+        model: loopbackModel(provider),
         seed: "3",
         probeRows: "20",
         batchRows: "10",
@@ -104,7 +74,7 @@ describe.each(PROVIDERS)("generate over %s", (provider) => {
     expect(err).toMatch(/\d+ calls, \d+ tokens/);
     expect(t.out()).toContain(`done: 40 rows in ${out}`);
 
-    const listing = io({});
+    const listing = captureIo({});
     const runs = await runRuns({ root }, listing);
     expect(runs).toEqual([
       expect.objectContaining({
@@ -124,8 +94,8 @@ describe.each(PROVIDERS)("generate over %s", (provider) => {
 
 describe("generate errors", () => {
   it("rejects bad options with exit code 2", async () => {
-    const t = io({});
-    const err = await runGenerate({ data: input, rows: "0", out: join(dir, "x.csv") }, t).catch(
+    const t = captureIo({});
+    const err = await runGenerate({ data: files.input, rows: "0", out: join(files.dir, "x.csv") }, t).catch(
       (e: unknown) => e,
     );
     expect(err).toBeInstanceOf(SynthgraphError);
@@ -136,11 +106,11 @@ describe("generate errors", () => {
   it("fails with an actionable message when the model is unreachable, keeps the run, and resumes once it is up", async () => {
     server.setDefault(responder());
     const port = await unusedPort();
-    const runDir = join(dir, "unreachable");
-    const out = join(dir, "unreachable.csv");
-    const t = io({ OLLAMA_HOST: `127.0.0.1:${port}` });
+    const runDir = join(files.dir, "unreachable");
+    const out = join(files.dir, "unreachable.csv");
+    const t = captureIo({ OLLAMA_HOST: `127.0.0.1:${port}` });
     const err = await runGenerate(
-      { data: input, rows: "20", out, runDir, ...{ probeRows: "20", batchRows: "10", examples: "8" } },
+      { data: files.input, rows: "20", out, runDir, ...{ probeRows: "20", batchRows: "10", examples: "8" } },
       t,
     ).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(SynthgraphError);
@@ -167,7 +137,7 @@ describe("generate errors", () => {
     });
     await new Promise<void>((r) => proxy.listen(port, "127.0.0.1", r));
     try {
-      const summary = await runResume({ dir: runDir }, io({ OLLAMA_HOST: `127.0.0.1:${port}` }));
+      const summary = await runResume({ dir: runDir }, captureIo({ OLLAMA_HOST: `127.0.0.1:${port}` }));
       expect(summary.rows).toBe(20);
       expect((await readRunFile(runDir)).status).toBe("done");
       expect(readFileSync(out, "utf8").trimEnd().split("\n")).toHaveLength(21);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
+  decimalsOf,
   formatIsoDatetime,
   formatNumber,
   hasLeadingZero,
@@ -8,9 +9,12 @@ import {
   parseBoolean,
   parseDecimal,
   parseIsoDatetime,
+  partnerLabel,
+  roundTo,
 } from "../data/cells.ts";
 import { DataError } from "../data/errors.ts";
 import {
+  booleanLabelsOf,
   type Cell,
   columnFromCells,
   inferColumnSpec,
@@ -54,6 +58,41 @@ describe("cells", () => {
     expect(formatNumber(1e-7)).toBe("1e-7");
     expect(formatNumber(Number.NaN)).toBe("");
     for (const x of [Math.PI, -1 / 3, 2 ** 53 + 2, 5e-324]) expect(Number(formatNumber(x))).toBe(x);
+  });
+
+  it("roundTo rounds like numpy.round: x·10^d to the nearest integer, ties to even, then / 10^d", () => {
+    expect(roundTo(33.57794198324103, 0)).toBe(34);
+    expect(roundTo(0.1 + 0.2, 1)).toBe(0.3);
+    expect(roundTo(0.125, 2)).toBe(0.12); // 12.5 is a tie: to the even 12
+    expect(roundTo(0.375, 2)).toBe(0.38); // 37.5: to the even 38
+    expect(roundTo(-1.25, 1)).toBe(-1.2); // -12.5: to the even -12
+    expect(roundTo(2.675, 2)).toBe(2.68); // 2.675·100 is 267.5 in doubles: a tie, to 268 (numpy.round: 2.68)
+    expect(roundTo(7323.7348191, 6)).toBe(7323.734819);
+    expect(roundTo(1e17 + 16, 2)).toBe(1e17 + 16); // already whole at this size
+    expect(roundTo(Number.NaN, 2)).toBeNaN();
+  });
+
+  it("decimalsOf counts the fraction digits of the shortest text, capped at 10", () => {
+    expect(decimalsOf(40)).toBe(0);
+    expect(decimalsOf(2.5)).toBe(1);
+    expect(decimalsOf(33.77)).toBe(2);
+    expect(decimalsOf(7323.734819)).toBe(6);
+    expect(decimalsOf(-0.0000983)).toBe(7);
+    expect(decimalsOf(1e-7)).toBe(7);
+    expect(decimalsOf(0.1 + 0.2)).toBe(10); // "0.30000000000000004" has 17
+    expect(decimalsOf(1.5e-12)).toBe(10);
+    expect(decimalsOf(1e300)).toBe(0);
+    expect(decimalsOf(2.5, 3)).toBe(3); // starts from a known maximum
+  });
+
+  it("partnerLabel spells the other value in the same vocabulary and case", () => {
+    expect(partnerLabel("Yes", true)).toBe("No");
+    expect(partnerLabel("TRUE", true)).toBe("FALSE");
+    expect(partnerLabel("n", false)).toBe("y");
+    expect(partnerLabel("F", false)).toBe("T");
+    expect(partnerLabel("False", false)).toBe("True");
+    expect(partnerLabel("1", true)).toBe("0");
+    expect(partnerLabel("0", false)).toBe("1");
   });
 
   it("parseBoolean: word pairs always, 0/1 only when allowed", () => {
@@ -179,6 +218,26 @@ describe("inferColumnSpec", () => {
 
   it("all missing: numerical float", () => {
     expect(inferColumnSpec("x", [null, null])).toEqual({ sdtype: "numerical", integer: false });
+  });
+});
+
+describe("booleanLabelsOf", () => {
+  it("takes the most frequent spelling of each value, ties to the first seen", () => {
+    expect(booleanLabelsOf(["TRUE", "FALSE", null, "TRUE"])).toEqual({ true: "TRUE", false: "FALSE" });
+    expect(booleanLabelsOf(["Yes", "yes", "yes", "No"])).toEqual({ true: "yes", false: "No" });
+    expect(booleanLabelsOf(["y", "Y", "n"])).toEqual({ true: "y", false: "n" });
+    expect(booleanLabelsOf(["1", "0", "0"])).toEqual({ true: "1", false: "0" });
+  });
+
+  it("spells a value that never occurs like its partner", () => {
+    expect(booleanLabelsOf(["Yes", "Yes"])).toEqual({ true: "Yes", false: "No" });
+    expect(booleanLabelsOf([null, "FALSE"])).toEqual({ true: "TRUE", false: "FALSE" });
+    expect(booleanLabelsOf(["f"])).toEqual({ true: "t", false: "f" });
+    expect(booleanLabelsOf(["1"])).toEqual({ true: "1", false: "0" });
+  });
+
+  it("is undefined when every cell is missing", () => {
+    expect(booleanLabelsOf([null, null])).toBeUndefined();
   });
 });
 

@@ -178,6 +178,7 @@ describe("deriveMetadata", () => {
       name: "x",
       sdtype: "numerical",
       integer: false,
+      decimals: 1, // 1.5 needs one decimal, 3 and -2 none
       min: -2,
       max: 3,
       missingRate: 0.25,
@@ -240,9 +241,9 @@ describe("metadataToJson", () => {
       columns: {
         id: { sdtype: "id" },
         age: { sdtype: "numerical", computer_representation: "Int64" },
-        bmi: { sdtype: "numerical", computer_representation: "Float" },
+        bmi: { sdtype: "numerical", computer_representation: "Float", decimals: 1 },
         sex: { sdtype: "categorical", description: "sex at birth" },
-        ok: { sdtype: "boolean" },
+        ok: { sdtype: "boolean", boolean_labels: { true: "yes", false: "no" } },
         day: { sdtype: "datetime", datetime_format: "%Y-%m-%d" },
         ts: { sdtype: "datetime", datetime_format: "%Y-%m-%dT%H:%M:%SZ" },
       },
@@ -254,5 +255,66 @@ describe("metadataToJson", () => {
       },
     );
     expect(again.metadata).toEqual(r.metadata);
+  });
+});
+
+describe("metadata JSON: decimals and boolean_labels", () => {
+  it("parses them on the columns they apply to", () => {
+    const m = parseMetadataJson({
+      columns: {
+        bmi: { sdtype: "numerical", computer_representation: "Float", decimals: 2 },
+        smoker: { sdtype: "boolean", boolean_labels: { true: "Yes", false: "No" } },
+        flag: { sdtype: "boolean", boolean_labels: { true: "1", false: "0" } },
+      },
+    });
+    expect(m.columns.bmi.decimals).toBe(2);
+    expect(m.columns.smoker.boolean_labels).toEqual({ true: "Yes", false: "No" });
+    expect(m.columns.flag.boolean_labels).toEqual({ true: "1", false: "0" });
+  });
+
+  it("rejects them on other sdtypes, out of range, or spelled so the file would not read back", () => {
+    const msg = (columns: unknown): string => dataError(() => parseMetadataJson({ columns })).message;
+    expect(msg({ s: { sdtype: "categorical", decimals: 2 } })).toContain("decimals applies to numerical");
+    expect(msg({ s: { sdtype: "numerical", decimals: 11 } })).toContain("s.decimals");
+    expect(msg({ s: { sdtype: "numerical", decimals: 1.5 } })).toContain("s.decimals");
+    expect(msg({ s: { sdtype: "numerical", computer_representation: "Int64", decimals: 2 } })).toContain(
+      "contradicts computer_representation Int64",
+    );
+    expect(msg({ s: { sdtype: "categorical", boolean_labels: { true: "Y", false: "N" } } })).toContain(
+      "boolean_labels applies to boolean",
+    );
+    expect(msg({ s: { sdtype: "boolean", boolean_labels: { true: "si", false: "no" } } })).toContain(
+      "a spelling synthgraph reads",
+    );
+    expect(msg({ s: { sdtype: "boolean", boolean_labels: { true: "no", false: "yes" } } })).toContain(
+      "a spelling synthgraph reads",
+    );
+    expect(msg({ s: { sdtype: "boolean", boolean_labels: { true: " Y", false: "N" } } })).toContain(
+      "spaces at either end",
+    );
+    expect(msg({ s: { sdtype: "boolean", boolean_labels: { true: "Y" } } })).toContain("s.boolean_labels");
+  });
+
+  it("metadataToJson writes them, and reading with that JSON gives the same metadata", () => {
+    const csv = "x,n,b,c\n1.25,3,TRUE,7.5\n2.5,4,FALSE,\n";
+    const r = parseTable(csv);
+    const json = metadataToJson(r.metadata);
+    expect(json.columns).toEqual({
+      x: { sdtype: "numerical", computer_representation: "Float", decimals: 2 },
+      n: { sdtype: "numerical", computer_representation: "Int64" }, // Int64 already says 0 decimals
+      b: { sdtype: "boolean", boolean_labels: { true: "TRUE", false: "FALSE" } },
+      c: { sdtype: "numerical", computer_representation: "Float", decimals: 1 },
+    });
+    const again = parseTable(csv, { metadata: parseMetadataText(JSON.stringify(json)) });
+    expect(again.metadata).toEqual(r.metadata);
+  });
+
+  it("deriveMetadata of a table built in code has decimals but no boolean spelling (there is no text)", () => {
+    const m = deriveMetadata(
+      tableOf([numericColumn("x", [0.5, 0.125]), codedColumn("b", ["true", "false"], "boolean")]),
+    );
+    expect(m.columns[0].decimals).toBe(3);
+    expect(m.columns[1].booleanLabels).toBeUndefined();
+    expect(metadataToJson(m).columns.b).toEqual({ sdtype: "boolean" });
   });
 });

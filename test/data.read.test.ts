@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -359,5 +359,84 @@ describe("readTable: shared datasets", () => {
         expect(`${file}:${name}:${meta(r.metadata, name).sdtype}`).toBe(`${file}:${name}:${sdtype}`);
       expect(r.warnings).toEqual([]);
     }
+  });
+});
+
+describe("readTable: the real data's number and boolean formats", () => {
+  // The most fraction digits in a column's text: an independent count to check decimals against.
+  function textDecimals(csv: string, name: string): number {
+    const lines = csv.trimEnd().split(/\r?\n/);
+    const j = lines[0].split(",").indexOf(name);
+    let most = 0;
+    for (const l of lines.slice(1)) most = Math.max(most, l.split(",")[j].split(".")[1]?.length ?? 0);
+    return most;
+  }
+
+  it("decimals: the most any value needs; integers 0; trailing zeros do not count; capped at 10", () => {
+    const r = parseTable(
+      "a,b,c,d,e,f\n1.5,3,2.50,1e-7,0.30000000000000004,\n2.25,4,1,,0.1,\n-7,-1,3.10,2,5,\n",
+    );
+    expect(meta(r.metadata, "a")).toMatchObject({ integer: false, decimals: 2 }); // 2.25
+    expect(meta(r.metadata, "b")).toMatchObject({ integer: true, decimals: 0 });
+    expect(meta(r.metadata, "c").decimals).toBe(1); // 2.50 and 3.10 are the numbers 2.5 and 3.1
+    expect(meta(r.metadata, "d").decimals).toBe(7); // 1e-7 = 0.0000001
+    expect(meta(r.metadata, "e").decimals).toBe(10); // 17 digits, capped
+    expect(meta(r.metadata, "f").decimals).toBeUndefined(); // no values, nothing to round
+  });
+
+  it("decimals and spelling from JSON Lines numbers and booleans", () => {
+    const r = parseTable('{"x": 1.25, "ok": true}\n{"x": 3, "ok": false}\n', { format: "jsonl" });
+    expect(meta(r.metadata, "x").decimals).toBe(2);
+    expect(meta(r.metadata, "ok").booleanLabels).toEqual({ true: "true", false: "false" });
+  });
+
+  it("boolean spelling as the file has it, for every vocabulary and declared 0/1", () => {
+    const r = parseTable("w,x,y,z,d\nTRUE,Yes,Y,t,1\nFALSE,No,N,f,0\nTRUE,Yes,,t,1\n", {
+      metadata: { columns: { d: { sdtype: "boolean" } } },
+    });
+    expect(meta(r.metadata, "w").booleanLabels).toEqual({ true: "TRUE", false: "FALSE" });
+    expect(meta(r.metadata, "x").booleanLabels).toEqual({ true: "Yes", false: "No" });
+    expect(meta(r.metadata, "y").booleanLabels).toEqual({ true: "Y", false: "N" });
+    expect(meta(r.metadata, "z").booleanLabels).toEqual({ true: "t", false: "f" });
+    expect(meta(r.metadata, "d").booleanLabels).toEqual({ true: "1", false: "0" });
+    // The table itself is unchanged: booleans are "false"/"true" levels in memory.
+    expect(text(r.table, "w")).toEqual(["true", "false", "true"]);
+  });
+
+  it("declared decimals and boolean_labels win over what the data shows", () => {
+    const r = parseTable("x,b\n1.25,yes\n2,no\n", {
+      metadata: {
+        columns: {
+          x: { sdtype: "numerical", decimals: 1 },
+          b: { sdtype: "boolean", boolean_labels: { true: "Y", false: "N" } },
+        },
+      },
+    });
+    expect(meta(r.metadata, "x")).toMatchObject({ integer: false, decimals: 1 });
+    expect(meta(r.metadata, "b").booleanLabels).toEqual({ true: "Y", false: "N" });
+    // decimals > 0 alone makes a column of whole numbers a float column.
+    const whole = parseTable("x\n1\n2\n", {
+      metadata: { columns: { x: { sdtype: "numerical", decimals: 2 } } },
+    });
+    expect(meta(whole.metadata, "x")).toMatchObject({ integer: false, decimals: 2 });
+  });
+
+  it("insurance.csv: bmi has 3 decimals, charges 6 (7323.734819), age 0; smoker is spelled yes/no", async () => {
+    const csv = readFileSync(join(DATASETS, "insurance.csv"), "utf8");
+    const r = await readTable(join(DATASETS, "insurance.csv"));
+    expect(meta(r.metadata, "bmi").decimals).toBe(3);
+    expect(meta(r.metadata, "charges").decimals).toBe(6);
+    expect(meta(r.metadata, "age")).toMatchObject({ integer: true, decimals: 0 });
+    for (const name of ["age", "bmi", "children", "charges"])
+      expect(`${name}:${meta(r.metadata, name).decimals}`).toBe(`${name}:${textDecimals(csv, name)}`);
+    expect(meta(r.metadata, "smoker").booleanLabels).toEqual({ true: "yes", false: "no" });
+  });
+
+  it("shoppers.csv: Weekend and Revenue are spelled TRUE/FALSE; SpecialDay has 1 decimal", async () => {
+    const r = await readTable(join(DATASETS, "shoppers.csv"));
+    expect(meta(r.metadata, "Weekend").booleanLabels).toEqual({ true: "TRUE", false: "FALSE" });
+    expect(meta(r.metadata, "Revenue").booleanLabels).toEqual({ true: "TRUE", false: "FALSE" });
+    expect(meta(r.metadata, "SpecialDay").decimals).toBe(1); // 0, 0.2, 0.4, 0.6, 0.8, 1
+    expect(meta(r.metadata, "Administrative")).toMatchObject({ integer: true, decimals: 0 });
   });
 });

@@ -224,3 +224,54 @@ describe("createRowValidator: booleans, datetimes, ids, ambiguity", () => {
     ]);
   });
 });
+
+describe("createRowValidator: float columns keep the real decimals (insurance.csv)", () => {
+  let meta: Metadata;
+  // bmi has 3 decimals in the real data (min 15.96, max 53.13), charges 6; age is an integer column.
+  const good = {
+    age: 30,
+    sex: "male",
+    bmi: 27.9,
+    children: 0,
+    smoker: true,
+    region: "southeast",
+    charges: 16884.924,
+  };
+  beforeAll(async () => {
+    meta = (await readTable(join(DATASETS, "insurance.csv"))).metadata;
+  });
+
+  it("a value with no more decimals than the real column is kept, with no repair", () => {
+    expect(createRowValidator(meta)(good)).toEqual({ ok: true, row: good, repairs: [] });
+  });
+
+  it("more decimals than the real column: rounded (ties to even) and reported, not rejected", () => {
+    const v = createRowValidator(meta)({ ...good, bmi: 27.123456, charges: "1234.56789012" });
+    expect(v).toEqual({
+      ok: true,
+      row: { ...good, bmi: 27.123, charges: 1234.56789 },
+      repairs: [
+        "bmi: 27.123456 rounded to 27.123 (3 decimals, as in the real data)",
+        "charges: 1234.56789012 rounded to 1234.56789 (6 decimals, as in the real data)",
+      ],
+    });
+    const sum = createRowValidator(meta)({ ...good, bmi: 30.1 + 0.2 }); // 30.300000000000004
+    expect(sum.ok && sum.row.bmi).toBe(30.3);
+  });
+
+  it("the range is checked on the rounded value", () => {
+    const inside = createRowValidator(meta)({ ...good, bmi: 53.1304 });
+    expect(inside.ok && inside.row.bmi).toBe(53.13);
+    expect(reasons(createRowValidator(meta)({ ...good, bmi: 53.1306 }))).toEqual([
+      "bmi: 53.131 is above the real maximum 53.13",
+    ]);
+  });
+
+  it("integer columns still reject fractions; enforceRounding false keeps float values as given", () => {
+    expect(reasons(createRowValidator(meta)({ ...good, age: 30.5 }))).toEqual([
+      "age: 30.5 is not an integer",
+    ]);
+    const loose = createRowValidator(meta, { enforceRounding: false })({ ...good, bmi: 27.123456 });
+    expect(loose).toEqual({ ok: true, row: { ...good, bmi: 27.123456 }, repairs: [] });
+  });
+});

@@ -3,15 +3,16 @@
  * loopback server (a test double replaying scripted replies): valid replies, messy ones repaired or dropped with
  * reasons, re-asks when nothing is usable, and the sampler fed with the result.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { inferJointGroups } from "../agents/copula.ts";
 import { proposeSamples } from "../agents/proposer.ts";
 import { getColumn } from "../data/build.ts";
 import type { CodedColumn, Metadata, NumericColumn } from "../data/types.ts";
 import { Accounting } from "../models/accounting.ts";
 import { sampleProposals } from "../stats/sampler.ts";
+import { useLlmServer } from "./support/harness.ts";
 import { endpointFor, PROVIDERS } from "./support/llm-endpoints.ts";
-import { type LlmServer, type RecordedRequest, startLlmServer } from "./support/llm-server.ts";
+import { type RecordedRequest } from "./support/llm-server.ts";
 
 const META: Metadata = {
   rowCount: 100,
@@ -39,16 +40,7 @@ const META: Metadata = {
   ],
 };
 
-let server: LlmServer;
-beforeAll(async () => {
-  server = await startLlmServer();
-});
-afterAll(async () => {
-  await server.close();
-});
-beforeEach(() => {
-  server.reset();
-});
+const server = useLlmServer();
 
 const guidance = { joint: "JOINT-GUIDE", marginal: "MARGINAL-GUIDE" };
 

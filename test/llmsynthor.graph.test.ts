@@ -4,11 +4,10 @@
  * tolerance stop with the fill from the proposals' mixture, the privacy guard, re-inferred groups, SUMMARY.json
  * through `generate --engine llmsynthor`, determinism, and a resume after kill -9 of the CLI process.
  */
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { type CliIo, runGenerate, runRuns } from "../cli/generate.ts";
+import { describe, expect, it } from "vitest";
+import { runGenerate, runRuns } from "../cli/generate.ts";
 import { SynthgraphError } from "../data/errors.ts";
 import { readTable } from "../data/read.ts";
 import { startRun } from "../graph/run.ts";
@@ -24,48 +23,39 @@ import {
 } from "../state/llmsynthor.ts";
 import { LlmsynthorOptionsSchema } from "../state/config.ts";
 import { readRunFile } from "../state/run-dir.ts";
+import {
+  captureIo,
+  csvLines,
+  killThenResume,
+  loopbackEnv,
+  loopbackModel,
+  realRows,
+  storedArtifacts,
+  TEST_ENV,
+  useLlmServer,
+  useRunFiles,
+} from "./support/harness.ts";
 import { PROVIDERS, type TestProvider } from "./support/llm-endpoints.ts";
-import { type LlmServer, type RecordedRequest, reply, startLlmServer } from "./support/llm-server.ts";
+import { type RecordedRequest, reply } from "./support/llm-server.ts";
 import {
   CENSUS_PROPOSALS,
-  exited,
   lsKindOf,
   lsResponder,
   nSamplesOf,
   proposalPrompt,
   proposalsReply,
-  synthgraphChild,
 } from "./support/llmsynthor.ts";
-import { realRows, seedOf, TEST_ENV, testConfig, writeRealCsv } from "./support/synthia.ts";
+import { seedOf, testConfig } from "./support/synthia.ts";
 
-let server: LlmServer;
-let dir: string;
-let input: string;
-
-beforeAll(async () => {
-  server = await startLlmServer();
-  dir = mkdtempSync(join(tmpdir(), "llmsynthor-graph-"));
-  input = writeRealCsv(dir);
-});
-afterAll(async () => {
-  await server.close();
-});
-beforeEach(() => server.reset());
-
-let runNo = 0;
-function paths(): { runDir: string; out: string } {
-  runNo++;
-  return { runDir: join(dir, `run-${runNo}`), out: join(dir, `out-${runNo}.csv`) };
-}
+const server = useLlmServer();
+const files = useRunFiles("llmsynthor-graph-");
 
 const requestsOf = (kind: "copula" | "proposer"): RecordedRequest[] =>
   server.chatRequests().filter((r) => lsKindOf(r) === kind);
 
-const csvLines = (path: string): string[] => readFileSync(path, "utf8").trimEnd().split("\n");
-
 function config(provider: TestProvider, a: { out: string; rows: number; tolerance?: number; seed?: number }) {
   return testConfig(server, provider, {
-    input,
+    input: files.input,
     out: a.out,
     rows: a.rows,
     seed: a.seed ?? 7,
@@ -91,7 +81,7 @@ describe("plan", () => {
 describe.each(PROVIDERS)("LLMSynthor graph over %s", (provider) => {
   it("infers groups once, runs T proposal rounds on the pool's discrepancy, and writes exactly N rows", async () => {
     server.setDefault(lsResponder());
-    const p = paths();
+    const p = files.paths();
     const before = server.stats.completions;
     const { state } = await startRun<LlmsynthorStateT>(p.runDir, config(provider, { out: p.out, rows: 60 }), {
       env: TEST_ENV,
@@ -127,7 +117,9 @@ describe.each(PROVIDERS)("LLMSynthor graph over %s", (provider) => {
     expect(h2.discrepancy.marginal.sex).toBe(0);
     expect(h2.discrepancy.marginal.income).toBe(0);
     expect(proposalPrompt(props[1])).toContain('"sex" = "Female": real 50.0%, synthetic 50.0% (gap 0.0 pts)');
-    expect(proposalPrompt(props[1])).toContain('"income" = ">50K": real 25.0%, synthetic 25.0% (gap 0.0 pts)');
+    expect(proposalPrompt(props[1])).toContain(
+      '"income" = ">50K": real 25.0%, synthetic 25.0% (gap 0.0 pts)',
+    );
     expect(h3.pool_rows).toBe(40);
     expect(h2.discrepancy.total).toBeLessThan(h1.discrepancy.total);
     expect(state.history.map((h) => [h.requested, h.accepted, h.exact_copies])).toEqual([
@@ -163,7 +155,7 @@ describe.each(PROVIDERS)("LLMSynthor graph over %s", (provider) => {
 
   it("stops under the tolerance and fills the rest from the proposals' mixture without an LLM call", async () => {
     server.setDefault(lsResponder());
-    const p = paths();
+    const p = files.paths();
     const { state } = await startRun<LlmsynthorStateT>(
       p.runDir,
       config(provider, { out: p.out, rows: 100, tolerance: 0.9 }),
@@ -193,7 +185,7 @@ describe.each(PROVIDERS)("LLMSynthor graph over %s", (provider) => {
       num: 1,
     };
     server.setDefault(lsResponder({ proposer: () => proposalsReply([...CENSUS_PROPOSALS, copyProposal]) }));
-    const p = paths();
+    const p = files.paths();
     const { state } = await startRun<LlmsynthorStateT>(p.runDir, config(provider, { out: p.out, rows: 60 }), {
       env: TEST_ENV,
     });
@@ -219,12 +211,16 @@ describe.each(PROVIDERS)("LLMSynthor graph over %s", (provider) => {
         },
       }),
     );
-    const p = paths();
+    const p = files.paths();
     const cfg = { ...config(provider, { out: p.out, rows: 60 }) };
     cfg.llmsynthor = { ...cfg.llmsynthor, reinferGroups: true };
     const { state } = await startRun<LlmsynthorStateT>(p.runDir, cfg, { env: TEST_ENV });
     expect(requestsOf("copula").map(seedOf)).toEqual([1, 2, 3].map((t) => lsSeed(7, LS_STREAM.copula, t)));
-    expect(state.history.map((h) => h.groups)).toEqual([[["age", "income"]], [["sex", "income"]], [["sex", "income"]]]);
+    expect(state.history.map((h) => h.groups)).toEqual([
+      [["age", "income"]],
+      [["sex", "income"]],
+      [["sex", "income"]],
+    ]);
     expect(state.history[1].discrepancy.joint[0].columns).toEqual(["sex", "income"]);
     expect(csvLines(p.out)).toHaveLength(61);
   });
@@ -233,7 +229,7 @@ describe.each(PROVIDERS)("LLMSynthor graph over %s", (provider) => {
     server.setDefault(lsResponder());
     const outs: string[] = [];
     for (const seed of [7, 7, 8]) {
-      const p = paths();
+      const p = files.paths();
       await startRun(p.runDir, config(provider, { out: p.out, rows: 45, seed }), { env: TEST_ENV });
       outs.push(readFileSync(p.out, "utf8"));
     }
@@ -245,40 +241,24 @@ describe.each(PROVIDERS)("LLMSynthor graph over %s", (provider) => {
 
 // --- the CLI -------------------------------------------------------------------------------------------------
 
-function io(env: Record<string, string>): CliIo & { out: () => string; err: () => string } {
-  let out = "";
-  let err = "";
-  return {
-    stdout: { write: (s: string) => (out += s) },
-    stderr: { write: (s: string) => (err += s) },
-    env,
-    out: () => out,
-    err: () => err,
-  };
-}
-
 describe.each(PROVIDERS)("generate --engine llmsynthor over %s", (provider) => {
   it("writes OUT.csv and SUMMARY.json with the discrepancy, groups and proposals per iteration", async () => {
     server.setDefault(lsResponder());
-    const root = join(dir, `runs-${provider}`);
+    const root = join(files.dir, `runs-${provider}`);
     const runDir = join(root, "ls1");
-    const out = join(dir, `cli-${provider}.csv`);
-    const json = join(dir, `cli-${provider}.json`);
-    const env: Record<string, string> =
-      provider === "ollama"
-        ? { OLLAMA_HOST: server.ollamaUrl }
-        : { OPENAI_BASE_URL: server.openaiUrl, OPENAI_API_KEY: "sk-dummy-0000" };
-    const t = io(env);
+    const out = join(files.dir, `cli-${provider}.csv`);
+    const json = join(files.dir, `cli-${provider}.json`);
+    const t = captureIo(loopbackEnv(server, provider));
     const before = { ...server.stats };
     await runGenerate(
       {
-        data: input,
+        data: files.input,
         rows: "80",
         out,
         json,
         runDir,
         engine: "llmsynthor",
-        model: provider === "ollama" ? "ollama:llama3.1:8b" : "openai:gpt-4o",
+        model: loopbackModel(provider),
         seed: "3",
         iterations: "2",
         tolerance: "0",
@@ -318,7 +298,9 @@ describe.each(PROVIDERS)("generate --engine llmsynthor over %s", (provider) => {
     expect(summary.copula).toHaveLength(1);
     // The copula prompt asked for at most 2 groups, the proposal prompt for at most 4 proposals.
     expect(proposalPrompt(requestsOf("copula")[0])).toContain("at most 2 correlated variable groups");
-    expect(proposalPrompt(requestsOf("proposer")[0])).toContain("Create no more than 4 proposals totaling 40");
+    expect(proposalPrompt(requestsOf("proposer")[0])).toContain(
+      "Create no more than 4 proposals totaling 40",
+    );
     expect(summary.usage.calls).toBe(server.stats.completions - before.completions);
     expect(summary.usage.prompt_tokens).toBe(server.stats.promptTokens - before.promptTokens);
     expect(summary.usage.completion_tokens).toBe(server.stats.completionTokens - before.completionTokens);
@@ -332,9 +314,15 @@ describe.each(PROVIDERS)("generate --engine llmsynthor over %s", (provider) => {
     expect(err).toMatch(/pool 80\/80 rows \(\+40, exact copies removed 0\)/);
     expect(t.out()).toContain(`done: 80 rows in ${out}`);
 
-    const runs = await runRuns({ root }, io({}));
+    const runs = await runRuns({ root }, captureIo({}));
     expect(runs).toEqual([
-      expect.objectContaining({ id: "ls1", engine: "llmsynthor", status: "done", rows_done: 80, iterations: 2 }),
+      expect.objectContaining({
+        id: "ls1",
+        engine: "llmsynthor",
+        status: "done",
+        rows_done: 80,
+        iterations: 2,
+      }),
     ]);
   });
 });
@@ -342,8 +330,8 @@ describe.each(PROVIDERS)("generate --engine llmsynthor over %s", (provider) => {
 describe("generate --engine errors", () => {
   it("rejects an unknown engine with exit code 2", async () => {
     const err = await runGenerate(
-      { data: input, rows: "10", out: join(dir, "x.csv"), engine: "gan" as never },
-      io({}),
+      { data: files.input, rows: "10", out: join(files.dir, "x.csv"), engine: "gan" as never },
+      captureIo({}),
     ).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(SynthgraphError);
     expect((err as SynthgraphError).exitCode).toBe(2);
@@ -353,10 +341,7 @@ describe("generate --engine errors", () => {
 
 // --- resume after kill -9 ------------------------------------------------------------------------------------
 
-const poolFiles = (runDir: string): string[] => {
-  const d = join(runDir, "artifacts", "llmsynthor", "pool");
-  return existsSync(d) ? readdirSync(d).filter((f) => /^it-\d+\.json$/.test(f)).sort() : [];
-};
+const poolFiles = (runDir: string): string[] => storedArtifacts(runDir, "llmsynthor/pool", /^it-\d+\.json$/);
 
 describe("resume after kill -9", () => {
   it("continues to exactly N rows without asking again for a stored iteration, same CSV as an uninterrupted run", async () => {
@@ -365,27 +350,22 @@ describe("resume after kill -9", () => {
       if (lsKindOf(req) === "proposer") return reply.text(proposalsReply(CENSUS_PROPOSALS), { delayMs: 150 });
       return lsResponder()(req);
     });
-    const runDir = join(dir, "killed");
-    const out = join(dir, "killed.csv");
-    const env = { OLLAMA_HOST: server.ollamaUrl };
-    const args = ["generate", input, "--engine", "llmsynthor", "--rows", "200", "--out", out];
+    const runDir = join(files.dir, "killed");
+    const out = join(files.dir, "killed.csv");
+    const args = ["generate", files.input, "--engine", "llmsynthor", "--rows", "200", "--out", out];
     args.push("--run-dir", runDir, "--model", "ollama:llama3.1:8b", "--seed", "11", "--tolerance", "0");
-    const child = synthgraphChild(args, env, dir);
-    const done = exited(child);
-    const deadline = Date.now() + 30_000;
-    while (poolFiles(runDir).length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
-    child.kill("SIGKILL");
-    const killed = await done;
-    expect(killed.signal).toBe("SIGKILL");
-    expect((await readRunFile(runDir)).status).toBe("running");
-    const storedAtKill = poolFiles(runDir).length;
-    expect(storedAtKill).toBeGreaterThanOrEqual(3);
-    expect(storedAtKill).toBeLessThan(10);
-    const requestsBefore = server.chatRequests().length;
-
-    const resumed = await exited(synthgraphChild(["resume", runDir], env, dir));
-    expect(resumed.stderr).not.toMatch(/error/i);
-    expect(resumed.code).toBe(0);
+    const { atKill, requestsBefore } = await killThenResume({
+      server,
+      cwd: files.dir,
+      args,
+      runDir,
+      stored: () => poolFiles(runDir),
+      atLeast: 3,
+      below: 10,
+      timeoutMs: 30_000,
+      pollMs: 10,
+    });
+    const storedAtKill = atKill.length;
     const after = server.chatRequests().slice(requestsBefore);
     // The copula result was stored: not asked again. No proposal of a stored iteration was asked again.
     expect(after.filter((r) => lsKindOf(r) === "copula")).toEqual([]);
@@ -403,16 +383,16 @@ describe("resume after kill -9", () => {
 
     // The same run without the kill writes the same bytes.
     server.setDefault(lsResponder());
-    const fresh = join(dir, "unkilled.csv");
+    const fresh = join(files.dir, "unkilled.csv");
     const cfg = testConfig(server, "ollama", {
-      input,
+      input: files.input,
       out: fresh,
       rows: 200,
       seed: 11,
       engine: "llmsynthor",
       llmsynthor: LlmsynthorOptionsSchema.parse({ tolerance: 0 }),
     });
-    await startRun(join(dir, "unkilled"), cfg, { env: TEST_ENV });
+    await startRun(join(files.dir, "unkilled"), cfg, { env: TEST_ENV });
     expect(readFileSync(fresh, "utf8")).toBe(readFileSync(out, "utf8"));
   });
 });

@@ -1,6 +1,9 @@
 /** Proposal validation, repair and rescaling (stats/proposals.ts) and the seeded sampler (stats/sampler.ts). */
 import { describe, expect, it } from "vitest";
+import { join } from "node:path";
 import { codedColumn, getColumn, tableOf } from "../data/build.ts";
+import { decimalsOf, formatNumber } from "../data/cells.ts";
+import { readTable } from "../data/read.ts";
 import type { CodedColumn, Metadata, NumericColumn, Table } from "../data/types.ts";
 import { marginalDiscrepancy } from "../stats/discrepancy.ts";
 import {
@@ -13,6 +16,7 @@ import {
 } from "../stats/proposals.ts";
 import { createRng } from "../stats/rng.ts";
 import { sampleProposals } from "../stats/sampler.ts";
+import { DATASETS } from "./support/fixtures.ts";
 
 const JAN1 = Date.UTC(2020, 0, 1);
 const DEC31 = Date.UTC(2020, 11, 31);
@@ -383,5 +387,98 @@ describe("sampleProposals", () => {
       sampleProposals([prop({ ...P1.parts, gender: { kind: "category", value: "Robot" } }, 1)], META, 0),
     ).toThrow(/no level "Robot"/);
     expect(() => sampleProposals([prop({ ...P1.parts }, 1.5)], META, 0)).toThrow(RangeError);
+  });
+});
+
+describe("sampleProposals: floats keep the real column's decimals", () => {
+  // income as a float column whose real values have 2 decimals, in [0, 1000].
+  const withDecimals = (d: number): Metadata => ({
+    ...META,
+    columns: META.columns.map((c) => (c.name === "income" ? { ...c, decimals: d } : c)),
+  });
+  const income = (parts: Partial<Proposal["parts"]>, n: number, d: number, seed = 3): Float64Array =>
+    (
+      getColumn(
+        sampleProposals([prop({ ...P1.parts, ...parts } as Proposal["parts"], n)], withDecimals(d), seed),
+        "income",
+      ) as NumericColumn
+    ).values;
+
+  it("draws uniformly over the multiples of 10^-d inside the range (8 points, each within 4 standard errors)", () => {
+    const n = 8000;
+    const x = income({ income: { kind: "range", min: 100.123, max: 100.2 } }, n, 2);
+    // Grid points k/100 in [100.123, 100.2]: 100.13, 100.14, …, 100.2.
+    const grid = Array.from({ length: 8 }, (_, k) => (10013 + k) / 100);
+    const counts = new Map(grid.map((g) => [g, 0]));
+    for (const v of x) {
+      expect(counts.has(v)).toBe(true);
+      counts.set(v, (counts.get(v) ?? 0) + 1);
+    }
+    for (const c of counts.values())
+      expect(Math.abs(c / n - 1 / 8)).toBeLessThan(4 * Math.sqrt(((1 / 8) * (7 / 8)) / n));
+  });
+
+  it("marginal draws stay in the real [min, max] with at most d decimals, written without long tails", () => {
+    const x = income({ income: { kind: "marginal" } }, 5000, 1);
+    for (const v of x) {
+      if (Number.isNaN(v)) continue;
+      expect(v).toBeGreaterThanOrEqual(0);
+      expect(v).toBeLessThanOrEqual(1000);
+      expect(formatNumber(v)).toMatch(/^\d+(\.\d)?$/);
+    }
+  });
+
+  it("a range with no grid point inside gives the grid point nearest its midpoint", () => {
+    // [20.11, 20.14] holds no multiple of 0.1; the midpoint 20.125 rounds to 20.1.
+    const x = income({ income: { kind: "range", min: 20.11, max: 20.14 } }, 50, 1);
+    expect(new Set(x)).toEqual(new Set([20.1]));
+  });
+
+  it("keeps values inside the real range even for a range past it", () => {
+    const x = income({ income: { kind: "range", min: 995, max: 1005 } }, 2000, 2);
+    for (const v of x) {
+      expect(v).toBeGreaterThanOrEqual(995);
+      expect(v).toBeLessThanOrEqual(1000);
+      expect(decimalsOf(v)).toBeLessThanOrEqual(2);
+    }
+  });
+
+  it("values too large for a 10-decimal grid are drawn continuously and stay in range", () => {
+    const meta: Metadata = {
+      ...META,
+      columns: META.columns.map((c) =>
+        c.name === "income" ? { ...c, min: 1e6, max: 2e6, decimals: 10 } : c,
+      ),
+    };
+    const p = prop({ ...P1.parts, income: { kind: "range", min: 1e6, max: 2e6 } }, 1000);
+    const x = (getColumn(sampleProposals([p], meta, 4), "income") as NumericColumn).values;
+    expect(new Set(x).size).toBeGreaterThan(990);
+    for (const v of x) {
+      expect(v).toBeGreaterThanOrEqual(1e6);
+      expect(v).toBeLessThanOrEqual(2e6);
+    }
+  });
+
+  it("on insurance.csv metadata: bmi has at most 3 decimals, charges 6, age is whole, all in range", async () => {
+    const { metadata } = await readTable(join(DATASETS, "insurance.csv"));
+    const parts: Proposal["parts"] = {};
+    for (const c of metadata.columns) parts[c.name] = { kind: "marginal" };
+    const t = sampleProposals([prop(parts, 3000)], metadata, 11);
+    for (const [name, d] of [
+      ["age", 0],
+      ["bmi", 3],
+      ["charges", 6],
+    ] as const) {
+      const m = metadata.columns.find((c) => c.name === name);
+      const values = (getColumn(t, name) as NumericColumn).values;
+      let most = 0;
+      for (const v of values) {
+        expect(v).toBeGreaterThanOrEqual(m?.min ?? Number.NaN);
+        expect(v).toBeLessThanOrEqual(m?.max ?? Number.NaN);
+        most = Math.max(most, formatNumber(v).split(".")[1]?.length ?? 0);
+      }
+      // bmi and charges draw 3000 times from grids of over 10^4 points, so some value needs all d decimals.
+      expect(`${name}:${most}`).toBe(`${name}:${d}`);
+    }
   });
 });

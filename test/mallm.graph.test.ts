@@ -4,11 +4,9 @@
  * invalid optimizer answer skipped, the final theta choice, exactly N rows with the privacy guard, resume after
  * kill -9 and determinism.
  */
-import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { readTable } from "../data/read.ts";
 import { rowsToTable, tableToRows } from "../data/rows.ts";
@@ -26,8 +24,17 @@ import { readRunFile } from "../state/run-dir.ts";
 import { DEFAULT_TASK_INSTRUCTION } from "../state/theta.ts";
 import { takeTableRows } from "../stats/mallm-score.ts";
 import { createIncrementalDiscriminator } from "../stats/sgd.ts";
+import {
+  csvRows,
+  killThenResume,
+  realRows,
+  storedArtifacts,
+  TEST_ENV,
+  useLlmServer,
+  useRunFiles,
+} from "./support/harness.ts";
 import { PROVIDERS } from "./support/llm-endpoints.ts";
-import { type LlmServer, type RecordedRequest, reply, startLlmServer } from "./support/llm-server.ts";
+import { type RecordedRequest, reply } from "./support/llm-server.ts";
 import {
   examplesOf,
   isMallmGenerator,
@@ -40,31 +47,13 @@ import {
   shownScores,
   taskOf,
 } from "./support/mallm.ts";
-import { realRows, rowsReply, seedOf, TEST_ENV, writeRealCsv } from "./support/synthia.ts";
+import { rowsReply, seedOf } from "./support/synthia.ts";
 
-let server: LlmServer;
-let dir: string;
-let input: string;
-
-beforeAll(async () => {
-  server = await startLlmServer();
-  dir = mkdtempSync(join(tmpdir(), "mallm-graph-"));
-  input = writeRealCsv(dir);
-});
-afterAll(async () => {
-  await server.close();
-});
-beforeEach(() => server.reset());
-
-let runNo = 0;
-function paths(): { runDir: string; out: string } {
-  runNo++;
-  return { runDir: join(dir, `run-${runNo}`), out: join(dir, `out-${runNo}.csv`) };
-}
+const server = useLlmServer();
+const files = useRunFiles("mallm-graph-");
 
 const generatorRequests = (): RecordedRequest[] => server.chatRequests().filter(isMallmGenerator);
 const optimizerRequests = (): RecordedRequest[] => server.chatRequests().filter(isOptimizer);
-const csvLines = (path: string): string[] => readFileSync(path, "utf8").trimEnd().split("\n").slice(1);
 
 /** The answer the default responder gave to a recorded optimizer request (replies are functions of the request). */
 const defaultAnswerTask = (req: RecordedRequest): string => {
@@ -82,10 +71,10 @@ function stepOfSeed(stream: number, steps: number): (req: RecordedRequest) => nu
 describe.each(PROVIDERS)("MALLM-GAN graph over %s", (provider) => {
   it("runs the schedule, re-scores stored thetas, freezes the discriminator, and writes exactly N rows", async () => {
     server.setDefault(mallmResponder());
-    const p = paths();
+    const p = files.paths();
     // 40 real rows, batches of 20: 2 batches per epoch, 2 learning epochs + 1 frozen = 6 steps of 4 calls.
     const config = mallmConfig(server, provider, {
-      input,
+      input: files.input,
       out: p.out,
       rows: 30,
       mallm: { epochs: 2, batchSize: 20 },
@@ -179,7 +168,7 @@ describe.each(PROVIDERS)("MALLM-GAN graph over %s", (provider) => {
     // 30 rows at 25 per final batch: batches of 25 (5 calls) and 5 (1 call).
     expect(finals.map(mallmRequestedRows)).toEqual(Array(6).fill(5));
 
-    const lines = csvLines(p.out);
+    const lines = csvRows(p.out);
     expect(lines).toHaveLength(30);
     expect((await readTable(p.out)).table.nRows).toBe(30);
     expect(state.accepted).toBe(30);
@@ -220,9 +209,9 @@ describe.each(PROVIDERS)("MALLM-GAN graph over %s", (provider) => {
         },
       }),
     );
-    const p = paths();
+    const p = files.paths();
     const config = mallmConfig(server, provider, {
-      input,
+      input: files.input,
       out: p.out,
       rows: 12,
       mallm: { epochs: 2, batchSize: 20 },
@@ -259,7 +248,7 @@ describe.each(PROVIDERS)("MALLM-GAN graph over %s", (provider) => {
     const finals = generatorRequests().filter((r) => genStep(r) === -1);
     expect(finals.length).toBeGreaterThan(0);
     for (const r of finals) expect(taskOf(r)).toBe(t[chosen.step].theta.taskInstruction);
-    expect(csvLines(p.out)).toHaveLength(12);
+    expect(csvRows(p.out)).toHaveLength(12);
   });
 
   it("removes exact copies of real rows from the final batches and still writes exactly N rows", async () => {
@@ -277,9 +266,9 @@ describe.each(PROVIDERS)("MALLM-GAN graph over %s", (provider) => {
         },
       }),
     );
-    const p = paths();
+    const p = files.paths();
     const config = mallmConfig(server, provider, {
-      input,
+      input: files.input,
       out: p.out,
       rows: 20,
       batchRows: 10,
@@ -290,7 +279,7 @@ describe.each(PROVIDERS)("MALLM-GAN graph over %s", (provider) => {
     expect(state.roundRows).toEqual([20, 4, 1]);
     expect(state.exactCopiesRemoved).toBe(5);
     const realLines = new Set(realRows().map((r) => `${r.age},${r.sex},${r.hours},${r.income}`));
-    const lines = csvLines(p.out);
+    const lines = csvRows(p.out);
     expect(lines).toHaveLength(20);
     expect(lines.filter((l) => realLines.has(l))).toEqual([]);
   });
@@ -301,9 +290,9 @@ describe.each(PROVIDERS)("MALLM-GAN determinism over %s", (provider) => {
     server.setDefault(mallmResponder());
     const outs: string[] = [];
     for (const seed of [7, 7, 8]) {
-      const p = paths();
+      const p = files.paths();
       const config = mallmConfig(server, provider, {
-        input,
+        input: files.input,
         out: p.out,
         rows: 25,
         seed,
@@ -320,27 +309,7 @@ describe.each(PROVIDERS)("MALLM-GAN determinism over %s", (provider) => {
 
 // --- resume after kill -9, through the CLI in a child process ---------------------------------------------
 
-const ROOT = resolve(import.meta.dirname, "..");
-
-function cli(args: string[], env: Record<string, string>): ChildProcess {
-  return spawn(process.execPath, [join(ROOT, "bin/synthgraph.js"), ...args], {
-    env: { ...process.env, ...env },
-    cwd: dir,
-  });
-}
-
-function exited(child: ChildProcess): Promise<{ code: number | null; signal: string | null; stderr: string }> {
-  let stderr = "";
-  child.stderr?.on("data", (b: Buffer) => {
-    stderr += b.toString();
-  });
-  return new Promise((res) => child.on("exit", (code, signal) => res({ code, signal, stderr })));
-}
-
-const trainFiles = (runDir: string): string[] => {
-  const d = join(runDir, "artifacts", "mallm", "train");
-  return existsSync(d) ? readdirSync(d).filter((f) => f.endsWith(".json") && !f.startsWith(".")) : [];
-};
+const trainFiles = (runDir: string): string[] => storedArtifacts(runDir, "mallm/train");
 
 describe("MALLM-GAN resume after kill -9", () => {
   it("continues from the last checkpoint without re-asking a stored step and ends with the uninterrupted CSV", async () => {
@@ -350,30 +319,25 @@ describe("MALLM-GAN resume after kill -9", () => {
       const r = base(req);
       return isMallmGenerator(req) && typeof r === "string" ? reply.text(r, { delayMs: 30 }) : r;
     });
-    const runDir = join(dir, "killed");
-    const out = join(dir, "killed.csv");
-    const env = { OLLAMA_HOST: server.ollamaUrl };
+    const runDir = join(files.dir, "killed");
+    const out = join(files.dir, "killed.csv");
     // 40 real rows with the defaults: 5 learning epochs + 1 frozen, one batch of 40 rows (8 calls) each.
-    const args = ["generate", input, "--engine", "mallm-gan", "--rows", "60", "--out", out];
-    const summaryPath = join(dir, "killed-summary.json");
+    const args = ["generate", files.input, "--engine", "mallm-gan", "--rows", "60", "--out", out];
+    const summaryPath = join(files.dir, "killed-summary.json");
     args.push("--run-dir", runDir, "--model", "ollama:llama3.1:8b", "--seed", "11", "--top-k", "2");
     args.push("--json", summaryPath);
-    const child = cli(args, env);
-    const done = exited(child);
-    const deadline = Date.now() + 60_000;
-    while (trainFiles(runDir).length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
-    child.kill("SIGKILL");
-    const killed = await done;
-    expect(killed.signal).toBe("SIGKILL");
-    expect((await readRunFile(runDir)).status).toBe("running");
-    const atKill = trainFiles(runDir).length;
-    expect(atKill).toBeGreaterThanOrEqual(2);
-    expect(atKill).toBeLessThan(6);
-    const requestsBefore = server.chatRequests().length;
-
-    const resumed = await exited(cli(["resume", runDir], env));
-    expect(resumed.stderr).not.toMatch(/error/i);
-    expect(resumed.code).toBe(0);
+    const { atKill: storedAtKill, requestsBefore } = await killThenResume({
+      server,
+      cwd: files.dir,
+      args,
+      runDir,
+      stored: () => trainFiles(runDir),
+      atLeast: 2,
+      below: 6,
+      timeoutMs: 60_000,
+      pollMs: 5,
+    });
+    const atKill = storedAtKill.length;
 
     // No step whose batch was stored at the kill is generated again.
     const stepOf = (req: RecordedRequest): number => {
@@ -387,7 +351,10 @@ describe("MALLM-GAN resume after kill -9", () => {
     expect(run.status).toBe("done");
     expect(run.progress).toEqual({ iterations: 6, rows_done: 60, rows_requested: 60 });
     expect(run.config.mallm.topK).toBe(2);
-    const shown = server.chatRequests().filter(isOptimizer).map((r) => shownScores(r).length);
+    const shown = server
+      .chatRequests()
+      .filter(isOptimizer)
+      .map((r) => shownScores(r).length);
     expect(Math.max(...shown)).toBe(2);
 
     // SUMMARY.json: the common fields plus the theta trajectory per batch.
@@ -405,11 +372,21 @@ describe("MALLM-GAN resume after kill -9", () => {
     expect(summary.evaluate.summary).toBeDefined();
 
     // The same run without the interruption writes the same bytes.
-    const ref = paths();
-    await startRun(ref.runDir, mallmConfig(server, "ollama", { input, out: ref.out, rows: 60, seed: 11, mallm: { topK: 2 } }), {
-      env: TEST_ENV,
-    });
-    expect(csvLines(out)).toHaveLength(60);
+    const ref = files.paths();
+    await startRun(
+      ref.runDir,
+      mallmConfig(server, "ollama", {
+        input: files.input,
+        out: ref.out,
+        rows: 60,
+        seed: 11,
+        mallm: { topK: 2 },
+      }),
+      {
+        env: TEST_ENV,
+      },
+    );
+    expect(csvRows(out)).toHaveLength(60);
     expect(readFileSync(out, "utf8")).toBe(readFileSync(ref.out, "utf8"));
   });
 });

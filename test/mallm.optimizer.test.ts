@@ -4,7 +4,7 @@
  * re-asks that quote the reason, skipping after a second invalid answer, messy formats; the generator's
  * listing-2 prompt on the wire and its validated rows.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { generateBatch, generateBatchInBatch } from "../agents/mallm-generator.ts";
 import { optimizeTheta, parseOptimizerAnswer } from "../agents/optimizer.ts";
 import type { Metadata, Row } from "../data/types.ts";
@@ -12,8 +12,8 @@ import { Accounting } from "../models/accounting.ts";
 import { DEFAULT_TEMPERATURES } from "../models/spec.ts";
 import { buildMallmGeneratorPrompt, buildOptimizerPrompt, optimizerSystemPrompt } from "../prompts/mallm.ts";
 import type { Theta } from "../state/theta.ts";
+import { useLlmServer } from "./support/harness.ts";
 import { endpointFor, PROVIDERS } from "./support/llm-endpoints.ts";
-import { type LlmServer, startLlmServer } from "./support/llm-server.ts";
 
 const META: Metadata = {
   rowCount: 100,
@@ -66,16 +66,7 @@ const UNKNOWN_COLUMN = `<causal structure> [('salary', 'income'), ('age', 'incom
 const CYCLIC = `<causal structure> [('age', 'workclass'), ('workclass', 'income'), ('income', 'age')] </causal structure>
 <task> Follow the loop. </task>`;
 
-let server: LlmServer;
-beforeAll(async () => {
-  server = await startLlmServer();
-});
-afterAll(async () => {
-  await server.close();
-});
-beforeEach(() => {
-  server.reset();
-});
+const server = useLlmServer();
 
 describe.each(PROVIDERS)("optimizer over %s", (provider) => {
   const endpoint = () => endpointFor(server, provider, { temperature: DEFAULT_TEMPERATURES.optimizer });

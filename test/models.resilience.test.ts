@@ -3,7 +3,7 @@
  * connections, malformed bodies, 401, unknown model, nothing listening, cancellation, concurrency limits.
  * Plus unit checks of Retry-After parsing, full-jitter backoff, classification and the semaphore.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { Accounting } from "../models/accounting.ts";
 import { ModelAbortedError, ModelError } from "../models/errors.ts";
@@ -11,23 +11,15 @@ import { createEndpoint } from "../models/factory.ts";
 import { backoffDelay, classifyFailure, parseRetryAfter, Semaphore } from "../models/resilience.ts";
 import { callStructured, callText } from "../models/structured.ts";
 import { createRng } from "../stats/rng.ts";
+import { useLlmServer } from "./support/harness.ts";
 import { endpointFor, FAST_RETRY, PROVIDERS, type TestProvider } from "./support/llm-endpoints.ts";
-import { type LlmServer, reply, startLlmServer, unusedPort } from "./support/llm-server.ts";
+import { reply, startLlmServer, unusedPort } from "./support/llm-server.ts";
 
 const Person = z.object({ age: z.number(), name: z.string() });
 const ask = [{ role: "user" as const, content: "one person" }];
 const OK = '{"age": 1, "name": "a"}';
 
-let server: LlmServer;
-beforeAll(async () => {
-  server = await startLlmServer();
-});
-afterAll(async () => {
-  await server.close();
-});
-beforeEach(() => {
-  server.reset();
-});
+const server = useLlmServer();
 
 async function rejection(p: Promise<unknown>): Promise<ModelError> {
   const e = await p.then(
@@ -148,9 +140,13 @@ describe.each(PROVIDERS)("%s faults", (provider: TestProvider) => {
 
   it("reports a context overflow with what to shrink, without retrying", async () => {
     server.script(
-      reply.error(400, "This model's maximum context length is 8192 tokens. However, your messages resulted in 9100 tokens.", {
-        code: "context_length_exceeded",
-      }),
+      reply.error(
+        400,
+        "This model's maximum context length is 8192 tokens. However, your messages resulted in 9100 tokens.",
+        {
+          code: "context_length_exceeded",
+        },
+      ),
     );
     const e = await rejection(call());
     expect(e.kind).toBe("context_overflow");

@@ -5,24 +5,12 @@
 import { tool } from "@langchain/core/tools";
 import { ChatOllama } from "@langchain/ollama";
 import { ChatOpenAI } from "@langchain/openai";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import {
-  countCompletionTokens,
-  countPromptTokens,
-  type LlmServer,
-  reply,
-  startLlmServer,
-} from "./support/llm-server.ts";
+import { useLlmServer } from "./support/harness.ts";
+import { countCompletionTokens, countPromptTokens, reply } from "./support/llm-server.ts";
 
-let server: LlmServer;
-beforeAll(async () => {
-  server = await startLlmServer();
-});
-afterAll(async () => {
-  await server.close();
-});
-beforeEach(() => server.reset());
+const server = useLlmServer();
 
 const ollama = (): ChatOllama => new ChatOllama({ model: "llama3.1:8b", baseUrl: server.ollamaUrl });
 const openai = (streaming = false): ChatOpenAI =>

@@ -3,7 +3,7 @@
  * provider-side structured output, the tolerant fallback, item-by-item validation, re-asks that quote
  * the validation errors, and accounting equal to the tokens the server reported.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { Accounting } from "../models/accounting.ts";
 import {
@@ -13,29 +13,15 @@ import {
   StructuredOutputError,
   schemaToJsonSchema,
 } from "../models/structured.ts";
+import { useLlmServer } from "./support/harness.ts";
 import { endpointFor, FAST_RETRY, PROVIDERS } from "./support/llm-endpoints.ts";
-import {
-  countCompletionTokens,
-  countPromptTokens,
-  type LlmServer,
-  reply,
-  startLlmServer,
-} from "./support/llm-server.ts";
+import { countCompletionTokens, countPromptTokens, reply } from "./support/llm-server.ts";
 
 const Person = z.object({ age: z.number(), name: z.string() });
 const People = z.array(Person);
 const Rows = z.object({ rows: z.array(Person) });
 
-let server: LlmServer;
-beforeAll(async () => {
-  server = await startLlmServer();
-});
-afterAll(async () => {
-  await server.close();
-});
-beforeEach(() => {
-  server.reset();
-});
+const server = useLlmServer();
 
 const ask = [
   { role: "system" as const, content: "You generate people." },

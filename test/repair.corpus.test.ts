@@ -9,23 +9,21 @@
  * a reply with no usable row throws).
  * Expected rows are the corpus's BASE_ROWS with the edits each case describes; Adult ranges from adult.csv.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { ADULT_CSV, type CaseOutcome, runCase, totals } from "../bench/repair.bench.ts";
 import { compactRowsJsonSchema } from "../data/compact.ts";
 import { readTable } from "../data/read.ts";
 import type { Metadata, Row } from "../data/types.ts";
+import { useLlmServer } from "./support/harness.ts";
 import type { TestProvider } from "./support/llm-endpoints.ts";
-import { type LlmServer, startLlmServer } from "./support/llm-server.ts";
 import { ADULT_COLUMNS, BASE_ROWS, MESSY_REPLIES } from "./support/messy-outputs.ts";
 
 /** BASE_ROWS as rows keyed by column, with some cells replaced. */
 function baseRows(edits: Record<number, Row> = {}): Row[] {
-  return BASE_ROWS.map(
-    (r, i): Row => ({
-      ...Object.fromEntries(ADULT_COLUMNS.map((c, j) => [c, r[j]])),
-      ...edits[i],
-    }),
-  );
+  return BASE_ROWS.map((r, i): Row => ({
+    ...Object.fromEntries(ADULT_COLUMNS.map((c, j) => [c, r[j]])),
+    ...edits[i],
+  }));
 }
 const without = (rows: Row[], ...drop: number[]): Row[] => rows.filter((_, i) => !drop.includes(i));
 
@@ -204,17 +202,10 @@ const EXPECTED: Record<string, Expected> = {
   },
 };
 
-let server: LlmServer;
+const server = useLlmServer();
 let meta: Metadata;
 beforeAll(async () => {
-  server = await startLlmServer();
   meta = (await readTable(ADULT_CSV)).metadata;
-});
-afterAll(async () => {
-  await server.close();
-});
-beforeEach(() => {
-  server.reset();
 });
 
 function check(o: CaseOutcome, e: Expected): void {

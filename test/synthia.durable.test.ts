@@ -3,19 +3,17 @@
  * resumes to exactly N rows without re-requesting or duplicating any written batch, and the same seed with
  * the same scripted responses gives a byte-identical CSV.
  */
-import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { pathToFileURL } from "node:url";
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
 import { SqliteSaver } from "@langchain/langgraph-checkpoint-sqlite";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { startRun } from "../graph/run.ts";
 import { ArtifactStore, finalBatchKey, RowBatchSchema } from "../state/artifacts.ts";
 import { batchSeed } from "../state/plan.ts";
 import { readRunFile } from "../state/run-dir.ts";
+import { killThenResume, storedArtifacts, TEST_ENV, useLlmServer, useRunFiles } from "./support/harness.ts";
 import { PROVIDERS } from "./support/llm-endpoints.ts";
-import { type LlmServer, reply, startLlmServer } from "./support/llm-server.ts";
+import { reply } from "./support/llm-server.ts";
 import {
   goodRows,
   kindOf,
@@ -23,24 +21,11 @@ import {
   responder,
   rowsReply,
   seedOf,
-  TEST_ENV,
   testConfig,
-  writeRealCsv,
 } from "./support/synthia.ts";
 
-let server: LlmServer;
-let dir: string;
-let input: string;
-
-beforeAll(async () => {
-  server = await startLlmServer();
-  dir = mkdtempSync(join(tmpdir(), "synthia-durable-"));
-  input = writeRealCsv(dir);
-});
-afterAll(async () => {
-  await server.close();
-});
-beforeEach(() => server.reset());
+const server = useLlmServer();
+const files = useRunFiles("synthia-durable-");
 
 /** Largest serialized checkpoint and largest pending write in a run's SQLite file. */
 function checkpointBytes(runDir: string): { checkpoint: number; write: number; count: number } {
@@ -68,18 +53,30 @@ function dirBytes(d: string): number {
 describe("checkpoint size", () => {
   it("does not grow with the requested rows or the probe rows", async () => {
     server.setDefault(responder());
-    const small = { runDir: join(dir, "small"), out: join(dir, "small.csv") };
-    const large = { runDir: join(dir, "large"), out: join(dir, "large.csv") };
+    const small = { runDir: join(files.dir, "small"), out: join(files.dir, "small.csv") };
+    const large = { runDir: join(files.dir, "large"), out: join(files.dir, "large.csv") };
     // 400 rows = 8 batches of 50 = one full fan-out wave (4 × concurrency 2), so both runs checkpoint a full
     // wave of pending Sends; the large run has 100 batches in 13 waves.
     await startRun(
       small.runDir,
-      testConfig(server, "ollama", { input, out: small.out, rows: 400, probeRows: 20, batchRows: 50 }),
+      testConfig(server, "ollama", {
+        input: files.input,
+        out: small.out,
+        rows: 400,
+        probeRows: 20,
+        batchRows: 50,
+      }),
       { env: TEST_ENV },
     );
     await startRun(
       large.runDir,
-      testConfig(server, "ollama", { input, out: large.out, rows: 5000, probeRows: 2000, batchRows: 50 }),
+      testConfig(server, "ollama", {
+        input: files.input,
+        out: large.out,
+        rows: 5000,
+        probeRows: 2000,
+        batchRows: 50,
+      }),
       { env: TEST_ENV },
     );
     const a = checkpointBytes(small.runDir);
@@ -101,10 +98,10 @@ describe.each(PROVIDERS)("determinism over %s", (provider) => {
     server.setDefault(responder());
     const outs: string[] = [];
     for (const [i, seed] of [7, 7, 8].entries()) {
-      const out = join(dir, `det-${provider}-${i}.csv`);
+      const out = join(files.dir, `det-${provider}-${i}.csv`);
       await startRun(
-        join(dir, `det-${provider}-${i}`),
-        testConfig(server, provider, { input, out, rows: 45, seed }),
+        join(files.dir, `det-${provider}-${i}`),
+        testConfig(server, provider, { input: files.input, out, rows: 45, seed }),
         { env: TEST_ENV },
       );
       outs.push(readFileSync(out, "utf8"));
@@ -117,49 +114,7 @@ describe.each(PROVIDERS)("determinism over %s", (provider) => {
 
 // --- resume after kill -9, through the CLI in a child process ---------------------------------------------
 
-const ROOT = resolve(import.meta.dirname, "..");
-const registered = readFileSync(join(ROOT, "cli/commands.ts"), "utf8").includes("generateCommand");
-
-/** `synthgraph <args>`: bin/synthgraph.js once the lead registers the commands, else the same actions directly. */
-function cli(args: string[], env: Record<string, string>): ChildProcess {
-  const childEnv = { ...process.env, ...env };
-  if (registered)
-    return spawn(process.execPath, [join(ROOT, "bin/synthgraph.js"), ...args], { env: childEnv, cwd: dir });
-  const mod = pathToFileURL(join(ROOT, "cli/generate.ts")).href;
-  const code = `
-    import { Command } from "commander";
-    import { generateCommand, resumeCommand, runsCommand } from ${JSON.stringify(mod)};
-    const p = new Command("synthgraph").exitOverride();
-    for (const m of [generateCommand, resumeCommand, runsCommand]) m.register(p);
-    try { await p.parseAsync(process.argv.slice(1), { from: "user" }); }
-    catch (e) {
-      process.stderr.write("synthgraph: " + e.message + "\\n" + (e.hint ? "  what to do: " + e.hint + "\\n" : ""));
-      process.exitCode = typeof e.exitCode === "number" && e.exitCode !== 0 ? e.exitCode : 1;
-    }`;
-  return spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", code, ...args], {
-    env: childEnv,
-    cwd: ROOT,
-  });
-}
-
-function exited(
-  child: ChildProcess,
-): Promise<{ code: number | null; signal: string | null; stderr: string }> {
-  let stderr = "";
-  child.stderr?.on("data", (b: Buffer) => {
-    stderr += b.toString();
-  });
-  return new Promise((res) => child.on("exit", (code, signal) => res({ code, signal, stderr })));
-}
-
-const batchFiles = (runDir: string): string[] => {
-  const d = join(runDir, "artifacts", "final");
-  return existsSync(d)
-    ? readdirSync(d)
-        .filter((f) => f.endsWith(".json") && !f.startsWith("."))
-        .sort()
-    : [];
-};
+const batchFiles = (runDir: string): string[] => storedArtifacts(runDir, "final");
 
 describe("resume after kill -9", () => {
   it("ends with exactly N rows, no batch requested twice, none duplicated", async () => {
@@ -171,12 +126,11 @@ describe("resume after kill -9", () => {
       }
       return base(req);
     });
-    const runDir = join(dir, "killed");
-    const out = join(dir, "killed.csv");
-    const env = { OLLAMA_HOST: server.ollamaUrl };
+    const runDir = join(files.dir, "killed");
+    const out = join(files.dir, "killed.csv");
     const args = [
       "generate",
-      input,
+      files.input,
       "--rows",
       "200",
       "--out",
@@ -198,28 +152,23 @@ describe("resume after kill -9", () => {
       "--max-iterations",
       "2",
     );
-    const child = cli(args, env);
-    const done = exited(child);
-    const deadline = Date.now() + 30_000;
-    while (batchFiles(runDir).length < 3 && Date.now() < deadline)
-      await new Promise((r) => setTimeout(r, 10));
-    child.kill("SIGKILL");
-    const killed = await done;
-    expect(killed.signal).toBe("SIGKILL");
-    expect((await readRunFile(runDir)).status).toBe("running");
+    const { atKill: writtenAtKill, requestsBefore } = await killThenResume({
+      server,
+      cwd: files.dir,
+      args,
+      runDir,
+      stored: () => batchFiles(runDir),
+      atLeast: 3,
+      below: 20,
+      timeoutMs: 30_000,
+      pollMs: 10,
+    });
 
     const store = new ArtifactStore(join(runDir, "artifacts"));
-    const writtenAtKill = batchFiles(runDir);
-    expect(writtenAtKill.length).toBeGreaterThanOrEqual(3);
-    expect(writtenAtKill.length).toBeLessThan(20);
+    // Batch artifacts are written once and never changed: their seeds read now are those at the kill.
     const seedsAtKill = new Set<number>();
     for (const f of writtenAtKill)
       seedsAtKill.add((await store.require(`final/${f.replace(/\.json$/, "")}`, RowBatchSchema)).seed);
-    const requestsBefore = server.chatRequests().length;
-
-    const resumed = await exited(cli(["resume", runDir], env));
-    expect(resumed.stderr).not.toMatch(/error/i);
-    expect(resumed.code).toBe(0);
 
     const after = server
       .chatRequests()

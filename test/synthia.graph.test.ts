@@ -3,64 +3,39 @@
  * convergence on "Real", the statistical guard overruling a "Real", max iterations with the best prompt,
  * messy generator output, the privacy guard, and transient faults.
  */
-import { mkdtempSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { readTable } from "../data/read.ts";
 import { startRun } from "../graph/run.ts";
 import { ArtifactStore, finalBatchKey, RowBatchSchema } from "../state/artifacts.ts";
 import { batchSeed, deriveSeed, STREAM } from "../state/plan.ts";
 import { readRunFile } from "../state/run-dir.ts";
+import { csvRows, realRows, TEST_ENV, useLlmServer, useRunFiles } from "./support/harness.ts";
 import { PROVIDERS } from "./support/llm-endpoints.ts";
-import { type LlmServer, type RecordedRequest, reply, startLlmServer } from "./support/llm-server.ts";
+import { type RecordedRequest, reply } from "./support/llm-server.ts";
 import {
   badRows,
   generatorPrompt,
   goodRows,
   kindOf,
-  realRows,
   requestedRows,
   responder,
   rowsReply,
   seedOf,
-  TEST_ENV,
   testConfig,
-  writeRealCsv,
 } from "./support/synthia.ts";
 
-let server: LlmServer;
-let dir: string;
-let input: string;
-
-beforeAll(async () => {
-  server = await startLlmServer();
-  dir = mkdtempSync(join(tmpdir(), "synthia-graph-"));
-  input = writeRealCsv(dir);
-});
-afterAll(async () => {
-  await server.close();
-});
-beforeEach(() => server.reset());
-
-let runNo = 0;
-function paths(): { runDir: string; out: string } {
-  runNo++;
-  return { runDir: join(dir, `run-${runNo}`), out: join(dir, `out-${runNo}.csv`) };
-}
+const server = useLlmServer();
+const files = useRunFiles("synthia-graph-");
 
 const generatorRequests = (): RecordedRequest[] =>
   server.chatRequests().filter((r) => kindOf(r) === "generator");
 
-async function csvRows(path: string): Promise<string[]> {
-  return readFileSync(path, "utf8").trimEnd().split("\n").slice(1);
-}
-
 describe.each(PROVIDERS)("SYNTHIA graph over %s", (provider) => {
   it("converges on a Real verdict and writes exactly N valid rows from parallel batches", async () => {
     server.setDefault(responder());
-    const p = paths();
-    const config = testConfig(server, provider, { input, out: p.out, rows: 55 });
+    const p = files.paths();
+    const config = testConfig(server, provider, { input: files.input, out: p.out, rows: 55 });
     const before = server.stats.completions;
     const { state } = await startRun(p.runDir, config, { env: TEST_ENV });
 
@@ -88,7 +63,7 @@ describe.each(PROVIDERS)("SYNTHIA graph over %s", (provider) => {
         .filter((k) => k !== "generator"),
     ).toEqual(["analysis", "decision"]);
 
-    const lines = await csvRows(p.out);
+    const lines = csvRows(p.out);
     expect(lines).toHaveLength(55);
     // Batch order: the output is batch 0's rows, then batch 1's, ... (each batch's rows are goodRows(seed)).
     const expected = [0, 1, 2, 3, 4, 5]
@@ -115,10 +90,10 @@ describe.each(PROVIDERS)("SYNTHIA graph over %s", (provider) => {
             : rowsReply(badRows(requestedRows(req))),
       }),
     );
-    const p = paths();
+    const p = files.paths();
     const { state } = await startRun(
       p.runDir,
-      testConfig(server, provider, { input, out: p.out, rows: 20 }),
+      testConfig(server, provider, { input: files.input, out: p.out, rows: 20 }),
       { env: TEST_ENV },
     );
     expect(state.history.map((h) => [h.verdict, h.overruled])).toEqual([
@@ -131,7 +106,7 @@ describe.each(PROVIDERS)("SYNTHIA graph over %s", (provider) => {
     expect(first.feedback).toContain(first.guard_reasons[0]);
     expect(state.history[1].feedback_in).toEqual([first.feedback]);
     expect(state.finalChoice).toMatchObject({ reason: "converged", iteration: 2 });
-    expect(await csvRows(p.out)).toHaveLength(20);
+    expect(csvRows(p.out)).toHaveLength(20);
   });
 
   it("stops at maxIterations and finalizes with the best prompt so far", async () => {
@@ -150,8 +125,13 @@ describe.each(PROVIDERS)("SYNTHIA graph over %s", (provider) => {
         },
       }),
     );
-    const p = paths();
-    const config = testConfig(server, provider, { input, out: p.out, rows: 30, maxIterations: 4 });
+    const p = files.paths();
+    const config = testConfig(server, provider, {
+      input: files.input,
+      out: p.out,
+      rows: 30,
+      maxIterations: 4,
+    });
     const { state } = await startRun(p.runDir, config, { env: TEST_ENV });
     expect(state.history.map((h) => h.verdict)).toEqual(["Synthetic", "Synthetic", "Synthetic", "Synthetic"]);
     expect(state.history.map((h) => h.feedback)).toEqual(["fix-1", "fix-2", "fix-3", "fix-4"]);
@@ -167,7 +147,7 @@ describe.each(PROVIDERS)("SYNTHIA graph over %s", (provider) => {
     const finals = generatorRequests().slice(4);
     expect(finals).toHaveLength(3);
     for (const r of finals) expect(generatorPrompt(r)).toContain("Reply with exactly 10 rows");
-    expect(await csvRows(p.out)).toHaveLength(30);
+    expect(csvRows(p.out)).toHaveLength(30);
   });
 
   it("keeps valid rows from messy replies, drops invalid ones with reasons, and plans extra rounds", async () => {
@@ -185,10 +165,10 @@ describe.each(PROVIDERS)("SYNTHIA graph over %s", (provider) => {
         },
       }),
     );
-    const p = paths();
+    const p = files.paths();
     const { state } = await startRun(
       p.runDir,
-      testConfig(server, provider, { input, out: p.out, rows: 30 }),
+      testConfig(server, provider, { input: files.input, out: p.out, rows: 30 }),
       { env: TEST_ENV },
     );
     expect(state.history[0]).toMatchObject({ valid: 18, invalid: 2 });
@@ -204,7 +184,7 @@ describe.each(PROVIDERS)("SYNTHIA graph over %s", (provider) => {
     expect(batch.invalid).toBe(2);
     expect(batch.reasons.join(" ")).toMatch(/212/);
     expect(batch.reasons.join(" ")).toMatch(/Robot/);
-    const lines = await csvRows(p.out);
+    const lines = csvRows(p.out);
     expect(lines).toHaveLength(30);
     expect(lines.some((l) => l.startsWith("212,") || l.includes("Robot"))).toBe(false);
   });
@@ -222,10 +202,10 @@ describe.each(PROVIDERS)("SYNTHIA graph over %s", (provider) => {
         },
       }),
     );
-    const p = paths();
+    const p = files.paths();
     const { state } = await startRun(
       p.runDir,
-      testConfig(server, provider, { input, out: p.out, rows: 30 }),
+      testConfig(server, provider, { input: files.input, out: p.out, rows: 30 }),
       { env: TEST_ENV },
     );
     // Every batch of more than one row holds one copy: round 1 (3 batches) keeps 27 rows, round 2 (3 rows)
@@ -233,7 +213,7 @@ describe.each(PROVIDERS)("SYNTHIA graph over %s", (provider) => {
     expect(state.roundRows).toEqual([30, 3, 1]);
     expect(state.exactCopiesRemoved).toBe(4);
     const realLines = new Set(real.map((r) => `${r.age},${r.sex},${r.hours},${r.income}`));
-    const lines = await csvRows(p.out);
+    const lines = csvRows(p.out);
     expect(lines).toHaveLength(30);
     expect(lines.filter((l) => realLines.has(l))).toEqual([]);
   });
@@ -248,14 +228,14 @@ describe.each(PROVIDERS)("SYNTHIA graph over %s", (provider) => {
       }
       return base(req);
     });
-    const p = paths();
+    const p = files.paths();
     const { state } = await startRun(
       p.runDir,
-      testConfig(server, provider, { input, out: p.out, rows: 20 }),
+      testConfig(server, provider, { input: files.input, out: p.out, rows: 20 }),
       { env: TEST_ENV },
     );
     expect(failed.size).toBe(2);
     expect(state.usage.failed_calls).toBe(2);
-    expect(await csvRows(p.out)).toHaveLength(20);
+    expect(csvRows(p.out)).toHaveLength(20);
   });
 });

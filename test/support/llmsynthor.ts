@@ -1,10 +1,7 @@
 /**
  * Shared by the LLMSynthor engine tests and bench (not a test file): recognising copula and proposal requests
- * on the loopback server, scripted replies in the paper's formats, and a `synthgraph` child process for the
- * kill -9 test.
+ * on the loopback server, and scripted replies in the paper's formats.
  */
-import { type ChildProcess, spawn } from "node:child_process";
-import { join, resolve } from "node:path";
 import type { RecordedRequest, Reply } from "./llm-server.ts";
 
 export type LsKind = "copula" | "proposer" | "other";
@@ -67,24 +64,4 @@ export function lsResponder(s: LsScript = {}): (req: RecordedRequest) => string 
         return "{}";
     }
   };
-}
-
-const ROOT = resolve(import.meta.dirname, "../..");
-
-/** `synthgraph <args>` as a child process through bin/synthgraph.js (cwd: `cwd`). */
-export function synthgraphChild(args: string[], env: Record<string, string>, cwd: string): ChildProcess {
-  return spawn(process.execPath, [join(ROOT, "bin/synthgraph.js"), ...args], {
-    env: { ...process.env, ...env },
-    cwd,
-  });
-}
-
-export function exited(
-  child: ChildProcess,
-): Promise<{ code: number | null; signal: string | null; stderr: string }> {
-  let stderr = "";
-  child.stderr?.on("data", (b: Buffer) => {
-    stderr += b.toString();
-  });
-  return new Promise((res) => child.on("exit", (code, signal) => res({ code, signal, stderr })));
 }

@@ -4,13 +4,13 @@
  * only (so runs in different processes, and resumed runs, get the same answers).
  */
 import type { z } from "zod";
-import { resolveRoleConfigs } from "../../models/spec.ts";
 import { MALLM_GENERATOR_ROLE } from "../../prompts/mallm.ts";
 import { GENERATOR_SYSTEM } from "../../prompts/synthia.ts";
 import { type RunConfig, RunConfigSchema } from "../../state/config.ts";
+import { loopbackModels } from "./harness.ts";
 import type { TestProvider } from "./llm-endpoints.ts";
 import type { RecordedRequest, Reply } from "./llm-server.ts";
-import { badRows, baseUrlOf, rowsReply } from "./synthia.ts";
+import { badRows, rowsReply } from "./synthia.ts";
 
 const lastUser = (req: RecordedRequest): string => {
   for (let i = req.messages.length - 1; i >= 0; i--)
@@ -125,12 +125,11 @@ export function mallmConfig(
     Omit<RunConfig, "mallm">
   >,
 ): RunConfig {
-  const models = resolveRoleConfigs({
-    flags: {
-      model: provider === "ollama" ? "ollama:llama3.1:8b" : "openai:gpt-4o",
-      baseUrl: baseUrlOf(server, provider),
-      timeoutMs: 10_000,
-    },
+  return RunConfigSchema.parse({
+    engine: "mallm-gan",
+    models: loopbackModels(server, provider),
+    rows: 30,
+    seed: 7,
+    ...a,
   });
-  return RunConfigSchema.parse({ engine: "mallm-gan", models, rows: 30, seed: 7, ...a });
 }

@@ -1,47 +1,14 @@
 /**
- * Shared by the SYNTHIA engine tests (not a test file): a small real table, a scripted responder for the loopback
- * LLM server that answers generator, discriminator and metadata requests as a function of the request, and a
- * run config pointing every role at the server.
+ * Shared by the SYNTHIA engine tests (not a test file): a scripted responder for the loopback LLM server that
+ * answers generator, discriminator and metadata requests as a function of the request (rows near the real
+ * table of harness.ts), and a run config pointing every role at the server.
  */
-import { writeFileSync } from "node:fs";
-import { join } from "node:path";
-import { resolveRoleConfigs } from "../../models/spec.ts";
 import { DISCRIMINATOR_DECISION_PROMPT, GENERATOR_SYSTEM } from "../../prompts/synthia.ts";
 import { type RunConfig, RunConfigSchema } from "../../state/config.ts";
 import { createRng } from "../../stats/rng.ts";
+import { loopbackModels, realRows } from "./harness.ts";
 import type { TestProvider } from "./llm-endpoints.ts";
 import type { RecordedRequest, Reply } from "./llm-server.ts";
-
-export interface RealRow {
-  age: number;
-  sex: string;
-  hours: number;
-  income: string;
-}
-
-/** 40 hand-made rows: age 20–59 (one each), sex alternating, hours 20.13–49.76, income >50K for every 4th row. */
-export function realRows(): RealRow[] {
-  const out: RealRow[] = [];
-  for (let i = 0; i < 40; i++) {
-    out.push({
-      age: 20 + i,
-      sex: i % 2 === 0 ? "Female" : "Male",
-      hours: Math.round((20 + ((i * 17) % 40) * 0.76 + 0.13) * 100) / 100,
-      income: i % 4 === 3 ? ">50K" : "<=50K",
-    });
-  }
-  return out;
-}
-
-export function writeRealCsv(dir: string): string {
-  const path = join(dir, "real.csv");
-  const lines = [
-    "age,sex,hours,income",
-    ...realRows().map((r) => `${r.age},${r.sex},${r.hours},${r.income}`),
-  ];
-  writeFileSync(path, `${lines.join("\n")}\n`);
-  return path;
-}
 
 export type Kind = "generator" | "analysis" | "decision" | "metadata";
 
@@ -122,27 +89,14 @@ export function responder(s: ResponderScript = {}): (req: RecordedRequest) => st
   };
 }
 
-export function baseUrlOf(server: { ollamaUrl: string; openaiUrl: string }, provider: TestProvider): string {
-  return provider === "ollama" ? server.ollamaUrl : server.openaiUrl;
-}
-
-export const TEST_ENV = { OPENAI_API_KEY: "sk-test-dummy-key-0000" } as const;
-
 /** A run config with every role on the loopback server. */
 export function testConfig(
   server: { ollamaUrl: string; openaiUrl: string },
   provider: TestProvider,
   a: { input: string; out: string } & Partial<RunConfig>,
 ): RunConfig {
-  const models = resolveRoleConfigs({
-    flags: {
-      model: provider === "ollama" ? "ollama:llama3.1:8b" : "openai:gpt-4o",
-      baseUrl: baseUrlOf(server, provider),
-      timeoutMs: 10_000,
-    },
-  });
   return RunConfigSchema.parse({
-    models,
+    models: loopbackModels(server, provider),
     rows: 60,
     probeRows: 20,
     batchRows: 10,

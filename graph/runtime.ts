@@ -1,0 +1,33 @@
+/**
+ * What every engine's nodes get besides the state (graph/run.ts builds it; `resume` rebuilds it identically):
+ * the run's config, the artifact store, the real table, the environment for model clients, and the fan-out.
+ */
+import type { Metadata, Table } from "../data/types.ts";
+import { createEndpoint, type Endpoint, type Env } from "../models/factory.ts";
+import type { Role } from "../models/spec.ts";
+import type { ArtifactStore } from "../state/artifacts.ts";
+import type { RunConfig } from "../state/config.ts";
+import type { DatasetRef } from "../state/synthia.ts";
+
+/** The real table, loaded once per process (not part of the state: it is re-read from the input on resume). */
+export interface RealData {
+  table: Table;
+  metadata: Metadata;
+  dataset: DatasetRef;
+}
+
+export interface EngineRuntime {
+  /** The run's config (run.json); the same value is in the state for the record. */
+  config: RunConfig;
+  store: ArtifactStore;
+  /** Loads (and caches) the real table described by the config. */
+  real(): Promise<RealData>;
+  env: Env;
+  /** Parallel final batches (also passed to invoke as maxConcurrency). */
+  concurrency: number;
+}
+
+/** The model client of one role, with the call's seed when it has one. */
+export function endpointFor(rt: Pick<EngineRuntime, "config" | "env">, role: Role, seed?: number): Endpoint {
+  return createEndpoint({ ...rt.config.models[role], role, ...(seed === undefined ? {} : { seed }) }, rt.env);
+}
