@@ -98,8 +98,7 @@ export async function optimizeTheta(i: OptimizerInput): Promise<OptimizerOutput>
 // Parsing
 
 export type OptimizerAnswer =
-  | { ok: true; edges: Edge[]; note: string; task: string }
-  | { ok: false; reasons: string[] };
+  { ok: true; edges: Edge[]; note: string; task: string } | { ok: false; reasons: string[] };
 
 /** Reads and validates an optimizer reply against the generated columns (see the module comment). */
 export function parseOptimizerAnswer(text: string, columns: readonly string[]): OptimizerAnswer {

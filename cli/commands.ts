@@ -10,4 +10,12 @@ export interface CommandModule {
   register(program: Command): void;
 }
 
-export const commandModules: readonly CommandModule[] = [generateCommand, resumeCommand, runsCommand, evaluateCommand, modelsCommand, structureCommand, exampleCommand];
+export const commandModules: readonly CommandModule[] = [
+  generateCommand,
+  resumeCommand,
+  runsCommand,
+  evaluateCommand,
+  modelsCommand,
+  structureCommand,
+  exampleCommand,
+];

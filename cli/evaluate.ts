@@ -17,7 +17,10 @@ export const evaluateParamsSchema = z.object({
   kl_pseudo_count: z.number().positive().optional(),
   ks_round_decimals: z.number().int().min(0).max(20).optional(),
   alpha_beta_steps: z.number().int().min(2).optional(),
-  detection_folds: z.array(z.array(z.number().int().min(0))).min(2).optional(),
+  detection_folds: z
+    .array(z.array(z.number().int().min(0)))
+    .min(2)
+    .optional(),
   target: z.string().min(1).optional(),
   positive_label: z.union([z.string(), z.number(), z.boolean()]).transform(String).optional(),
   seed: z.number().int().optional(),
@@ -105,8 +108,14 @@ export const evaluateCommand: CommandModule = {
       .requiredOption("--synthetic <file>", "synthetic table with the same columns")
       .option("--holdout <file>", "real rows not used for training (DCR share, TSTR test set)")
       .option("--target <column>", "target column for utility metrics (TSTR/TRTR)")
-      .option("--metadata <file>", "SDV-style metadata JSON overriding inferred column types (docs/metadata.md)")
-      .option("--params <file>", "JSON with metric parameters: bins, kl_pseudo_count, detection_folds, positive_label, ...")
+      .option(
+        "--metadata <file>",
+        "SDV-style metadata JSON overriding inferred column types (docs/metadata.md)",
+      )
+      .option(
+        "--params <file>",
+        "JSON with metric parameters: bins, kl_pseudo_count, detection_folds, positive_label, ...",
+      )
       .option("--json <file>", "write the full result tree as JSON")
       .option("--seed <n>", "seed for folds, subsampling and the random forest (default 0)")
       .option("--no-random-forest", "skip the (informational) random-forest utility metric")

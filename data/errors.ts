@@ -18,10 +18,7 @@ export class DataError extends SynthgraphError {
   readonly file: string | undefined;
   readonly row: number | undefined;
   readonly column: string | undefined;
-  constructor(
-    message: string,
-    where: { file?: string; row?: number; column?: string; hint?: string } = {},
-  ) {
+  constructor(message: string, where: { file?: string; row?: number; column?: string; hint?: string } = {}) {
     const loc = [
       where.file === undefined ? undefined : where.file,
       where.row === undefined ? undefined : `row ${where.row}`,

@@ -136,8 +136,7 @@ export function formatEdgeList(edges: ReadonlyArray<readonly [string, string]>):
 // Validation and order
 
 export type EdgeCheck =
-  | { ok: true; edges: Edge[]; problems: [] }
-  | { ok: false; edges: Edge[]; problems: string[] };
+  { ok: true; edges: Edge[]; problems: [] } | { ok: false; edges: Edge[]; problems: string[] };
 
 /**
  * Checks a causal structure against the column names: every endpoint a known column (exact, else ignoring

@@ -11,7 +11,7 @@ export function rocAuc(scores: ArrayLike<number>, labels: Uint8Array): number {
   order.sort((a, b) => scores[a] - scores[b]);
   let rankSumPos = 0;
   let nPos = 0;
-  for (let start = 0; start < n; ) {
+  for (let start = 0; start < n;) {
     let end = start + 1;
     while (end < n && scores[order[end]] === scores[order[start]]) end++;
     const midrank = (start + 1 + end) / 2; // ranks start+1..end share their mean

@@ -10,7 +10,12 @@ import { type Detection, detectionMetrics, stratifiedFolds } from "./detection.t
 import { columnPairs, type PairResult } from "./pairs.ts";
 import { type QualityReport, qualityReport } from "./quality.ts";
 import { type RowLevel, rowLevelMetrics } from "./rowlevel.ts";
-import { type CategoricalShapes, categoricalShapes, type NumericalShapes, numericalShapes } from "./shapes.ts";
+import {
+  type CategoricalShapes,
+  categoricalShapes,
+  type NumericalShapes,
+  numericalShapes,
+} from "./shapes.ts";
 import { tstrLogistic, tstrRandomForest, type Utility } from "./utility.ts";
 
 export interface EvaluateParams {
@@ -79,7 +84,8 @@ export function alignTable(t: Table, names: readonly string[], label: string): T
   const byName = new Map(t.columns.map((c) => [c.name, c] as const));
   const columns: Column[] = names.map((n) => {
     const c = byName.get(n);
-    if (!c) throw new Error(`the ${label} table has no column "${n}" (it has: ${[...byName.keys()].join(", ")})`);
+    if (!c)
+      throw new Error(`the ${label} table has no column "${n}" (it has: ${[...byName.keys()].join(", ")})`);
     return c;
   });
   return { nRows: t.nRows, columns };
@@ -109,12 +115,18 @@ export function evaluateTables(
   const skipped = realIn.columns.filter((c) => c.kind === "id").map((c) => c.name);
   if (skipped.length > 0) notes.push(`id columns excluded from statistics: ${skipped.join(", ")}`);
 
-  const shapeParams = { bins: p.bins, klPseudoCount: p.kl_pseudo_count, ksRoundDecimals: p.ks_round_decimals };
+  const shapeParams = {
+    bins: p.bins,
+    klPseudoCount: p.kl_pseudo_count,
+    ksRoundDecimals: p.ks_round_decimals,
+  };
   const column_shapes: Record<string, NumericalShapes | CategoricalShapes> = {};
   real.columns.forEach((rc, j) => {
     const sc = synthetic.columns[j];
-    if (isNumeric(rc) && isNumeric(sc)) column_shapes[rc.name] = numericalShapes(rc.values, sc.values, shapeParams);
-    else if (!isNumeric(rc) && !isNumeric(sc)) column_shapes[rc.name] = categoricalShapes(rc, sc, shapeParams);
+    if (isNumeric(rc) && isNumeric(sc))
+      column_shapes[rc.name] = numericalShapes(rc.values, sc.values, shapeParams);
+    else if (!isNumeric(rc) && !isNumeric(sc))
+      column_shapes[rc.name] = categoricalShapes(rc, sc, shapeParams);
     else throw new Error(`column "${rc.name}" is ${rc.kind} in real but ${sc.kind} in synthetic`);
   });
 
@@ -124,7 +136,10 @@ export function evaluateTables(
     Object.values(column_shapes).map(shapeScore),
     Object.values(column_pairs).map((x) => x.report_score),
   );
-  const row_level = rowLevelMetrics(real, synthetic, holdout, { alphaBetaSteps: p.alpha_beta_steps, seed: p.seed });
+  const row_level = rowLevelMetrics(real, synthetic, holdout, {
+    alphaBetaSteps: p.alpha_beta_steps,
+    seed: p.seed,
+  });
 
   let detection: Detection | { error: string };
   try {
@@ -158,7 +173,8 @@ export function evaluateTables(
       };
     }
   }
-  if (!holdout) notes.push("DCR share and utility (TSTR/TRTR) need a holdout table: skipped (pass --holdout)");
+  if (!holdout)
+    notes.push("DCR share and utility (TSTR/TRTR) need a holdout table: skipped (pass --holdout)");
   else if (!target) notes.push("utility (TSTR/TRTR) needs a target column: skipped (pass --target)");
 
   result.summary = summarise(result, real, synthetic, holdout, notes);
@@ -180,7 +196,8 @@ function defaultPositiveLabel(real: Table, target: string): string {
   const counts = new Float64Array(col.levels.length);
   for (let i = 0; i < col.codes.length; i++) if (col.codes[i] >= 0) counts[col.codes[i]]++;
   let best = 0;
-  for (let k = 1; k < counts.length; k++) if (counts[k] > 0 && (counts[k] < counts[best] || counts[best] === 0)) best = k;
+  for (let k = 1; k < counts.length; k++)
+    if (counts[k] > 0 && (counts[k] < counts[best] || counts[best] === 0)) best = k;
   return col.levels[best];
 }
 
@@ -223,7 +240,8 @@ export function toJson(value: unknown, space = 2): string {
     value,
     (_k, v: unknown) => {
       if (typeof v === "number" && !Number.isFinite(v)) return null;
-      if (ArrayBuffer.isView(v) && !(v instanceof DataView)) return Array.from(v as unknown as ArrayLike<number>);
+      if (ArrayBuffer.isView(v) && !(v instanceof DataView))
+        return Array.from(v as unknown as ArrayLike<number>);
       return v;
     },
     space,

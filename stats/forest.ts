@@ -100,12 +100,14 @@ export function fitForest(X: Dense, y: Uint8Array, options: ForestOptions = {}):
 /** P(positive) per row of X: the mean over trees of the reached leaf's positive share. */
 export function forestProba(f: Forest, X: Dense): Float64Array {
   const { nRows: n, nCols: d } = X;
-  if (d !== f.nFeatures) throw new Error(`forestProba: ${d} features, the forest was fitted on ${f.nFeatures}`);
+  if (d !== f.nFeatures)
+    throw new Error(`forestProba: ${d} features, the forest was fitted on ${f.nFeatures}`);
   const out = new Float64Array(n);
   for (const tree of f.trees) {
     for (let i = 0; i < n; i++) {
       let v = 0;
-      while (tree.feature[v] >= 0) v = X.data[i * d + tree.feature[v]] <= tree.threshold[v] ? tree.left[v] : tree.right[v];
+      while (tree.feature[v] >= 0)
+        v = X.data[i * d + tree.feature[v]] <= tree.threshold[v] ? tree.left[v] : tree.right[v];
       out[i] += tree.value[v];
     }
   }
@@ -302,7 +304,7 @@ function bestSplit(
         let lPos = 0;
         let lTot = 0;
         let last = -1;
-        for (let e = 0; e < m; ) {
+        for (let e = 0; e < m;) {
           const k = Math.floor(sorted[e] / (2 * n));
           if (last >= 0) found = consider(lPos, lTot, wPos, wTot, j, last, k, out, found);
           for (; e < m && Math.floor(sorted[e] / (2 * n)) === k; e++) {

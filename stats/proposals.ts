@@ -65,8 +65,7 @@ export interface ProposalValidationOptions {
 }
 
 export type ProposalVerdict =
-  | { ok: true; proposal: Proposal; repairs: string[] }
-  | { ok: false; reason: string };
+  { ok: true; proposal: Proposal; repairs: string[] } | { ok: false; reason: string };
 
 /** Spacing of the values a column can hold: 1 for integers, a day for dates, 0 for continuous. */
 export function gridOf(c: ColumnMeta): number {

@@ -28,7 +28,8 @@ function wrap(gen: ReturnType<typeof mersenne>, seed: number): Rng {
   return {
     next,
     int: (n) => Math.floor(next() * n),
-    fork: (stream) => createRng((Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b) + Math.imul(stream + 1, 0xc2b2ae35)) | 0),
+    fork: (stream) =>
+      createRng((Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b) + Math.imul(stream + 1, 0xc2b2ae35)) | 0),
   };
 }
 

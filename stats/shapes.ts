@@ -53,8 +53,7 @@ export interface JsTree {
 }
 
 export type AndersonTree =
-  | { statistic: number; pvalue: number; pvalue_clipped: boolean; A2akN: number }
-  | { error: string };
+  { statistic: number; pvalue: number; pvalue_clipped: boolean; A2akN: number } | { error: string };
 
 export interface NumericalShapes {
   ks: { statistic: number; pvalue: number; pvalue_asymp: number; method_auto: "exact" | "asymp" };

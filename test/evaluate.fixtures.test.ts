@@ -42,7 +42,10 @@ function materialise(fx: TableFixture): { dir: string; args: EvaluateArgs } {
   writeCsv(join(dir, "holdout.csv"), fx, fx.data.holdout);
   const columns = Object.fromEntries(fx.schema.map((s) => [s.name, { sdtype: s.type }]));
   writeFileSync(join(dir, "meta.json"), JSON.stringify({ columns }));
-  writeFileSync(join(dir, "params.json"), JSON.stringify({ ...fx.params, positive_label: fx.positive_label }));
+  writeFileSync(
+    join(dir, "params.json"),
+    JSON.stringify({ ...fx.params, positive_label: fx.positive_label }),
+  );
   return {
     dir,
     args: {
@@ -77,9 +80,13 @@ describe("evaluate matches every fixture leaf through files and metadata", () =>
     const { dir, args } = materialise(fx);
     const out = join(dir, "out.json");
     const argv = Object.entries(args).flatMap(([k, v]) => [`--${k}`, v]);
-    const { stdout } = await run("node", [join(ROOT, "bin/synthgraph.js"), "evaluate", ...argv, "--json", out], {
-      cwd: ROOT,
-    });
+    const { stdout } = await run(
+      "node",
+      [join(ROOT, "bin/synthgraph.js"), "evaluate", ...argv, "--json", out],
+      {
+        cwd: ROOT,
+      },
+    );
     expect(stdout).toContain("quality");
     const failures = compareTree(JSON.parse(readFileSync(out, "utf8")), fx.expected);
     expect(failures, failures.slice(0, 20).join("\n")).toEqual([]);

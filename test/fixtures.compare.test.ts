@@ -13,7 +13,13 @@ describe("compareTree", () => {
     rows: [{ value: [1, 2], atol: 0 }],
   };
   it("accepts a matching tree (NaN for null, within atol)", () => {
-    const actual = { a: 1.5 + 1e-10, b: { c: [1.05, Number.NaN, 3] }, d: Number.NaN, flag: true, rows: [[1, 2]] };
+    const actual = {
+      a: 1.5 + 1e-10,
+      b: { c: [1.05, Number.NaN, 3] },
+      d: Number.NaN,
+      flag: true,
+      rows: [[1, 2]],
+    };
     expect(compareTree(actual, expected)).toEqual([]);
   });
   it("reports each mismatch with its path", () => {

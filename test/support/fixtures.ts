@@ -51,7 +51,12 @@ export interface EdgeFixture {
   ks_exact_pvalue_table: Array<{ n1: number; n2: number; d: number; expected: Leaf }>;
   kstwo_sf_table: Array<{ n: number; d: number; expected: Leaf }>;
   chi2_sf_table: Array<{ df: number; x: number; expected: Leaf }>;
-  ks_large_samples: Array<{ name: string; real: number[]; synthetic: number[]; expected: Record<string, unknown> }>;
+  ks_large_samples: Array<{
+    name: string;
+    real: number[];
+    synthetic: number[];
+    expected: Record<string, unknown>;
+  }>;
 }
 
 export interface Leaf {
@@ -84,7 +89,11 @@ export function edgeFixture(): EdgeFixture {
 }
 
 /** A typed column from a fixture vector. Categorical levels in first-appearance order. */
-export function fixtureColumn(name: string, type: "numerical" | "categorical", values: Array<number | string | null>): Column {
+export function fixtureColumn(
+  name: string,
+  type: "numerical" | "categorical",
+  values: Array<number | string | null>,
+): Column {
   return type === "numerical"
     ? numericColumn(name, values as Array<number | null>)
     : codedColumn(name, values as Array<string | null>);

@@ -72,9 +72,7 @@ export type Reply =
   | { kind: "truncated"; content: string; delayMs?: number };
 
 export type ScriptEntry =
-  | Reply
-  | string
-  | ((req: RecordedRequest) => Reply | string | Promise<Reply | string>);
+  Reply | string | ((req: RecordedRequest) => Reply | string | Promise<Reply | string>);
 
 /** Shorthands for scripted replies. */
 export const reply = {
