@@ -67,7 +67,12 @@ export function columnDescription(col: ColumnMeta, opts: RowSchemaOptions = {}):
 function valueDescription(col: ColumnMeta, maxEnum: number): string {
   switch (col.sdtype) {
     case "numerical": {
-      const kind = col.integer ? "integer" : "number";
+      // Telling the model the real precision saves a rounding repair on most values it writes.
+      const kind = col.integer
+        ? "integer"
+        : col.decimals !== undefined
+          ? `number with up to ${col.decimals} decimal${col.decimals === 1 ? "" : "s"}`
+          : "number";
       return col.min === undefined || col.max === undefined
         ? kind
         : `${kind}, ${formatNumber(col.min)} to ${formatNumber(col.max)}`;

@@ -15,7 +15,7 @@ import {
   matchColumn,
   rowColumns,
 } from "./encode.ts";
-import { dcrL1, dcrMixed, nearestL2, nearestOtherL2, twoNearestL2 } from "./neighbors.ts";
+import { dcrL1, dcrMixed, nearestL2, nearestOtherL2, pairwiseSquaredL2, twoNearestL2 } from "./neighbors.ts";
 import { createRng, permutation, type Rng } from "./rng.ts";
 
 export interface DcrSummary {
@@ -332,10 +332,7 @@ export function mmdRbf(real: Matrix, synthetic: Matrix): Mmd {
   pooled.set(synthetic.data.subarray(0, m * d), n * d);
   const nPairs = (N * (N - 1)) / 2;
   // Median of squared sums, then the root: sqrt is monotone, so order statistics commute with it.
-  const sq = new Float64Array(nPairs);
-  let p = 0;
-  for (let a = 0; a < N; a++)
-    for (let b = a + 1; b < N; b++) sq[p++] = squaredDistance(pooled, a * d, b * d, d);
+  const sq = pairwiseSquaredL2(pooled, d);
   let sigma = Number.NaN;
   if (nPairs > 0) {
     // Select on a copy: `sq` keeps pair order for the kernel sums below (one distance pass instead of two).
@@ -354,7 +351,7 @@ export function mmdRbf(real: Matrix, synthetic: Matrix): Mmd {
   let sRR = 0;
   let sSS = 0;
   let sRS = 0;
-  p = 0;
+  let p = 0;
   for (let a = 0; a < N; a++) {
     for (let b = a + 1; b < N; b++) {
       const k = Math.exp(-sq[p++] * inv);
@@ -367,15 +364,6 @@ export function mmdRbf(real: Matrix, synthetic: Matrix): Mmd {
   const biased = (n + 2 * sRR) / (n * n) + (m + 2 * sSS) / (m * m) - 2 * meanRS;
   const unbiased = (2 * sRR) / (n * (n - 1)) + (2 * sSS) / (m * (m - 1)) - 2 * meanRS;
   return { sigma, mmd2_biased: biased, mmd2_unbiased: unbiased, mmd: Math.sqrt(Math.max(biased, 0)) };
-}
-
-function squaredDistance(x: Float64Array, a: number, b: number, d: number): number {
-  let s = 0;
-  for (let j = 0; j < d; j++) {
-    const t = x[a + j] - x[b + j];
-    s += t * t;
-  }
-  return s;
 }
 
 /** k-th smallest (0-based) of `a`, partially reordering it in place (Hoare quickselect, median-of-3 pivot). */
