@@ -26,6 +26,7 @@ import { readRunFile } from "../state/run-dir.ts";
 import {
   captureIo,
   csvLines,
+  holdAfter,
   killThenResume,
   loopbackEnv,
   loopbackModel,
@@ -36,7 +37,7 @@ import {
   useRunFiles,
 } from "./support/harness.ts";
 import { PROVIDERS, type TestProvider } from "./support/llm-endpoints.ts";
-import { type RecordedRequest, reply } from "./support/llm-server.ts";
+import type { RecordedRequest } from "./support/llm-server.ts";
 import {
   CENSUS_PROPOSALS,
   lsKindOf,
@@ -345,11 +346,14 @@ const poolFiles = (runDir: string): string[] => storedArtifacts(runDir, "llmsynt
 
 describe("resume after kill -9", () => {
   it("continues to exactly N rows without asking again for a stored iteration, same CSV as an uninterrupted run", async () => {
-    // Proposal replies answer slowly so the kill lands between iterations.
-    server.setDefault((req) => {
-      if (lsKindOf(req) === "proposer") return reply.text(proposalsReply(CENSUS_PROPOSALS), { delayMs: 150 });
-      return lsResponder()(req);
-    });
+    // Iterations 1–3 get their proposals; the 4th proposal request hangs until the kill, so the kill lands
+    // between iterations however loaded the machine is.
+    const held = holdAfter(
+      (req) => (lsKindOf(req) === "proposer" ? proposalsReply(CENSUS_PROPOSALS) : lsResponder()(req)),
+      (req) => lsKindOf(req) === "proposer",
+      3,
+    );
+    server.setDefault(held.responder);
     const runDir = join(files.dir, "killed");
     const out = join(files.dir, "killed.csv");
     const args = ["generate", files.input, "--engine", "llmsynthor", "--rows", "200", "--out", out];
@@ -364,6 +368,7 @@ describe("resume after kill -9", () => {
       below: 10,
       timeoutMs: 30_000,
       pollMs: 10,
+      afterKill: held.release,
     });
     const storedAtKill = atKill.length;
     const after = server.chatRequests().slice(requestsBefore);

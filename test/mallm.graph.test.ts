@@ -26,6 +26,7 @@ import { takeTableRows } from "../stats/mallm-score.ts";
 import { createIncrementalDiscriminator } from "../stats/sgd.ts";
 import {
   csvRows,
+  holdAfter,
   killThenResume,
   realRows,
   storedArtifacts,
@@ -34,7 +35,7 @@ import {
   useRunFiles,
 } from "./support/harness.ts";
 import { PROVIDERS } from "./support/llm-endpoints.ts";
-import { type RecordedRequest, reply } from "./support/llm-server.ts";
+import type { RecordedRequest } from "./support/llm-server.ts";
 import {
   examplesOf,
   isMallmGenerator,
@@ -313,12 +314,10 @@ const trainFiles = (runDir: string): string[] => storedArtifacts(runDir, "mallm/
 
 describe("MALLM-GAN resume after kill -9", () => {
   it("continues from the last checkpoint without re-asking a stored step and ends with the uninterrupted CSV", async () => {
-    const base = mallmResponder();
-    // Loop calls answer slowly so the kill lands between steps.
-    server.setDefault((req) => {
-      const r = base(req);
-      return isMallmGenerator(req) && typeof r === "string" ? reply.text(r, { delayMs: 30 }) : r;
-    });
+    // Steps 0 and 1 (8 generator calls each) are answered; step 2's calls hang until the kill, so the kill
+    // lands between steps however loaded the machine is.
+    const held = holdAfter(mallmResponder(), isMallmGenerator, 16);
+    server.setDefault(held.responder);
     const runDir = join(files.dir, "killed");
     const out = join(files.dir, "killed.csv");
     // 40 real rows with the defaults: 5 learning epochs + 1 frozen, one batch of 40 rows (8 calls) each.
@@ -336,6 +335,7 @@ describe("MALLM-GAN resume after kill -9", () => {
       below: 6,
       timeoutMs: 60_000,
       pollMs: 5,
+      afterKill: held.release,
     });
     const atKill = storedAtKill.length;
 

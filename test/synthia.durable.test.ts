@@ -11,18 +11,16 @@ import { startRun } from "../graph/run.ts";
 import { ArtifactStore, finalBatchKey, RowBatchSchema } from "../state/artifacts.ts";
 import { batchSeed } from "../state/plan.ts";
 import { readRunFile } from "../state/run-dir.ts";
-import { killThenResume, storedArtifacts, TEST_ENV, useLlmServer, useRunFiles } from "./support/harness.ts";
-import { PROVIDERS } from "./support/llm-endpoints.ts";
-import { reply } from "./support/llm-server.ts";
 import {
-  goodRows,
-  kindOf,
-  requestedRows,
-  responder,
-  rowsReply,
-  seedOf,
-  testConfig,
-} from "./support/synthia.ts";
+  holdAfter,
+  killThenResume,
+  storedArtifacts,
+  TEST_ENV,
+  useLlmServer,
+  useRunFiles,
+} from "./support/harness.ts";
+import { PROVIDERS } from "./support/llm-endpoints.ts";
+import { kindOf, requestedRows, responder, seedOf, testConfig } from "./support/synthia.ts";
 
 const server = useLlmServer();
 const files = useRunFiles("synthia-durable-");
@@ -118,14 +116,10 @@ const batchFiles = (runDir: string): string[] => storedArtifacts(runDir, "final"
 
 describe("resume after kill -9", () => {
   it("ends with exactly N rows, no batch requested twice, none duplicated", async () => {
-    const base = responder();
-    // Final batches answer slowly so the kill lands while some are written and others are in flight.
-    server.setDefault((req) => {
-      if (kindOf(req) === "generator" && requestedRows(req) === 10) {
-        return reply.text(rowsReply(goodRows(seedOf(req), 10)), { delayMs: 120 });
-      }
-      return base(req);
-    });
+    // The first 5 final batches are answered; later ones hang until the kill, so the kill lands mid-run
+    // (some batches written, others in flight) however loaded the machine is.
+    const held = holdAfter(responder(), (req) => kindOf(req) === "generator" && requestedRows(req) === 10, 5);
+    server.setDefault(held.responder);
     const runDir = join(files.dir, "killed");
     const out = join(files.dir, "killed.csv");
     const args = [
@@ -158,10 +152,11 @@ describe("resume after kill -9", () => {
       args,
       runDir,
       stored: () => batchFiles(runDir),
-      atLeast: 3,
+      atLeast: 5,
       below: 20,
       timeoutMs: 30_000,
       pollMs: 10,
+      afterKill: held.release,
     });
 
     const store = new ArtifactStore(join(runDir, "artifacts"));

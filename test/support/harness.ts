@@ -12,7 +12,14 @@ import type { CliIo } from "../../cli/generate.ts";
 import { resolveRoleConfigs, type RoleConfigMap } from "../../models/spec.ts";
 import { readRunFile } from "../../state/run-dir.ts";
 import type { TestProvider } from "./llm-endpoints.ts";
-import { type LlmServer, type LlmServerOptions, startLlmServer } from "./llm-server.ts";
+import {
+  type LlmServer,
+  type LlmServerOptions,
+  type RecordedRequest,
+  type Reply,
+  reply,
+  startLlmServer,
+} from "./llm-server.ts";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 
@@ -233,6 +240,29 @@ export function storedArtifacts(runDir: string, sub: string, pattern = /^[^.].*\
 }
 
 /**
+ * Holds a run at a known point so a kill -9 lands there whatever the machine's load: the first `passFirst`
+ * requests that `match` are answered by `base`; later matching requests hang (the server never answers) until
+ * `release()`, after which every request is answered by `base` again (the resumed run).
+ */
+export function holdAfter(
+  base: (req: RecordedRequest) => string | Reply,
+  match: (req: RecordedRequest) => boolean,
+  passFirst: number,
+): { responder: (req: RecordedRequest) => string | Reply; release: () => void } {
+  let passed = 0;
+  let released = false;
+  return {
+    responder: (req) => {
+      if (!released && match(req) && ++passed > passFirst) return reply.hang();
+      return base(req);
+    },
+    release: () => {
+      released = true;
+    },
+  };
+}
+
+/**
  * The kill -9 scenario: `synthgraph <args>` (a generate into `runDir`, models on `server`) is killed with SIGKILL
  * once `stored()` lists `atLeast` artifacts (and fewer than `below`: the kill landed mid-run), checked to have
  * left the run "running", and resumed to a clean exit. Returns the artifacts stored at the kill and the
@@ -248,6 +278,8 @@ export async function killThenResume(a: {
   below: number;
   timeoutMs: number;
   pollMs: number;
+  /** Called after the kill, before the resume (e.g. holdAfter's release). */
+  afterKill?: () => void;
 }): Promise<{ atKill: string[]; requestsBefore: number }> {
   const env = { OLLAMA_HOST: a.server.ollamaUrl };
   const killed = await killWhen({
@@ -263,6 +295,7 @@ export async function killThenResume(a: {
   const atKill = a.stored();
   expect(atKill.length).toBeGreaterThanOrEqual(a.atLeast);
   expect(atKill.length).toBeLessThan(a.below);
+  a.afterKill?.();
   const requestsBefore = a.server.chatRequests().length;
   const resumed = await exited(synthgraphChild(["resume", a.runDir], env, a.cwd));
   expect(resumed.stderr).not.toMatch(/error/i);
