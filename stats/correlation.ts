@@ -131,7 +131,8 @@ export function pearsonMatrix(columns: readonly Float64Array[]): number[][] {
   const saa = new Float64Array(m * m);
   const sbb = new Float64Array(m * m);
   const sab = new Float64Array(m * m);
-  const blk = new Float64Array(m * BLOCK);
+  // With SIMD the block lives in the kernel's memory (tiles read it there); the 8 tile sums follow it.
+  const blk = simd ? simd.block(m * BLOCK + 8) : new Float64Array(m * BLOCK);
 
   for (let start = 0; start < n; start += BLOCK) {
     const len = Math.min(BLOCK, n - start);
@@ -140,8 +141,10 @@ export function pearsonMatrix(columns: readonly Float64Array[]): number[][] {
       const mean = facts[use[p]].mean;
       const o = p * BLOCK;
       for (let i = 0; i < len; i++) blk[o + i] = x[start + i] - mean;
+      if (len & 1) blk[o + len] = 0; // SIMD tiles read rows in pairs: the pad row adds 0
     }
-    completeDots(blk, len, mc, m, dot);
+    if (simd) simdDots(simd, blk, len, mc, m, dot);
+    else completeDots(blk, len, mc, m, dot);
     // Pairs with a column that has missing values: pairwise deletion.
     for (let p = 0; p < m; p++) {
       const op = p * BLOCK;
@@ -201,6 +204,131 @@ export function pearsonMatrix(columns: readonly Float64Array[]): number[][] {
     }
   }
   return out;
+}
+
+// ---------------------------------------------------------------- WebAssembly SIMD tiles
+
+/** The tile kernel: `tile(a, a1, b, bytes, out)` and its memory (byte offsets into it; columns BLOCK apart). */
+interface SimdTiles {
+  readonly tile: (a: number, a1: number, b: number, bytes: number, out: number) => void;
+  /** A Float64Array view of the first `length` doubles of the kernel's memory (grown as needed). */
+  readonly block: (length: number) => Float64Array;
+}
+
+function leb128(n: number): number[] {
+  const out: number[] = [];
+  do {
+    let b = n & 0x7f;
+    n >>>= 7;
+    if (n !== 0) b |= 0x80;
+    out.push(b);
+  } while (n !== 0);
+  return out;
+}
+
+/**
+ * out[k] = Σ_i blk_p[i]·blk_{q+k}[i], out[4+k] = Σ_i blk_{p+1}[i]·blk_{q+k}[i] (k < 4), i over `bytes`/8 rows:
+ * a hand-assembled WebAssembly function on f64x2 lanes (even rows in lane 0, odd in lane 1, added at the end).
+ * Scalar JS cannot reach numpy's vectorised BLAS here; two lanes per instruction and no bounds checks can.
+ * Undefined where the engine lacks WebAssembly SIMD (the scalar tiles are used then).
+ */
+function createSimdTiles(): SimdTiles | undefined {
+  const stride = BLOCK * 8;
+  // Opcodes (WebAssembly core + SIMD): local.get/set, i32.const/add/ge_u, br/br_if, f64.add/store, and after the
+  // 0xfd prefix v128.load, f64x2.extract_lane, f64x2.add, f64x2.mul (LEB128 u32 opcodes).
+  const get = (i: number) => [0x20, ...leb128(i)];
+  const set = (i: number) => [0x21, ...leb128(i)];
+  const F64X2_ADD = [0xfd, 0xf0, 0x01];
+  const F64X2_MUL = [0xfd, 0xf2, 0x01];
+  // Params 0..4: a, a1, b, bytes, out. Locals: 5 = i (bytes), 6..13 = accumulators, 14/15 = a/a1 rows, 16..19 = b rows.
+  const I = 5;
+  const load = (base: number, offset: number) => [...get(base), ...get(I), 0x6a, 0xfd, 0x00, 3, ...leb128(offset)];
+  const mulAdd = (acc: number, x: number, y: number) => [...get(acc), ...get(x), ...get(y), ...F64X2_MUL, ...F64X2_ADD];
+  const accs = [6, 7, 8, 9, 10, 11, 12, 13];
+  const bs = [16, 17, 18, 19];
+  const laneSum = (acc: number, k: number) => [
+    ...get(4),
+    ...[...get(acc), 0xfd, 0x21, 0, ...get(acc), 0xfd, 0x21, 1, 0xa0], // lane 0 + lane 1
+    ...[0x39, 3, ...leb128(8 * k)], // f64.store at out + 8k
+  ];
+  const body = [
+    ...[0x02, 0x40, 0x03, 0x40], // block, loop
+    ...[...get(I), ...get(3), 0x4f, 0x0d, 1], // i ≥ bytes → leave the block
+    ...[...load(0, 0), ...set(14), ...load(1, 0), ...set(15)],
+    ...bs.flatMap((b, k) => [...load(2, k * stride), ...set(b)]),
+    ...bs.flatMap((b, k) => [...mulAdd(accs[k], 14, b), ...set(accs[k])]),
+    ...bs.flatMap((b, k) => [...mulAdd(accs[4 + k], 15, b), ...set(accs[4 + k])]),
+    ...[...get(I), 0x41, 16, 0x6a, ...set(I), 0x0c, 0, 0x0b, 0x0b], // i += 16, next; end loop, end block
+    ...accs.flatMap(laneSum),
+    0x0b,
+  ];
+  const func = [2, 1, 0x7f, 14, 0x7b, ...body]; // locals: 1 i32, 14 v128
+  const section = (id: number, content: number[]) => [id, ...leb128(content.length), ...content];
+  const name = (t: string) => [t.length, ...Array.from(t, (ch) => ch.charCodeAt(0))];
+  const bytes = Uint8Array.from([
+    ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
+    ...section(1, [1, 0x60, 5, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0]), // (i32 ×5) → ()
+    ...section(3, [1, 0]),
+    ...section(5, [1, 0x00, 4]), // memory: 4 pages to start
+    ...section(7, [2, ...name("tile"), 0x00, 0, ...name("mem"), 0x02, 0]),
+    ...section(10, [1, ...leb128(func.length), ...func]),
+  ]);
+  if (typeof WebAssembly === "undefined" || !WebAssembly.validate(bytes)) return undefined;
+  const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes));
+  const memory = instance.exports.mem as WebAssembly.Memory;
+  return {
+    tile: instance.exports.tile as SimdTiles["tile"],
+    block: (length) => {
+      const need = length * 8 - memory.buffer.byteLength;
+      if (need > 0) memory.grow(Math.ceil(need / 65536));
+      return new Float64Array(memory.buffer, 0, length);
+    },
+  };
+}
+
+const simd = createSimdTiles();
+
+/** completeDots with the 2×4 tiles in WebAssembly; the tile sums land in blk[m·BLOCK ..+8). */
+function simdDots(k: SimdTiles, blk: Float64Array, len: number, mc: number, m: number, dot: Float64Array): void {
+  const bytes = (len + (len & 1)) * 8;
+  const outAt = m * BLOCK;
+  let p = 0;
+  for (; p + 1 < mc; p += 2) {
+    let q = p;
+    for (; q + 3 < mc; q += 4) {
+      k.tile(p * BLOCK * 8, (p + 1) * BLOCK * 8, q * BLOCK * 8, bytes, outAt * 8);
+      const r = p * m + q;
+      dot[r] += blk[outAt];
+      dot[r + 1] += blk[outAt + 1];
+      dot[r + 2] += blk[outAt + 2];
+      dot[r + 3] += blk[outAt + 3];
+      const r1 = r + m;
+      if (q >= p + 1) dot[r1] += blk[outAt + 4];
+      if (q + 1 >= p + 1) dot[r1 + 1] += blk[outAt + 5];
+      dot[r1 + 2] += blk[outAt + 6];
+      dot[r1 + 3] += blk[outAt + 7];
+    }
+    for (; q < mc; q++) {
+      const oq = q * BLOCK;
+      const op = p * BLOCK;
+      let s0 = 0;
+      let t0 = 0;
+      for (let i = 0; i < len; i++) {
+        const b = blk[oq + i];
+        s0 += blk[op + i] * b;
+        t0 += blk[op + BLOCK + i] * b;
+      }
+      dot[p * m + q] += s0;
+      if (q >= p + 1) dot[(p + 1) * m + q] += t0;
+    }
+  }
+  for (; p < mc; p++) {
+    for (let q = p; q < mc; q++) {
+      let s0 = 0;
+      for (let i = 0; i < len; i++) s0 += blk[p * BLOCK + i] * blk[q * BLOCK + i];
+      dot[p * m + q] += s0;
+    }
+  }
 }
 
 /**
