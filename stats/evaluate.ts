@@ -4,6 +4,7 @@
  * `detection`, `tstr_logistic`, ...) plus a short `summary`. Pure composition of the stats kernels; no I/O.
  */
 import { isNumeric } from "../data/build.ts";
+import { parseBoolean } from "../data/cells.ts";
 import type { Column, Table } from "../data/types.ts";
 import { type CorrelationMatrices, correlationMatrices } from "./correlation.ts";
 import { type Detection, detectionMetrics, stratifiedFolds } from "./detection.ts";
@@ -163,7 +164,7 @@ export function evaluateTables(
 
   const target = p.target;
   if (target && holdout) {
-    const positive = p.positive_label ?? defaultPositiveLabel(real, target);
+    const positive = targetLabel(real, target, p.positive_label ?? defaultPositiveLabel(real, target));
     result.tstr_logistic = tstrLogistic(real, synthetic, holdout, target, positive);
     result.tstr_logistic_sklearn_default_lbfgs = result.tstr_logistic;
     if (!p.skip_random_forest) {
@@ -179,6 +180,17 @@ export function evaluateTables(
 
   result.summary = summarise(result, real, synthetic, holdout, notes);
   return result;
+}
+
+/**
+ * A boolean target is coded "false"/"true" whatever the file spelled ("yes"/"no", "Y"/"N", ...): the positive
+ * label the user names in the file's spelling is mapped onto that coding.
+ */
+function targetLabel(real: Table, target: string, label: string): string {
+  const col = real.columns.find((c) => c.name === target);
+  if (col?.kind !== "boolean") return label;
+  const b = parseBoolean(label, true);
+  return b === undefined ? label : String(b);
 }
 
 const POSITIVE_NAMES = ["yes", "true", "1", "positive", "pos", "y"];

@@ -73,6 +73,14 @@ describe("evaluate matches every fixture leaf through files and metadata", () =>
       const failures = compareTree(actual, fx.expected);
       expect(failures, failures.slice(0, 20).join("\n")).toEqual([]);
     });
+    it(`${fx.case_id}: same tree with column types inferred (no --metadata; yes/no target read as boolean)`, async () => {
+      const { metadata: _unused, ...args } = materialise(fx).args;
+      const result = await runEvaluate({ ...args, randomForest: false });
+      const actual = JSON.parse(toJson(result)) as Record<string, unknown>;
+      const { tstr_random_forest: _rf, ...expected } = fx.expected;
+      const failures = compareTree(actual, expected);
+      expect(failures, failures.slice(0, 20).join("\n")).toEqual([]);
+    });
   }
 
   it("the CLI binary writes the same tree (first fixture)", async () => {
