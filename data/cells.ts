@@ -2,7 +2,6 @@
  * Parsing and formatting of single cells: missing markers, numbers, booleans and ISO dates. Shared by the
  * readers, type inference, the CSV writer and the row validator so that a value means the same everywhere.
  */
-import { roundHalfEven } from "../stats/ks.ts";
 import { type BooleanLabels, MAX_DECIMALS } from "./types.ts";
 
 /** Cells read as missing, compared after trimming and lower-casing (docs/metadata.md, "Missing values"). */
@@ -47,6 +46,12 @@ export function hasLeadingZero(cell: string): boolean {
   const s = cell.trim();
   const i = s[0] === "+" || s[0] === "-" ? 1 : 0;
   return s.length > i + 1 && s[i] === "0" && s.charCodeAt(i + 1) >= 48 && s.charCodeAt(i + 1) <= 57;
+}
+
+/** numpy round/rint: nearest integer, ties to even. */
+export function roundHalfEven(y: number): number {
+  const r = Math.round(y);
+  return r - y === 0.5 && r % 2 !== 0 ? r - 1 : r;
 }
 
 /** Shortest text that reads back as the same double ("40", "0.1", "1e-7"); missing (NaN) is "". */

@@ -19,20 +19,11 @@ interface ColumnFacts {
 }
 
 function columnFacts(x: Float64Array): ColumnFacts {
-  // Fast path: four running sums (no min/max, no NaN test per value); a finite total means no NaN and no ±∞.
+  // Fast path: sums of 4 interleaved lanes per block of rows (no min/max, no NaN test per value); a finite total
+  // means no NaN and no ±∞. Short calls per block let V8 optimise blockSum normally instead of on-stack mid-loop.
   const n = x.length;
-  const n4 = n - (n & 3);
-  let s0 = 0;
-  let s1 = 0;
-  let s2 = 0;
-  let s3 = 0;
-  for (let i = 0; i < n4; i += 4) {
-    s0 += x[i];
-    s1 += x[i + 1];
-    s2 += x[i + 2];
-    s3 += x[i + 3];
-  }
-  const total = s0 + s1 + s2 + s3 + tailSum(x, n4);
+  let total = 0;
+  for (let start = 0; start < n; start += BLOCK) total += blockSum(x, start, Math.min(n, start + BLOCK));
   if (n > 0 && Number.isFinite(total)) {
     // Constant iff every value equals the first: non-constant data exits at the first difference.
     let i = 1;
@@ -54,12 +45,27 @@ function columnFacts(x: Float64Array): ColumnFacts {
   return { hasMissing: count < n, count, mean: sum / count, constant: count > 0 && lo === hi };
 }
 
-/** Σ x[i] for i ≥ from (the < 4 values after the unrolled loop; its own function so that a loop never entered
- * leaves no unprofiled code behind in columnFacts, which V8 would otherwise deoptimise on every call). */
-function tailSum(x: Float64Array, from: number): number {
-  let s = 0;
-  for (let i = from; i < x.length; i++) s += x[i];
-  return s;
+/** Σ x[from..to) in four interleaved running sums. */
+function blockSum(x: Float64Array, from: number, to: number): number {
+  const end4 = to - ((to - from) & 3);
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  let i = from;
+  for (; i < end4; i += 4) {
+    s0 += x[i];
+    s1 += x[i + 1];
+    s2 += x[i + 2];
+    s3 += x[i + 3];
+  }
+  for (; i < to; i++) s0 += x[i];
+  return s0 + s1 + s2 + s3;
+}
+
+/** blk[o + i] = x[start + i] − mean for i < len (one column of a block, centred). */
+function centerInto(blk: Float64Array, o: number, x: Float64Array, start: number, len: number, mean: number): void {
+  for (let i = 0; i < len; i++) blk[o + i] = x[start + i] - mean;
 }
 
 // r = Σ(x−x̄)(y−ȳ) / sqrt(Σ(x−x̄)² Σ(y−ȳ)²) over rows where both are present (pandas nancorr, two-pass).
@@ -147,7 +153,7 @@ export function pearsonMatrix(columns: readonly Float64Array[]): number[][] {
       const x = columns[use[p]];
       const mean = facts[use[p]].mean;
       const o = p * BLOCK;
-      for (let i = 0; i < len; i++) blk[o + i] = x[start + i] - mean;
+      centerInto(blk, o, x, start, len, mean);
       if (len & 1) blk[o + len] = 0; // SIMD tiles read rows in pairs: the pad row adds 0
     }
     if (simd) simdDots(simd, blk, len, mc, m, dot);

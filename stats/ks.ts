@@ -3,6 +3,7 @@
  * from one merge pass, the exact p-value by the lattice-path "inside" recursion, the asymptotic one by kstwo.
  * Hand-written: @stdlib/stats-kstest is one-sample and superlinear (ecosystem.md §5); nothing installed has it.
  */
+import { roundHalfEven } from "../data/cells.ts";
 import { dropNaN, sortedCopy } from "./binning.ts";
 import { kstwoSf } from "./kolmogorov.ts";
 
@@ -37,12 +38,6 @@ export function gcd(a: number, b: number): number {
     b = t;
   }
   return a;
-}
-
-/** numpy round/rint: nearest integer, ties to even. */
-export function roundHalfEven(y: number): number {
-  const r = Math.round(y);
-  return r - y === 0.5 && r % 2 !== 0 ? r - 1 : r;
 }
 
 /**

@@ -5,7 +5,8 @@
 import { describe, expect, it } from "vitest";
 import { isNumeric } from "../data/build.ts";
 import { kstwoSf, smirnov } from "../stats/kolmogorov.ts";
-import { gcd, ksExactPvalue, ksTwoSample, roundHalfEven } from "../stats/ks.ts";
+import { roundHalfEven } from "../data/cells.ts";
+import { gcd, ksExactPvalue, ksTwoSample } from "../stats/ks.ts";
 import {
   type CategoricalShapes,
   categoricalShapes,
