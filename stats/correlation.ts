@@ -64,7 +64,14 @@ function blockSum(x: Float64Array, from: number, to: number): number {
 }
 
 /** blk[o + i] = x[start + i] − mean for i < len (one column of a block, centred). */
-function centerInto(blk: Float64Array, o: number, x: Float64Array, start: number, len: number, mean: number): void {
+function centerInto(
+  blk: Float64Array,
+  o: number,
+  x: Float64Array,
+  start: number,
+  len: number,
+  mean: number,
+): void {
   for (let i = 0; i < len; i++) blk[o + i] = x[start + i] - mean;
 }
 
@@ -153,7 +160,11 @@ export function pearsonMatrix(columns: readonly Float64Array[]): number[][] {
       const x = columns[use[p]];
       const mean = facts[use[p]].mean;
       const o = p * BLOCK;
-      centerInto(blk, o, x, start, len, mean);
+      if (simd) {
+        // Copy natively, centre in WebAssembly: JS stores into wasm memory pay checks the kernel does not.
+        blk.set(x.subarray(start, start + len), o);
+        simd.center(o * 8, (o + len + (len & 1)) * 8, mean);
+      } else centerInto(blk, o, x, start, len, mean);
       if (len & 1) blk[o + len] = 0; // SIMD tiles read rows in pairs: the pad row adds 0
     }
     if (simd) simdDots(simd, blk, len, mc, m, dot);
@@ -224,6 +235,8 @@ export function pearsonMatrix(columns: readonly Float64Array[]): number[][] {
 /** The tile kernel: `tile(a, a1, b, bytes, out)` and its memory (byte offsets into it; columns BLOCK apart). */
 interface SimdTiles {
   readonly tile: (a: number, a1: number, b: number, bytes: number, out: number) => void;
+  /** Subtracts `mean` from the doubles at byte offsets [at, end) (end − at a multiple of 16). */
+  readonly center: (at: number, end: number, mean: number) => void;
   /** A Float64Array view of the first `length` doubles of the kernel's memory (grown as needed). */
   readonly block: (length: number) => Float64Array;
 }
@@ -253,10 +266,25 @@ function createSimdTiles(): SimdTiles | undefined {
   const set = (i: number) => [0x21, ...leb128(i)];
   const F64X2_ADD = [0xfd, 0xf0, 0x01];
   const F64X2_MUL = [0xfd, 0xf2, 0x01];
-  // Params 0..4: a, a1, b, bytes, out. Locals: 5 = i (bytes), 6..13 = accumulators, 14/15 = a/a1 rows, 16..19 = b rows.
+  // Params 0..4: a, a1, b, bytes, out. Locals: 5 = i (bytes), 6..13 = accumulators,
+  // 14/15 = the a/a1 rows, 16..19 = the b rows.
   const I = 5;
-  const load = (base: number, offset: number) => [...get(base), ...get(I), 0x6a, 0xfd, 0x00, 3, ...leb128(offset)];
-  const mulAdd = (acc: number, x: number, y: number) => [...get(acc), ...get(x), ...get(y), ...F64X2_MUL, ...F64X2_ADD];
+  const load = (base: number, offset: number) => [
+    ...get(base),
+    ...get(I),
+    0x6a,
+    0xfd,
+    0x00,
+    3,
+    ...leb128(offset),
+  ];
+  const mulAdd = (acc: number, x: number, y: number) => [
+    ...get(acc),
+    ...get(x),
+    ...get(y),
+    ...F64X2_MUL,
+    ...F64X2_ADD,
+  ];
   const accs = [6, 7, 8, 9, 10, 11, 12, 13];
   const bs = [16, 17, 18, 19];
   const laneSum = (acc: number, k: number) => [
@@ -275,22 +303,34 @@ function createSimdTiles(): SimdTiles | undefined {
     ...accs.flatMap(laneSum),
     0x0b,
   ];
-  const func = [2, 1, 0x7f, 14, 0x7b, ...body]; // locals: 1 i32, 14 v128
+  const tile = [2, 1, 0x7f, 14, 0x7b, ...body]; // locals: 1 i32, 14 v128
+  // center(at, end, mean): mem[at..end) −= mean, two doubles per step (f64x2.splat once, then sub and store).
+  const center = [
+    ...[1, 1, 0x7b], // local 3: the splatted mean
+    ...[...get(2), 0xfd, 0x14, ...set(3)],
+    ...[0x02, 0x40, 0x03, 0x40],
+    ...[...get(0), ...get(1), 0x4f, 0x0d, 1],
+    ...[...get(0), ...get(0), 0xfd, 0x00, 3, 0, ...get(3), 0xfd, 0xf1, 0x01, 0xfd, 0x0b, 3, 0],
+    ...[...get(0), 0x41, 16, 0x6a, ...set(0), 0x0c, 0, 0x0b, 0x0b],
+    0x0b,
+  ];
   const section = (id: number, content: number[]) => [id, ...leb128(content.length), ...content];
   const name = (t: string) => [t.length, ...Array.from(t, (ch) => ch.charCodeAt(0))];
   const bytes = Uint8Array.from([
     ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
-    ...section(1, [1, 0x60, 5, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0]), // (i32 ×5) → ()
-    ...section(3, [1, 0]),
+    // Types: 0 = (i32 ×5) → (), 1 = (i32, i32, f64) → ().
+    ...section(1, [2, 0x60, 5, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0, 0x60, 3, 0x7f, 0x7f, 0x7c, 0]),
+    ...section(3, [2, 0, 1]),
     ...section(5, [1, 0x00, 4]), // memory: 4 pages to start
-    ...section(7, [2, ...name("tile"), 0x00, 0, ...name("mem"), 0x02, 0]),
-    ...section(10, [1, ...leb128(func.length), ...func]),
+    ...section(7, [3, ...name("tile"), 0x00, 0, ...name("center"), 0x00, 1, ...name("mem"), 0x02, 0]),
+    ...section(10, [2, ...leb128(tile.length), ...tile, ...leb128(center.length), ...center]),
   ]);
   if (typeof WebAssembly === "undefined" || !WebAssembly.validate(bytes)) return undefined;
   const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes));
   const memory = instance.exports.mem as WebAssembly.Memory;
   return {
     tile: instance.exports.tile as SimdTiles["tile"],
+    center: instance.exports.center as SimdTiles["center"],
     block: (length) => {
       const need = length * 8 - memory.buffer.byteLength;
       if (need > 0) memory.grow(Math.ceil(need / 65536));
@@ -302,25 +342,29 @@ function createSimdTiles(): SimdTiles | undefined {
 const simd = createSimdTiles();
 
 /** completeDots with the 2×4 tiles in WebAssembly; the tile sums land in blk[m·BLOCK ..+8). */
-function simdDots(k: SimdTiles, blk: Float64Array, len: number, mc: number, m: number, dot: Float64Array): void {
+function simdDots(
+  k: SimdTiles,
+  blk: Float64Array,
+  len: number,
+  mc: number,
+  m: number,
+  dot: Float64Array,
+): void {
   const bytes = (len + (len & 1)) * 8;
   const outAt = m * BLOCK;
   let p = 0;
   for (; p + 1 < mc; p += 2) {
-    let q = p;
+    // Tiles start at a multiple of 4 at or below p (aligned columns leave fewer scalar leftovers); the products
+    // left of the diagonal are computed and dropped.
+    let q = p - (p & 3);
     for (; q + 3 < mc; q += 4) {
       k.tile(p * BLOCK * 8, (p + 1) * BLOCK * 8, q * BLOCK * 8, bytes, outAt * 8);
-      const r = p * m + q;
-      dot[r] += blk[outAt];
-      dot[r + 1] += blk[outAt + 1];
-      dot[r + 2] += blk[outAt + 2];
-      dot[r + 3] += blk[outAt + 3];
-      const r1 = r + m;
-      if (q >= p + 1) dot[r1] += blk[outAt + 4];
-      if (q + 1 >= p + 1) dot[r1 + 1] += blk[outAt + 5];
-      dot[r1 + 2] += blk[outAt + 6];
-      dot[r1 + 3] += blk[outAt + 7];
+      for (let c = 0; c < 4; c++) {
+        if (q + c >= p) dot[p * m + q + c] += blk[outAt + c];
+        if (q + c >= p + 1) dot[(p + 1) * m + q + c] += blk[outAt + 4 + c];
+      }
     }
+    q = Math.max(q, p);
     for (; q < mc; q++) {
       const oq = q * BLOCK;
       const op = p * BLOCK;

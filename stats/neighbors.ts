@@ -109,7 +109,8 @@ function columnDefaults(sources: readonly TailSource[], count: number): Float64A
       total += s.rows;
     }
     let hits = 0;
-    for (const s of sources) for (let i = 0; i < s.rows; i++) if (s.data[i * s.width + s.offset + k] === cand) hits++;
+    for (const s of sources)
+      for (let i = 0; i < s.rows; i++) if (s.data[i * s.width + s.offset + k] === cand) hits++;
     def[k] = Number.isFinite(cand) && 2 * hits > total ? cand : Number.NaN;
   }
   return def;
@@ -416,7 +417,8 @@ class TrieSearch {
   private visit(node: number, k: number, lb: number, depth: number): void {
     const t = this.trie;
     // A probed node gets the same (k, lb, terms) here, and TWO must not count its rows twice.
-    if (t.rowStart[node + 1] > t.rowStart[node] && this.stamp[node] !== this.query) this.terminal(node, k, lb, depth);
+    if (t.rowStart[node + 1] > t.rowStart[node] && this.stamp[node] !== this.query)
+      this.terminal(node, k, lb, depth);
     const qEx = this.qEx;
     const stack = this.stack;
     for (let ch = t.child[node]; ch !== -1; ch = t.sibling[ch]) {
@@ -504,7 +506,8 @@ class TrieSearch {
 /** The first p columns of X's rows, in the trie's row order. */
 function prefixInTrieOrder(X: Float64Array, width: number, p: number, trie: Trie): Float64Array {
   const out = new Float64Array(trie.rows.length * p);
-  for (let e = 0; e < trie.rows.length; e++) out.set(X.subarray(trie.rows[e] * width, trie.rows[e] * width + p), e * p);
+  for (let e = 0; e < trie.rows.length; e++)
+    out.set(X.subarray(trie.rows[e] * width, trie.rows[e] * width + p), e * p);
   return out;
 }
 
@@ -524,7 +527,19 @@ function floatSearch(mode: Mode, metric: Term, Q: Float64Array, X: Float64Array,
   const trie = buildTrie(exceptions({ data: X, rows: nX, width: cols, offset: p }, cols - p, def), nX);
   const none = new Int32Array(0);
   const full: FullRows = { Q, X, width: cols, nX, qCodes: none, xCodes: none, nCodes: 0 };
-  return new TrieSearch(mode, metric, metric, Q, cols, p, qEx, def, trie, prefixInTrieOrder(X, cols, p, trie), full);
+  return new TrieSearch(
+    mode,
+    metric,
+    metric,
+    Q,
+    cols,
+    p,
+    qEx,
+    def,
+    trie,
+    prefixInTrieOrder(X, cols, p, trie),
+    full,
+  );
 }
 
 // ---------------------------------------------------------------- kernels
