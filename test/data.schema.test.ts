@@ -34,7 +34,8 @@ describe("row schemas", () => {
     expect(s.properties.age).toEqual({ type: "number", description: "integer, 17 to 90" });
     expect(s.properties.bmi).toEqual({
       type: ["number", "null"],
-      description: "number with up to 1 decimal, 20.5 to 30; null when missing (33.3% missing in the real data)",
+      description:
+        "number with up to 1 decimal, 20.5 to 30; null when missing (33.3% missing in the real data)",
     });
     expect(s.properties.sex).toEqual({
       type: "string",
