@@ -121,12 +121,21 @@ function clampCorrelation(r: number): number {
   return Math.min(1, Math.max(-1, r));
 }
 
+export interface PearsonMatrixOptions {
+  /** Use the scalar JS tiles even where WebAssembly SIMD is available (tests compare the two paths). */
+  readonly scalar?: boolean;
+}
+
 /**
  * Pearson matrix of the given numeric columns (k×k, symmetric, NaN = undefined), in one blocked pass.
  * Columns are centred on their own mean; a pair without missing values is then a plain dot product, and a
  * pair with missing values accumulates shifted sums over its jointly present rows.
  */
-export function pearsonMatrix(columns: readonly Float64Array[]): number[][] {
+export function pearsonMatrix(
+  columns: readonly Float64Array[],
+  options: PearsonMatrixOptions = {},
+): number[][] {
+  const simd = options.scalar === true ? undefined : simdKernel;
   const k = columns.length;
   const n = k === 0 ? 0 : columns[0].length;
   const facts = columns.map(columnFacts);
@@ -339,7 +348,10 @@ function createSimdTiles(): SimdTiles | undefined {
   };
 }
 
-const simd = createSimdTiles();
+const simdKernel = createSimdTiles();
+
+/** Whether this engine runs pearsonMatrix's WebAssembly SIMD tiles (false: only the scalar fallback). */
+export const pearsonSimdAvailable: boolean = simdKernel !== undefined;
 
 /** completeDots with the 2×4 tiles in WebAssembly; the tile sums land in blk[m·BLOCK ..+8). */
 function simdDots(

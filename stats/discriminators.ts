@@ -1,8 +1,8 @@
 /**
  * MALLM-GAN's discriminators behind `--discriminator` (issue 5): "sgd" is the paper's incremental logistic
  * regression (stats/sgd.ts); "logistic" refits the converged L2 logistic regression (stats/logistic.ts) on every
- * (real, synthetic) training row seen so far; "forest" refits ml-random-forest (seeded, depth-limited) on a
- * seeded bounded sample of them. All three have the IncrementalDiscriminator interface and stats/sgd.ts's
+ * (real, synthetic) training row seen so far; "forest" refits stats/forest.ts's random forest (seeded, sklearn
+ * defaults, depth-limited) on a seeded bounded sample of them. All three have the IncrementalDiscriminator interface and stats/sgd.ts's
  * features, so stats/mallm-score.ts scores and re-scores with any of them.
  *
  * Snapshots stay small (O(features + fits)): the rows seen are kept as content-addressed chunks (one per
@@ -11,11 +11,11 @@
  * logistic, the same sample and forest seed for forest), and cheaper to keep than a forest's ~100 kB JSON model.
  */
 import { createHash } from "node:crypto";
-import { RandomForestClassifier } from "ml-random-forest";
 import { z } from "zod";
 import type { Table } from "../data/types.ts";
 import { oneHotWidth } from "./encode.ts";
-import { type Dense, decisionFunction, fitLogistic } from "./logistic.ts";
+import { type Forest, fitForest, forestProba } from "./forest.ts";
+import { type Dense, decisionFunction, fitLogistic, takeRows } from "./logistic.ts";
 import { createRng, permutation } from "./rng.ts";
 import {
   createIncrementalDiscriminator,
@@ -186,16 +186,25 @@ function decodeChunks(
 type Model =
   | { readonly type: "constant"; readonly p: number }
   | { readonly type: "linear"; readonly weights: Float64Array; readonly intercept: number }
-  | { readonly type: "forest"; readonly forest: RandomForestClassifier };
+  | { readonly type: "forest"; readonly forest: Forest };
 
-function denseRows(X: Dense, rows?: ArrayLike<number>): number[][] {
-  const n = rows === undefined ? X.nRows : rows.length;
-  const out: number[][] = new Array(n);
-  for (let k = 0; k < n; k++) {
-    const i = rows === undefined ? k : rows[k];
-    out[k] = Array.from(X.data.subarray(i * X.nCols, (i + 1) * X.nCols));
+type Tree = Forest["trees"][number];
+
+/**
+ * The tree cut at `maxDepth` (sklearn max_depth): nodes at that depth become leaves with their own positive
+ * share, which the grown tree already stores at every node. Splits above are chosen exactly as when grown.
+ */
+function truncateTree(tree: Tree, maxDepth: number): Tree {
+  const feature = tree.feature.slice();
+  const stack = [0, 0];
+  while (stack.length > 0) {
+    const depth = stack.pop() as number;
+    const v = stack.pop() as number;
+    if (feature[v] < 0) continue;
+    if (depth >= maxDepth) feature[v] = -1;
+    else stack.push(tree.left[v], depth + 1, tree.right[v], depth + 1);
   }
-  return out;
+  return { ...tree, feature };
 }
 
 function probabilities(model: Model, X: Dense): Float64Array {
@@ -206,16 +215,8 @@ function probabilities(model: Model, X: Dense): Float64Array {
     for (let i = 0; i < z.length; i++) out[i] = 1 / (1 + Math.exp(-z[i]));
     return out;
   }
-  if (X.nRows === 0) return out;
-  // P(real) = share of trees voting real (sklearn averages leaf distributions; ml-random-forest keeps only votes).
-  const votes = model.forest.predictionValues(denseRows(X));
-  for (let i = 0; i < X.nRows; i++) {
-    const row = votes.getRow(i);
-    let pos = 0;
-    for (const v of row) if (v === 1) pos++;
-    out[i] = pos / row.length;
-  }
-  return out;
+  // P(real) = mean over trees of the reached leaf's real share (sklearn predict_proba).
+  return forestProba(model.forest, X);
 }
 
 function fitModel(
@@ -234,21 +235,17 @@ function fitModel(
     const fit = fitLogistic(X, y, { C: s.C });
     return { type: "linear", weights: fit.weights, intercept: fit.intercept };
   }
-  // Bounded sample (the first maxSample of a seeded permutation, in pool order): ml-cart's split search is
-  // O(n²) per feature and node, ~1 s for 50 trees on 256 rows, ~16 s on 1000.
-  let rows: Int32Array | undefined;
-  if (X.nRows > s.maxSample) rows = permutation(X.nRows, createRng(seed)).subarray(0, s.maxSample).sort();
-  const labels = rows === undefined ? Array.from(y) : Array.from(rows, (i) => y[i]);
-  const forest = new RandomForestClassifier({
-    nEstimators: s.nEstimators,
-    seed: seed | 0,
-    maxFeatures: 1.0,
-    replacement: false,
-    useSampleBagging: true,
-    noOOB: true,
-    treeOptions: { maxDepth: s.maxDepth, minNumSamples: 2, gainThreshold: 0 },
-  });
-  forest.train(denseRows(X, rows), labels);
+  // Bounded sample (the first maxSample of a seeded permutation, in pool order): each refit costs the same
+  // however many rows have been seen.
+  let Xs = X;
+  let ys = y;
+  if (X.nRows > s.maxSample) {
+    const rows = permutation(X.nRows, createRng(seed)).subarray(0, s.maxSample).sort();
+    Xs = takeRows(X, rows);
+    ys = Uint8Array.from(rows, (i) => y[i]);
+  }
+  const grown = fitForest(Xs, ys, { nTrees: s.nEstimators, seed });
+  const forest: Forest = { ...grown, trees: grown.trees.map((t) => truncateTree(t, s.maxDepth)) };
   return { type: "forest", forest };
 }
 

@@ -170,7 +170,8 @@ export function evaluateTables(
     if (!p.skip_random_forest) {
       result.tstr_random_forest = {
         ...tstrRandomForest(real, synthetic, holdout, target, positive, p.seed),
-        _informational: "ml-random-forest (100 trees, seeded); sklearn's RNG cannot be reproduced",
+        _informational:
+          "stats/forest.ts (100 trees, seeded, sklearn defaults); sklearn's RNG cannot be reproduced",
       };
     }
   }

@@ -1,6 +1,6 @@
 /**
  * MALLM-GAN's selectable discriminators (stats/discriminators.ts): sgd, logistic (refit to convergence on every row
- * seen), forest (ml-random-forest on a bounded sample). Separation of a shifted table, chance on a resample of real,
+ * seen), forest (stats/forest.ts on a bounded sample). Separation of a shifted table, chance on a resample of real,
  * determinism, snapshot/restore through JSON, the `--discriminator` flag, and one engine run with `logistic`.
  */
 import { join } from "node:path";
