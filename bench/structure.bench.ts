@@ -18,7 +18,7 @@ import {
   skeletonDistance,
   structuralHammingDistance,
 } from "../stats/dag.ts";
-import { takeTableRows } from "../stats/mallm-score.ts";
+import { takeTableRows } from "../data/build.ts";
 import { createRng, permutation } from "../stats/rng.ts";
 import { createIncrementalDiscriminator } from "../stats/sgd.ts";
 import { learnStructure, type StructureOptions, type StructureResult } from "../stats/structure.ts";

@@ -115,3 +115,19 @@ export function recodeColumn(col: CodedColumn, levels: readonly string[]): Coded
   for (let i = 0; i < codes.length; i++) codes[i] = col.codes[i] < 0 ? -1 : map[col.codes[i]];
   return { kind: col.kind, name: col.name, codes, levels: out };
 }
+
+/** The rows `rows` of a table (in that order, repeats allowed), every column copied into fresh typed arrays. */
+export function takeTableRows(t: Table, rows: ArrayLike<number>): Table {
+  const n = rows.length;
+  const columns = t.columns.map((c): Column => {
+    if (isNumeric(c)) {
+      const values = new Float64Array(n);
+      for (let k = 0; k < n; k++) values[k] = c.values[rows[k]];
+      return { kind: c.kind, name: c.name, values };
+    }
+    const codes = new Int32Array(n);
+    for (let k = 0; k < n; k++) codes[k] = c.codes[rows[k]];
+    return { kind: c.kind, name: c.name, codes, levels: c.levels };
+  });
+  return { nRows: n, columns };
+}

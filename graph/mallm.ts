@@ -53,8 +53,8 @@ import {
   type ScoredCandidate,
   scoreBatch,
   scoreFrozen,
-  takeTableRows,
 } from "../stats/mallm-score.ts";
+import { takeTableRows } from "../data/build.ts";
 import {
   anyDiscriminatorSnapshotSchema,
   createDiscriminator,

@@ -40,7 +40,7 @@ import {
 } from "../state/schemas.ts";
 import { SynthiaState, type SynthiaStateT, type SynthiaUpdate } from "../state/synthia.ts";
 import { analyze, DEFAULT_GUARD, statisticalGuard, stratifiedSample } from "../stats/analyzer.ts";
-import { takeTableRows } from "../stats/mallm-score.ts";
+import { takeTableRows } from "../data/build.ts";
 import { finalizeNodes } from "./finalize.ts";
 import { type EngineRuntime, endpointFor, type RealData } from "./runtime.ts";
 

@@ -21,6 +21,7 @@
  *   iteration's proposals alone correct residual gaps and would re-open them). Fill rounds repeat, each with
  *   the privacy guard, up to `maxRounds`.
  */
+import { takeTableRows } from "../data/build.ts";
 import { StateSchema } from "@langchain/langgraph";
 import { z } from "zod";
 import type { Column, Metadata, Table } from "../data/types.ts";
@@ -178,14 +179,7 @@ export function keepRows(t: Table, keep: Uint8Array): Table {
   for (let i = 0; i < keep.length; i++) n += keep[i];
   const idx = new Int32Array(n);
   for (let i = 0, k = 0; i < keep.length; i++) if (keep[i] === 1) idx[k++] = i;
-  return {
-    nRows: n,
-    columns: t.columns.map((c) =>
-      "values" in c
-        ? { ...c, values: Float64Array.from(idx, (i) => c.values[i]) }
-        : { ...c, codes: Int32Array.from(idx, (i) => c.codes[i]) },
-    ),
-  };
+  return takeTableRows(t, idx);
 }
 
 /** Tables with the same column names in the same order, stacked; coded columns get the union of levels. */

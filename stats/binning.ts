@@ -75,3 +75,15 @@ export function linspace01(n: number): Float64Array {
   out[n - 1] = 1;
   return out;
 }
+
+/** First index with a[i] ≥ x in an ascending array (binary search). */
+export function lowerBound(a: Float64Array, x: number): number {
+  let lo = 0;
+  let hi = a.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (a[mid] < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}

@@ -5,6 +5,7 @@
  * rows); splits here scan integer value ranks by counting, so a 100-tree forest on 16k rows takes seconds.
  * Seeded (stats/rng.ts); sklearn's own RNG stream cannot be reproduced, so values are informational.
  */
+import { lowerBound } from "./binning.ts";
 import type { Dense } from "./logistic.ts";
 import { createRng, type Rng } from "./rng.ts";
 
@@ -56,17 +57,6 @@ function rankFeatures(X: Dense): Ranked {
   const bits = new Uint8Array(n * d);
   for (let e = 0; e < n * d; e++) bits[e] = rank[e] & 255;
   return { values, rank, bits };
-}
-
-function lowerBound(a: Float64Array, x: number): number {
-  let lo = 0;
-  let hi = a.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (a[mid] < x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
 
 /** Scratch shared by all nodes of all trees: per-rank weighted counts and the node's rank list. */

@@ -5,8 +5,8 @@
  * all stored (theta, held-out sample) pairs are re-scored by the latest discriminator; the optimizer sees the
  * lowest-scoring few. Pure: theta is an opaque id; the discriminator is passed in.
  */
-import { isNumeric } from "../data/build.ts";
-import type { Column, Table } from "../data/types.ts";
+import { takeTableRows } from "../data/build.ts";
+import type { Table } from "../data/types.ts";
 import { createRng, permutation } from "./rng.ts";
 import type { IncrementalDiscriminator } from "./sgd.ts";
 
@@ -51,22 +51,6 @@ export function mallmSchedule(nRows: number): MallmSchedule {
 /** Store rule: valid ≥ threshold·requested (official: `len(df_temp) >= 0.8 * batch_size`). */
 export function shouldStore(valid: number, requested: number, threshold = 0.8): boolean {
   return valid >= threshold * requested;
-}
-
-function takeColumn(c: Column, rows: ArrayLike<number>): Column {
-  if (isNumeric(c)) {
-    const values = new Float64Array(rows.length);
-    for (let k = 0; k < rows.length; k++) values[k] = c.values[rows[k]];
-    return { kind: c.kind, name: c.name, values };
-  }
-  const codes = new Int32Array(rows.length);
-  for (let k = 0; k < rows.length; k++) codes[k] = c.codes[rows[k]];
-  return { kind: c.kind, name: c.name, codes, levels: c.levels };
-}
-
-/** Rows `rows` of `t`, in that order (levels shared with `t`). */
-export function takeTableRows(t: Table, rows: ArrayLike<number>): Table {
-  return { nRows: rows.length, columns: t.columns.map((c) => takeColumn(c, rows)) };
 }
 
 /** Real and synthetic rows of one batch (labels implied: real = 1, synthetic = 0). */

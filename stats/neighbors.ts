@@ -12,6 +12,7 @@
  * With a tight best this visits only rows sharing (almost) the query's categories: Adult's 16k × 16k row-level
  * metrics drop from minutes to seconds. The inner loops allocate nothing.
  */
+import { lowerBound } from "./binning.ts";
 
 /**
  * Σ_j |A[a+j] − B[b+j]| summed in column order, or a partial sum ≥ `limit` as soon as the total cannot
@@ -232,18 +233,6 @@ interface SortedCandidates {
   readonly perm: Int32Array;
   readonly X: Float64Array;
   readonly codes: Int32Array;
-}
-
-/** First index with a[i] ≥ x in an ascending array. */
-function lowerBound(a: Float64Array, x: number): number {
-  let lo = 0;
-  let hi = a.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (a[mid] < x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
 
 /** Queries answered through the trie before choosing: trie steps above TRIE_SHARE·n_X per query → plain scan. */

@@ -3,7 +3,7 @@
  * identifiability, NNDR, naive alpha-precision/beta-recall and RBF MMD. Pure functions over typed tables;
  * `rowLevelMetrics` returns the fixture's `row_level` subtree (plain numbers and arrays, NaN = undefined).
  */
-import { isNumeric } from "../data/build.ts";
+import { isNumeric, takeTableRows } from "../data/build.ts";
 import type { Column, Table } from "../data/types.ts";
 import { linspace01, quantileSorted } from "./binning.ts";
 import {
@@ -168,18 +168,7 @@ export function subsampleRows(t: Table, maxRows: number, rng: Rng, label: string
   if (t.nRows <= maxRows) return t;
   const idx = permutation(t.nRows, rng).subarray(0, maxRows).sort();
   notes.push(`${label}: subsampled ${maxRows} of ${t.nRows} rows`);
-  return { nRows: maxRows, columns: t.columns.map((c) => takeRows(c, idx)) };
-}
-
-function takeRows(c: Column, idx: Int32Array): Column {
-  if (isNumeric(c)) {
-    const v = new Float64Array(idx.length);
-    for (let i = 0; i < idx.length; i++) v[i] = c.values[idx[i]];
-    return { kind: c.kind, name: c.name, values: v };
-  }
-  const codes = new Int32Array(idx.length);
-  for (let i = 0; i < idx.length; i++) codes[i] = c.codes[idx[i]];
-  return { kind: c.kind, name: c.name, codes, levels: c.levels };
+  return takeTableRows(t, idx);
 }
 
 type MixEnc = ReturnType<typeof encodeMix>[number];

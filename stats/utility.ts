@@ -2,8 +2,8 @@
  * Machine-learning utility (metrics.md §3.8): train on synthetic (TSTR) or on real (TRTR), test on holdout.
  * Binary task "target = positiveLabel" vs the rest; rows with a missing target are dropped everywhere.
  */
-import { getColumn, isNumeric } from "../data/build.ts";
-import type { Column, Table } from "../data/types.ts";
+import { getColumn, isNumeric, takeTableRows } from "../data/build.ts";
+import type { Table } from "../data/types.ts";
 import { accuracy, f1Macro, rocAuc } from "./classify.ts";
 import { fitSdmEncoder, transformSdm } from "./encode-sdm.ts";
 import { fitForest, forestProba } from "./forest.ts";
@@ -124,20 +124,6 @@ function labelled(table: Table, target: string, positiveLabel: string): { table:
       flags.push(col.levels[c] === positiveLabel ? 1 : 0);
     }
   }
-  const sub = keep.length === table.nRows ? table : selectRows(table, keep);
+  const sub = keep.length === table.nRows ? table : takeTableRows(table, keep);
   return { table: sub, y: Uint8Array.from(flags) };
-}
-
-function selectRows(table: Table, rows: readonly number[]): Table {
-  const columns = table.columns.map((c): Column => {
-    if (isNumeric(c)) {
-      const values = new Float64Array(rows.length);
-      for (let k = 0; k < rows.length; k++) values[k] = c.values[rows[k]];
-      return { kind: c.kind, name: c.name, values };
-    }
-    const codes = new Int32Array(rows.length);
-    for (let k = 0; k < rows.length; k++) codes[k] = c.codes[rows[k]];
-    return { kind: c.kind, name: c.name, codes, levels: c.levels };
-  });
-  return { nRows: rows.length, columns };
 }

@@ -14,8 +14,8 @@ import {
   scoreFrozen,
   shouldStore,
   splitBatch,
-  takeTableRows,
 } from "../stats/mallm-score.ts";
+import { takeTableRows } from "../data/build.ts";
 import { createRng } from "../stats/rng.ts";
 import {
   createIncrementalDiscriminator,

@@ -22,7 +22,7 @@ import {
   trainingChunkSchema,
 } from "../stats/discriminators.ts";
 import { decisionFunction, fitLogistic } from "../stats/logistic.ts";
-import { takeTableRows } from "../stats/mallm-score.ts";
+import { takeTableRows } from "../data/build.ts";
 import { createRng } from "../stats/rng.ts";
 import { encodeFeatures, fitDiscriminatorFeatures } from "../stats/sgd.ts";
 import { TEST_ENV, useLlmServer, useRunFiles } from "./support/harness.ts";

@@ -22,7 +22,7 @@ import {
 } from "../state/mallm.ts";
 import { readRunFile } from "../state/run-dir.ts";
 import { DEFAULT_TASK_INSTRUCTION } from "../state/theta.ts";
-import { takeTableRows } from "../stats/mallm-score.ts";
+import { takeTableRows } from "../data/build.ts";
 import { createIncrementalDiscriminator } from "../stats/sgd.ts";
 import {
   csvRows,
