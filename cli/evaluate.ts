@@ -66,7 +66,10 @@ export async function runEvaluate(opts: EvaluateCliOptions): Promise<EvaluateRes
   const target = opts.target ?? params.target;
   const overrides = opts.metadata ? await readMetadataFile(opts.metadata) : undefined;
   const real = await readTable(opts.real, { metadata: overrides, target });
-  const sameTypes = { metadata: metadataToJson(real.metadata) };
+  const sameTypes = {
+    metadata: metadataToJson(real.metadata),
+    metadataSource: `the real table (${opts.real})`,
+  };
   const synthetic = await readTable(opts.synthetic, sameTypes);
   const holdout = opts.holdout ? await readTable(opts.holdout, sameTypes) : undefined;
   const p: Partial<EvaluateParams> = {

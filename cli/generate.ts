@@ -3,6 +3,7 @@
  * Progress goes to stderr; the final summary (and SUMMARY.json with --json) describes the iterations, the usage,
  * the privacy guard and the evaluation of the output against the input.
  */
+import { existsSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import type { Command } from "commander";
@@ -261,7 +262,8 @@ function printer(
 
 /** Keeps the run directory on failure and says how to continue. */
 function withResumeHint(err: unknown, dir: string): unknown {
-  if (err instanceof SynthgraphError) {
+  // Only a run that got as far as its run directory can be resumed (bad input fails before that).
+  if (err instanceof SynthgraphError && existsSync(join(dir, "run.json"))) {
     const hint = [err.hint, `then continue with \`synthgraph resume ${dir}\``].filter(Boolean).join("; ");
     return Object.assign(err, { hint });
   }
@@ -273,6 +275,9 @@ export async function runGenerate(raw: GenerateOptions, io: CliIo = defaultIo())
   const o = parseOptions(GenerateOptionsSchema, raw);
   const config = runConfigFromOptions(o);
   const dir = resolve(o.runDir ?? join(DEFAULT_RUNS_ROOT, newRunId()));
+  // Bad input fails here, before anything is printed about a run or a run directory exists.
+  const real = realLoader(config);
+  await real();
   if (!o.quiet) {
     io.stderr.write(
       `synthgraph: run ${dir}\n  ${config.rows} rows from ${config.input} with ${engineFor(config.engine).describe(config, concurrencyOf(config))}\n`,
@@ -281,6 +286,7 @@ export async function runGenerate(raw: GenerateOptions, io: CliIo = defaultIo())
   let result: RunResult<EngineStateBase>;
   try {
     result = await startRun(dir, config, {
+      real,
       env: io.env,
       ...optional("onEvent", printer(config, io, o.quiet)),
     });

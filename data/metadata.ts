@@ -164,14 +164,15 @@ export function resolveOverrides(
   overrides: MetadataOverrides | undefined,
   columnNames: readonly string[],
   file?: string,
+  source = "the metadata",
 ): Map<string, ColumnOverride> {
   const cols = effectiveColumns(overrides);
   const present = new Set(columnNames);
   const absent = [...cols.keys()].filter((n) => !present.has(n));
   if (absent.length > 0) {
     throw new DataError(
-      `the metadata names column${absent.length > 1 ? "s" : ""} ${absent.map((n) => `"${n}"`).join(", ")} that the data does not have`,
-      { file, hint: `the data's columns are: ${columnNames.join(", ")}` },
+      `${source} names column${absent.length > 1 ? "s" : ""} ${absent.map((n) => `"${n}"`).join(", ")} that this table does not have`,
+      { file, hint: `this table's columns are: ${columnNames.join(", ")}` },
     );
   }
   return cols;

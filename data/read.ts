@@ -30,6 +30,8 @@ export interface ReadOptions {
   readonly target?: string;
   /** Cells read as missing (trimmed, case-insensitive); default DEFAULT_MISSING_MARKERS. */
   readonly missingMarkers?: readonly string[];
+  /** Where `metadata` came from, for error messages (default "the metadata"; e.g. "the real table (real.csv)"). */
+  readonly metadataSource?: string;
   /** Overrides the format chosen from the file extension. */
   readonly format?: TableFormat;
 }
@@ -87,7 +89,7 @@ export function parseTable(
   const raw =
     format === "jsonl" ? jsonlColumns(text, isMissing, file) : csvColumns(text, format, isMissing, file);
   checkColumnNames(raw.names, warnings, file);
-  const overrides = resolveOverrides(opts.metadata, raw.names, file);
+  const overrides = resolveOverrides(opts.metadata, raw.names, file, opts.metadataSource);
   if (opts.target !== undefined) checkTarget(opts.target, raw.names, file);
   const specs = raw.names.map((name, j) => columnSpec(name, raw.cells[j], overrides.get(name)));
   const columns = raw.names.map((name, j) =>

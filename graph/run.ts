@@ -29,6 +29,8 @@ export interface RunEvent {
 }
 
 export interface RunOptions {
+  /** The input table, when the caller already loaded (and so checked) it with realLoader. */
+  real?: () => Promise<RealData>;
   env?: Env;
   onEvent?: (e: RunEvent) => void;
   signal?: AbortSignal;
@@ -50,7 +52,10 @@ export function realLoader(config: RunConfig): () => Promise<RealData> {
   return () => {
     cached ??= (async () => {
       const bytes = await readFile(config.input).catch((e: unknown) => {
-        throw new SynthgraphError(`cannot read ${config.input}: ${(e as Error).message}`, { exitCode: 2 });
+        throw new SynthgraphError(`cannot read ${config.input}: ${(e as Error).message}`, {
+          exitCode: 2,
+          hint: "check the path of the input table (CSV or JSON Lines)",
+        });
       });
       const overrides = config.metadata ? await readMetadataFile(config.metadata) : undefined;
       const { table, metadata } = await readTable(config.input, {
@@ -85,8 +90,11 @@ export async function startRun<S extends EngineStateBase = SynthiaStateT>(
   opts: RunOptions = {},
 ): Promise<RunResult<S>> {
   engineFor(config.engine);
+  // Read and check the input first: a missing or malformed file fails before any run directory exists.
+  const real = opts.real ?? realLoader(config);
+  await real();
   await createRun(dir, config);
-  return executeRun<S>(dir, opts);
+  return executeRun<S>(dir, opts, real);
 }
 
 /** Continues a run from its last checkpoint (or from the start if it died before the first one). */
@@ -108,7 +116,11 @@ export async function resumeRun<S extends EngineStateBase = SynthiaStateT>(
   return executeRun<S>(dir, opts);
 }
 
-async function executeRun<S extends EngineStateBase>(dir: string, opts: RunOptions): Promise<RunResult<S>> {
+async function executeRun<S extends EngineStateBase>(
+  dir: string,
+  opts: RunOptions,
+  loaded?: () => Promise<RealData>,
+): Promise<RunResult<S>> {
   const paths = runPaths(dir);
   const run = await readRunFile(paths.dir);
   const config = run.config;
@@ -116,7 +128,7 @@ async function executeRun<S extends EngineStateBase>(dir: string, opts: RunOptio
   const runtime: EngineRuntime = {
     config,
     store: new ArtifactStore(paths.artifacts),
-    real: realLoader(config),
+    real: loaded ?? realLoader(config),
     env: opts.env ?? process.env,
     concurrency: concurrencyOf(config),
   };

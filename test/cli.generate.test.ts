@@ -3,7 +3,7 @@
  * loopback server, both providers): SUMMARY.json, live progress, run listing, option errors, and an
  * unreachable model (actionable error, run kept, `resume` finishes once the model is up).
  */
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer, request } from "node:http";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -103,6 +103,24 @@ describe("generate errors", () => {
     expect((err as SynthgraphError).message).toContain("--rows must be at least 1");
   });
 
+  it("fails on a missing or malformed input before creating a run directory, with no resume hint", async () => {
+    const runDir = join(files.dir, "never");
+    for (const data of [join(files.dir, "absent.csv"), writeRagged(files.dir)]) {
+      const t = captureIo({});
+      const err = await runGenerate({ data, rows: "10", out: join(files.dir, "x.csv"), runDir }, t).catch(
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(SynthgraphError);
+      expect((err as SynthgraphError).exitCode).toBe(2);
+      expect((err as SynthgraphError).message).toContain(
+        data.endsWith("absent.csv") ? "cannot read" : "row 3",
+      );
+      expect((err as SynthgraphError).hint ?? "").not.toContain("resume");
+      expect(existsSync(runDir)).toBe(false);
+      expect(t.err()).not.toContain("synthgraph: run ");
+    }
+  });
+
   it("fails with an actionable message when the model is unreachable, keeps the run, and resumes once it is up", async () => {
     server.setDefault(responder());
     const port = await unusedPort();
@@ -146,3 +164,9 @@ describe("generate errors", () => {
     }
   });
 });
+
+function writeRagged(dir: string): string {
+  const path = join(dir, "ragged.csv");
+  writeFileSync(path, "age,sex\n30,Male\n41\n");
+  return path;
+}
