@@ -22,22 +22,12 @@ import { takeTableRows } from "../data/build.ts";
 import { createRng, permutation } from "../stats/rng.ts";
 import { createIncrementalDiscriminator } from "../stats/sgd.ts";
 import { learnStructure, type StructureOptions, type StructureResult } from "../stats/structure.ts";
+import { ASIA_TRUTH } from "../test/support/asia.ts";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const DATASETS = resolve(here, "../../shared/datasets");
 const OUT = join(here, "results/structure.json");
 const RUNS = 5;
-
-const ASIA_TRUTH: Array<[string, string]> = [
-  ["A", "T"],
-  ["S", "L"],
-  ["S", "B"],
-  ["T", "E"],
-  ["L", "E"],
-  ["E", "X"],
-  ["E", "D"],
-  ["B", "D"],
-];
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);

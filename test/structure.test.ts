@@ -24,19 +24,7 @@ import {
 } from "../stats/dag.ts";
 import { bicFamilyScore, bicScore, discretiseTable, learnStructure } from "../stats/structure.ts";
 import { DATASETS } from "./support/fixtures.ts";
-
-const ASIA_NODES = ["A", "S", "T", "L", "B", "E", "X", "D"];
-// The Asia network (Lauritzen & Spiegelhalter 1988) in the file's letters.
-const ASIA_TRUTH: Array<[string, string]> = [
-  ["A", "T"],
-  ["S", "L"],
-  ["S", "B"],
-  ["T", "E"],
-  ["L", "E"],
-  ["E", "X"],
-  ["E", "D"],
-  ["B", "D"],
-];
+import { ASIA_NODES, ASIA_TRUTH } from "./support/asia.ts";
 
 describe("structure learning on Asia (5,000 rows)", () => {
   it("recovers the known network within skeleton distance 2", async () => {
