@@ -1,0 +1,31 @@
+/**
+ * synthgraph as a library: the public surface for developers who embed it (read and validate tables, evaluate
+ * synthetic data, run or resume an engine durably, compile an engine's graph as a subgraph, hand agents the
+ * typed tools). Everything else is internal and may move.
+ */
+export type { Column, ColumnMeta, Metadata, Row, SdType, Table } from "./data/types.ts";
+export { DataError, SynthgraphError } from "./data/errors.ts";
+export { parseTable, readTable } from "./data/read.ts";
+export { deriveMetadata, metadataToJson, parseMetadataJson, readMetadataFile } from "./data/metadata.ts";
+export { tableToCsv, writeCsv } from "./data/write.ts";
+export { rowsToTable, tableToRows } from "./data/rows.ts";
+export { rowJsonSchema, rowZodSchema } from "./data/schema.ts";
+export { createRowValidator } from "./data/validate.ts";
+
+export { evaluateTables, toJson, type EvaluateParams, type EvaluateResult } from "./stats/evaluate.ts";
+export { analyze, statisticalGuard, type Diagnostics } from "./stats/analyzer.ts";
+export { learnStructure } from "./stats/structure.ts";
+
+export { resolveRoleConfigs } from "./models/spec.ts";
+export { createChatModel, createEndpoint } from "./models/factory.ts";
+export { callStructured, callText } from "./models/structured.ts";
+export { Accounting } from "./models/accounting.ts";
+
+export { RunConfigSchema, type RunConfig } from "./state/config.ts";
+export { resumeRun, startRun, type RunEvent, type RunOptions, type RunResult } from "./graph/run.ts";
+export { ENGINE_REGISTRY, engineFor } from "./graph/engines.ts";
+export { buildSynthiaGraph } from "./graph/synthia.ts";
+export { buildMallmGraph } from "./graph/mallm.ts";
+export { buildLlmsynthorGraph } from "./graph/llmsynthor.ts";
+
+export { analyzeTool } from "./tools/analyze.ts";
