@@ -66,6 +66,16 @@ export function createEndpoint(cfg: RoleConfig & { role?: Role }, env: Env = pro
   const maxConcurrency = cfg.maxConcurrency ?? DEFAULT_CONCURRENCY[provider];
   const timeoutMs = cfg.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const role = cfg.role === undefined ? {} : { role: cfg.role };
+  // Fields every endpoint carries, whichever client it wraps.
+  const common = {
+    provider,
+    model,
+    baseUrl,
+    maxConcurrency,
+    temperature: cfg.temperature,
+    timeoutMs,
+    ...role,
+  };
   if (provider === "ollama") {
     const numCtx = cfg.numCtx ?? DEFAULT_NUM_CTX;
     const chat = new ChatOllama({
@@ -76,17 +86,7 @@ export function createEndpoint(cfg: RoleConfig & { role?: Role }, env: Env = pro
       ...(cfg.seed === undefined ? {} : { seed: cfg.seed }),
       fetch: trackedFetch,
     });
-    return {
-      provider,
-      model,
-      baseUrl,
-      maxConcurrency,
-      chat,
-      temperature: cfg.temperature,
-      timeoutMs,
-      numCtx,
-      ...role,
-    };
+    return { ...common, chat, numCtx };
   }
   const key = env.OPENAI_API_KEY?.trim() || undefined;
   const custom = cfg.baseUrl !== undefined || env.OPENAI_BASE_URL !== undefined;
@@ -105,17 +105,7 @@ export function createEndpoint(cfg: RoleConfig & { role?: Role }, env: Env = pro
     ...(cfg.seed === undefined ? {} : { modelKwargs: { seed: cfg.seed } }),
     configuration: { baseURL: baseUrl, fetch: trackedFetch },
   });
-  const ep: Endpoint = {
-    provider,
-    model,
-    baseUrl,
-    maxConcurrency,
-    chat,
-    temperature: cfg.temperature,
-    timeoutMs,
-    apiKeySet: key !== undefined,
-    ...role,
-  };
+  const ep: Endpoint = { ...common, chat, apiKeySet: key !== undefined };
   // Not enumerable, so logging or serialising an endpoint never shows the key.
   Object.defineProperty(ep, "secrets", { value: key ? [key] : [], enumerable: false });
   return ep;

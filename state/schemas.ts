@@ -3,7 +3,7 @@ import { z } from "zod";
 import type { AccountingSnapshot, UsageTotals } from "../models/accounting.ts";
 import type { Diagnostics } from "../stats/analyzer.ts";
 
-const UsageTotalsSchema: z.ZodType<UsageTotals> = z.object({
+const usageTotalsObject = z.object({
   calls: z.number(),
   failed_calls: z.number(),
   prompt_tokens: z.number(),
@@ -11,14 +11,9 @@ const UsageTotalsSchema: z.ZodType<UsageTotals> = z.object({
   estimated: z.boolean(),
   latency_ms: z.number(),
 });
+const UsageTotalsSchema: z.ZodType<UsageTotals> = usageTotalsObject;
 
-export const AccountingSnapshotSchema: z.ZodType<AccountingSnapshot> = z.object({
-  calls: z.number(),
-  failed_calls: z.number(),
-  prompt_tokens: z.number(),
-  completion_tokens: z.number(),
-  estimated: z.boolean(),
-  latency_ms: z.number(),
+export const AccountingSnapshotSchema: z.ZodType<AccountingSnapshot> = usageTotalsObject.extend({
   by_role: z.record(z.string(), UsageTotalsSchema),
 });
 
