@@ -12,9 +12,14 @@ export { rowsToTable, tableToRows } from "./data/rows.ts";
 export { rowJsonSchema, rowZodSchema } from "./data/schema.ts";
 export { createRowValidator } from "./data/validate.ts";
 
-export { evaluateTables, toJson, type EvaluateParams, type EvaluateResult } from "./stats/evaluate.ts";
-export { analyze, statisticalGuard, type Diagnostics } from "./stats/analyzer.ts";
-export { learnStructure } from "./stats/structure.ts";
+export {
+  evaluateTables,
+  toJson,
+  type EvaluateParams,
+  type EvaluateResult,
+} from "./stats/metrics/evaluate.ts";
+export { analyze, statisticalGuard, type Diagnostics } from "./engines/synthia/analyzer.ts";
+export { learnStructure } from "./stats/structure/hill-climb.ts";
 
 export { resolveRoleConfigs } from "./models/spec.ts";
 export { createChatModel, createEndpoint } from "./models/factory.ts";
@@ -24,8 +29,8 @@ export { Accounting } from "./models/accounting.ts";
 export { RunConfigSchema, type RunConfig } from "./state/config.ts";
 export { resumeRun, startRun, type RunEvent, type RunOptions, type RunResult } from "./graph/run.ts";
 export { ENGINE_REGISTRY, engineFor } from "./graph/engines.ts";
-export { buildSynthiaGraph } from "./graph/synthia.ts";
-export { buildMallmGraph } from "./graph/mallm.ts";
-export { buildLlmsynthorGraph } from "./graph/llmsynthor.ts";
+export { buildSynthiaGraph } from "./engines/synthia/graph.ts";
+export { buildMallmGraph } from "./engines/mallm/graph.ts";
+export { buildLlmsynthorGraph } from "./engines/llmsynthor/graph.ts";
 
 export { analyzeTool } from "./tools/analyze.ts";

@@ -13,7 +13,7 @@ import { createRowValidator, type RowValidatorOptions } from "../data/validate.t
 import type { Accounting } from "../models/accounting.ts";
 import type { Endpoint } from "../models/factory.ts";
 import { callStructured, type ItemVerdict, type StructuredReport } from "../models/structured.ts";
-import { GENERATOR_SYSTEM } from "../prompts/synthia.ts";
+import { GENERATOR_SYSTEM } from "../engines/synthia/prompts.ts";
 
 export interface GeneratorInput {
   endpoint: Endpoint;

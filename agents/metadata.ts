@@ -11,7 +11,7 @@ import type { Metadata, Row } from "../data/types.ts";
 import type { Accounting } from "../models/accounting.ts";
 import type { Endpoint } from "../models/factory.ts";
 import { callStructured, type ItemVerdict } from "../models/structured.ts";
-import { buildMetadataPrompt, MAX_NOTE_CHARS } from "../prompts/synthia.ts";
+import { buildMetadataPrompt, MAX_NOTE_CHARS } from "../engines/synthia/prompts.ts";
 
 export interface MetadataAgentInput {
   endpoint: Endpoint;

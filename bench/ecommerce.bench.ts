@@ -17,10 +17,10 @@ import { getColumn } from "../data/build.ts";
 import { deriveMetadata, metadataToJson } from "../data/metadata.ts";
 import { readTable } from "../data/read.ts";
 import type { NumericColumn, Table } from "../data/types.ts";
-import { detectionMetrics, stratifiedFolds } from "../stats/detection.ts";
-import { jointDiscrepancy, marginalDiscrepancy } from "../stats/discrepancy.ts";
-import { ECOMMERCE_COLUMNS, ecommerceTable } from "../stats/ecommerce.ts";
-import { jensenShannonCounts, wasserstein1 } from "../stats/shapes.ts";
+import { detectionMetrics, stratifiedFolds } from "../stats/metrics/table/detection.ts";
+import { jointDiscrepancy, marginalDiscrepancy } from "../engines/llmsynthor/discrepancy.ts";
+import { ECOMMERCE_COLUMNS, ecommerceTable } from "../examples/ecommerce.ts";
+import { jensenShannonCounts, wasserstein1 } from "../stats/metrics/column/shapes.ts";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const OUT = join(here, "results/ecommerce.json");

@@ -20,7 +20,7 @@ import { readTable } from "../data/read.ts";
 import { columnDescription, rowColumns } from "../data/schema.ts";
 import type { Metadata, Row } from "../data/types.ts";
 import { callStructured, StructuredOutputError } from "../models/structured.ts";
-import { GENERATOR_SYSTEM } from "../prompts/synthia.ts";
+import { GENERATOR_SYSTEM } from "../engines/synthia/prompts.ts";
 import { endpointFor, type TestProvider } from "../test/support/llm-endpoints.ts";
 import { type LlmServer, reply, startLlmServer } from "../test/support/llm-server.ts";
 import { MESSY_REPLIES, type MessyReply } from "../test/support/messy-outputs.ts";

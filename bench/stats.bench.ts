@@ -32,11 +32,11 @@ import { z } from "zod";
 import { isNumeric } from "../data/build.ts";
 import { readTable } from "../data/read.ts";
 import type { Column, Table } from "../data/types.ts";
-import { pearsonMatrix } from "../stats/correlation.ts";
-import { evaluateTables } from "../stats/evaluate.ts";
-import { dcrL1 } from "../stats/neighbors.ts";
-import { createRng, permutation, type Rng } from "../stats/rng.ts";
-import { ksTwoSample, wasserstein1 } from "../stats/shapes.ts";
+import { pearsonMatrix } from "../stats/metrics/pairs/correlation.ts";
+import { evaluateTables } from "../stats/metrics/evaluate.ts";
+import { dcrL1 } from "../stats/metrics/rows/neighbors.ts";
+import { createRng, permutation, type Rng } from "../stats/primitives/rng.ts";
+import { ksTwoSample, wasserstein1 } from "../stats/metrics/column/shapes.ts";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(here, "..");

@@ -17,11 +17,15 @@ import {
   graphEditDistance,
   skeletonDistance,
   structuralHammingDistance,
-} from "../stats/dag.ts";
+} from "../stats/structure/dag.ts";
 import { takeTableRows } from "../data/build.ts";
-import { createRng, permutation } from "../stats/rng.ts";
-import { createIncrementalDiscriminator } from "../stats/sgd.ts";
-import { learnStructure, type StructureOptions, type StructureResult } from "../stats/structure.ts";
+import { createRng, permutation } from "../stats/primitives/rng.ts";
+import { createIncrementalDiscriminator } from "../stats/classifiers/sgd.ts";
+import {
+  learnStructure,
+  type StructureOptions,
+  type StructureResult,
+} from "../stats/structure/hill-climb.ts";
 import { ASIA_TRUTH } from "../test/support/asia.ts";
 
 const here = dirname(fileURLToPath(import.meta.url));

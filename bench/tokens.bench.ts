@@ -29,7 +29,7 @@ import { readTable } from "../data/read.ts";
 import { tableToRows } from "../data/rows.ts";
 import type { Row } from "../data/types.ts";
 import { extractJson } from "../models/extract.ts";
-import { createRng, permutation } from "../stats/rng.ts";
+import { createRng, permutation } from "../stats/primitives/rng.ts";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const DATASETS = resolve(here, "../../shared/datasets");

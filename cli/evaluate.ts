@@ -8,7 +8,12 @@ import { z } from "zod";
 import { DataError } from "../data/errors.ts";
 import { metadataToJson, readMetadataFile } from "../data/metadata.ts";
 import { readTable } from "../data/read.ts";
-import { type EvaluateParams, type EvaluateResult, evaluateTables, toJson } from "../stats/evaluate.ts";
+import {
+  type EvaluateParams,
+  type EvaluateResult,
+  evaluateTables,
+  toJson,
+} from "../stats/metrics/evaluate.ts";
 import type { CommandModule } from "./commands.ts";
 
 /** `--params` file: any of the fixtures' `params` keys plus target and positive label; unknown keys ignored. */

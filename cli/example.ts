@@ -8,7 +8,7 @@ import { z } from "zod";
 import { DataError } from "../data/errors.ts";
 import { deriveMetadata } from "../data/metadata.ts";
 import { writeCsv } from "../data/write.ts";
-import { ecommerceTable } from "../stats/ecommerce.ts";
+import { ecommerceTable } from "../examples/ecommerce.ts";
 import type { CommandModule } from "./commands.ts";
 
 export const EXAMPLES = ["ecommerce"] as const;

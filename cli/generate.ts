@@ -18,12 +18,12 @@ import { parseRoleAssignments, resolveRoleConfigs } from "../models/spec.ts";
 import { type EngineName, ENGINES, type RunConfig, RunConfigSchema } from "../state/config.ts";
 import { ArtifactStore } from "../state/artifacts.ts";
 import { DEFAULT_RUNS_ROOT, listRuns, newRunId, readRunFile, runPaths } from "../state/run-dir.ts";
-import { DISCRIMINATOR_KINDS } from "../stats/discriminators.ts";
-import { evaluateTables, toJson } from "../stats/evaluate.ts";
+import { DISCRIMINATOR_KINDS } from "../engines/mallm/classifiers.ts";
+import { evaluateTables, toJson } from "../stats/metrics/evaluate.ts";
 import type { CommandModule } from "./commands.ts";
 import { type EngineProgress, ProgressPrinter, type ProgressSink, synthiaProgress } from "./progress.ts";
-import { llmsynthorProgress } from "./progress-llmsynthor.ts";
-import { mallmProgress } from "./progress-mallm.ts";
+import { llmsynthorProgress } from "../engines/llmsynthor/progress.ts";
+import { mallmProgress } from "../engines/mallm/progress.ts";
 
 const int = (flag: string, min: number) =>
   z.coerce

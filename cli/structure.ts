@@ -8,8 +8,8 @@ import { z } from "zod";
 import { DataError } from "../data/errors.ts";
 import { readMetadataFile } from "../data/metadata.ts";
 import { readTable } from "../data/read.ts";
-import { formatArrows, formatEdgeList, parentsMap } from "../stats/dag.ts";
-import { learnStructure } from "../stats/structure.ts";
+import { formatArrows, formatEdgeList, parentsMap } from "../stats/structure/dag.ts";
+import { learnStructure } from "../stats/structure/hill-climb.ts";
 import type { CommandModule } from "./commands.ts";
 
 const optionsSchema = z.object({

@@ -17,13 +17,13 @@ import {
   plannedIterations,
   ProposalsRecordSchema,
   CopulaRecordSchema,
-} from "../state/llmsynthor.ts";
-import type { DatasetRef, SynthiaStateT } from "../state/synthia.ts";
-import { type MallmStateT, mallmSummary } from "../state/mallm.ts";
-import { buildLlmsynthorGraph } from "./llmsynthor.ts";
-import { buildMallmGraph } from "./mallm.ts";
+} from "../engines/llmsynthor/state.ts";
+import type { DatasetRef, SynthiaStateT } from "../engines/synthia/state.ts";
+import { type MallmStateT, mallmSummary } from "../engines/mallm/state.ts";
+import { buildLlmsynthorGraph } from "../engines/llmsynthor/graph.ts";
+import { buildMallmGraph } from "../engines/mallm/graph.ts";
 import type { EngineRuntime } from "./runtime.ts";
-import { buildSynthiaGraph } from "./synthia.ts";
+import { buildSynthiaGraph } from "../engines/synthia/graph.ts";
 
 /** State fields every engine has: the runner's progress, the resume check and the common summary read these. */
 export interface EngineStateBase {

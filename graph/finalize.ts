@@ -5,7 +5,7 @@
  * order. The engine supplies only how one batch is generated. Wiring: nodes plan_round → wave ─Send×W→ batch
  * → collect ─(more)→ wave | ─(round done)→ plan_round ─(N accepted)→ write.
  */
-import { Send } from "@langchain/langgraph";
+import { END, Send, type StateGraph } from "@langchain/langgraph";
 import { z } from "zod";
 import { SynthgraphError } from "../data/errors.ts";
 import { rowsToTable } from "../data/rows.ts";
@@ -16,9 +16,10 @@ import { finalBatchKey, type RowBatch, RowBatchSchema } from "../state/artifacts
 import { writeFileAtomic } from "../state/atomic.ts";
 import type { RunConfig } from "../state/config.ts";
 import type { BatchTask } from "../state/finalize.ts";
-import { batchCount, batchSeed, batchSize, waveSize } from "../state/plan.ts";
-import { exactCopyMask } from "../stats/analyzer.ts";
-import type { EngineRuntime, RealData } from "./runtime.ts";
+import { batchCount, batchSize, waveSize } from "../state/finalize.ts";
+import { batchSeed } from "../state/seeds.ts";
+import { privacyFilter } from "./privacy-guard.ts";
+import type { EngineRuntime } from "./runtime.ts";
 
 /** What the final-generation nodes read from any engine's state (state/finalize.ts fields). */
 export interface FinalizeView {
@@ -58,14 +59,6 @@ export type FinalBatchGenerator = (a: {
   key: string;
 }) => Promise<Omit<RowBatch, "exact_copies">>;
 
-/** Rows that are not exact copies of a real row (stats/analyzer.ts exactCopyMask), and how many were removed. */
-export function privacyFilter(real: RealData, rows: Row[]): { rows: Row[]; exactCopies: number } {
-  if (rows.length === 0) return { rows, exactCopies: 0 };
-  const mask = exactCopyMask(real.table, rowsToTable(rows, real.metadata));
-  const kept = rows.filter((_, i) => mask[i] === 0);
-  return { rows: kept, exactCopies: rows.length - kept.length };
-}
-
 /** The output CSV (atomically) of a table that must hold exactly the requested rows, and the run's last update. */
 export async function writeOutput(
   config: RunConfig,
@@ -78,6 +71,8 @@ export async function writeOutput(
   await writeFileAtomic(config.out, tableToCsv(table, metadata));
   return { phase: "done", output: { path: config.out, rows: table.nRows } };
 }
+
+export type FinalizeNodes = ReturnType<typeof finalizeNodes>;
 
 export function finalizeNodes(
   rt: Pick<EngineRuntime, "config" | "store" | "real" | "concurrency">,
@@ -169,4 +164,56 @@ export function finalizeNodes(
         ? "wave"
         : "plan_round",
   };
+}
+
+/** The node names final generation adds to an engine's graph. */
+export type FinalGenerationNode = "plan_round" | "wave" | "batch" | "collect" | "write";
+
+/** G with the final-generation nodes added to its node names (so the engine's edges may target plan_round). */
+export type WithFinalGeneration<G> =
+  G extends StateGraph<
+    infer SD,
+    infer S,
+    infer U,
+    infer N,
+    infer I,
+    infer O,
+    infer C,
+    infer R,
+    infer IT,
+    infer W
+  >
+    ? StateGraph<SD, S, U, N | FinalGenerationNode, I, O, C, R, IT, W>
+    : never;
+
+/** The builder methods used here, with node names as plain strings (LangGraph checks the names at compile). */
+interface LooseBuilder {
+  addNode(name: string, action: (input: never) => unknown): LooseBuilder;
+  addEdge(from: string, to: string): LooseBuilder;
+  addConditionalEdges(from: string, router: (s: never) => unknown, targets: string[]): LooseBuilder;
+}
+
+/**
+ * Adds the shared final generation to an engine's graph in one call: nodes plan_round → wave ─Send×W→ batch →
+ * collect ─(more)→ wave | ─(round done)→ plan_round ─(N accepted)→ write → END. The engine routes into
+ * "plan_round" when its loop ends; `planRound` replaces the default node when the engine stores something
+ * before the first round (SYNTHIA stores its final prompt inputs).
+ */
+export function addFinalGeneration<G>(
+  graph: G,
+  fin: FinalizeNodes,
+  opts: { planRound?: (s: never) => unknown } = {},
+): WithFinalGeneration<G> {
+  const g = graph as unknown as LooseBuilder;
+  g.addNode("plan_round", opts.planRound ?? fin.planRound)
+    .addNode("wave", fin.wave)
+    .addNode("batch", fin.batch)
+    .addNode("collect", fin.collect)
+    .addNode("write", fin.write)
+    .addConditionalEdges("plan_round", fin.afterPlan, ["write", "wave"])
+    .addConditionalEdges("wave", fin.dispatch, ["batch"])
+    .addEdge("batch", "collect")
+    .addConditionalEdges("collect", fin.afterCollect, ["wave", "plan_round"])
+    .addEdge("write", END);
+  return graph as unknown as WithFinalGeneration<G>;
 }

@@ -15,7 +15,7 @@ import { DEFAULT_CONCURRENCY, parseModelSpec } from "../models/spec.ts";
 import { ArtifactStore } from "../state/artifacts.ts";
 import type { RunConfig } from "../state/config.ts";
 import { createRun, type RunFile, readRunFile, runPaths, updateRunFile } from "../state/run-dir.ts";
-import type { SynthiaStateT } from "../state/synthia.ts";
+import type { SynthiaStateT } from "../engines/synthia/state.ts";
 import { type EngineStateBase, engineFor } from "./engines.ts";
 import type { EngineRuntime, RealData } from "./runtime.ts";
 

@@ -9,7 +9,7 @@
  * the SDKs would otherwise hide or drop.
  */
 import { AsyncLocalStorage } from "node:async_hooks";
-import { createRng, type Rng } from "../stats/rng.ts";
+import { createRng, type Rng } from "../stats/primitives/rng.ts";
 import {
   type FailureKind,
   ModelAbortedError,

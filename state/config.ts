@@ -5,7 +5,7 @@
  */
 import { z } from "zod";
 import { ROLES, type RoleConfigMap } from "../models/spec.ts";
-import { DISCRIMINATOR_KINDS } from "../stats/discriminators.ts";
+import { DISCRIMINATOR_KINDS } from "../engines/mallm/classifiers.ts";
 
 export const ENGINES = ["synthia", "mallm-gan", "llmsynthor"] as const;
 

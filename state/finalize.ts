@@ -48,3 +48,21 @@ export function finalizeFields() {
     batchesDone: counter(),
   };
 }
+
+/** Number of batches for `rows` rows at `batchRows` per batch. */
+export function batchCount(rows: number, batchRows: number): number {
+  return Math.ceil(rows / batchRows);
+}
+
+/** Rows requested by batch b (0-based) of a round that plans `roundRows` rows: full batches, then the rest. */
+export function batchSize(roundRows: number, batchRows: number, b: number): number {
+  return Math.min(batchRows, roundRows - b * batchRows);
+}
+
+/**
+ * Batches dispatched per fan-out wave: a constant multiple of the concurrency, so the pending Sends in a
+ * checkpoint stay bounded however many rows are requested.
+ */
+export function waveSize(concurrency: number): number {
+  return Math.max(1, concurrency) * 4;
+}

@@ -1,7 +1,7 @@
 /** zod schemas for the small JSON values kept in graph state and artifacts. */
 import { z } from "zod";
 import type { AccountingSnapshot, UsageTotals } from "../models/accounting.ts";
-import type { Diagnostics } from "../stats/analyzer.ts";
+import type { Diagnostics } from "../engines/synthia/analyzer.ts";
 
 const usageTotalsObject = z.object({
   calls: z.number(),

@@ -8,9 +8,9 @@ import { z } from "zod";
 import { type ColumnOverride, type MetadataOverrides, readMetadataFile } from "../data/metadata.ts";
 import { readTable } from "../data/read.ts";
 import type { Metadata, Table } from "../data/types.ts";
-import { renderAnalysis } from "../prompts/analyzer.ts";
-import { analyze, type Diagnostics } from "../stats/analyzer.ts";
-import { toJson } from "../stats/evaluate.ts";
+import { renderAnalysis } from "../engines/synthia/analysis-text.ts";
+import { analyze, type Diagnostics } from "../engines/synthia/analyzer.ts";
+import { toJson } from "../stats/metrics/evaluate.ts";
 
 export interface AnalysisResult {
   diagnostics: Diagnostics;

@@ -9,9 +9,9 @@
 import { isNumeric } from "../../data/build.ts";
 import { readTable } from "../../data/read.ts";
 import type { ColumnMeta, Metadata, Table } from "../../data/types.ts";
-import { MALLM_GENERATOR_ROLE } from "../../prompts/mallm.ts";
-import { DISCRIMINATOR_DECISION_PROMPT, GENERATOR_SYSTEM } from "../../prompts/synthia.ts";
-import { createRng, type Rng } from "../../stats/rng.ts";
+import { MALLM_GENERATOR_ROLE } from "../../engines/mallm/prompts.ts";
+import { DISCRIMINATOR_DECISION_PROMPT, GENERATOR_SYSTEM } from "../../engines/synthia/prompts.ts";
+import { createRng, type Rng } from "../../stats/primitives/rng.ts";
 import type { RecordedRequest, Reply } from "./llm-server.ts";
 import { fnv } from "./mallm.ts";
 

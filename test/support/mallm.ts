@@ -4,8 +4,8 @@
  * only (so runs in different processes, and resumed runs, get the same answers).
  */
 import type { z } from "zod";
-import { MALLM_GENERATOR_ROLE } from "../../prompts/mallm.ts";
-import { GENERATOR_SYSTEM } from "../../prompts/synthia.ts";
+import { MALLM_GENERATOR_ROLE } from "../../engines/mallm/prompts.ts";
+import { GENERATOR_SYSTEM } from "../../engines/synthia/prompts.ts";
 import { type RunConfig, RunConfigSchema } from "../../state/config.ts";
 import { loopbackModels } from "./harness.ts";
 import type { TestProvider } from "./llm-endpoints.ts";

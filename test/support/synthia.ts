@@ -3,9 +3,9 @@
  * answers generator, discriminator and metadata requests as a function of the request (rows near the real
  * table of harness.ts), and a run config pointing every role at the server.
  */
-import { DISCRIMINATOR_DECISION_PROMPT, GENERATOR_SYSTEM } from "../../prompts/synthia.ts";
+import { DISCRIMINATOR_DECISION_PROMPT, GENERATOR_SYSTEM } from "../../engines/synthia/prompts.ts";
 import { type RunConfig, RunConfigSchema } from "../../state/config.ts";
-import { createRng } from "../../stats/rng.ts";
+import { createRng } from "../../stats/primitives/rng.ts";
 import { loopbackModels, realRows } from "./harness.ts";
 import type { TestProvider } from "./llm-endpoints.ts";
 import type { RecordedRequest, Reply } from "./llm-server.ts";

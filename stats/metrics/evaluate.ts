@@ -1,0 +1,262 @@
+/**
+ * The full evaluation of a synthetic table against its real (training) table and an optional holdout: the tree
+ * of the metric fixtures (`column_shapes`, `column_pairs`, `correlation_matrix`, `quality_report`, `row_level`,
+ * `detection`, `tstr_logistic`, ...) plus a short `summary`. Pure composition of the stats kernels; no I/O.
+ */
+import { isNumeric } from "../../data/build.ts";
+import { parseBoolean } from "../../data/cells.ts";
+import type { Column, Table } from "../../data/types.ts";
+import { type CorrelationMatrices, correlationMatrices } from "./pairs/correlation.ts";
+import { type Detection, detectionMetrics, stratifiedFolds } from "./table/detection.ts";
+import { columnPairs, type PairResult } from "./pairs/pairs.ts";
+import { type QualityReport, qualityReport } from "./table/quality.ts";
+import { type RowLevel, rowLevelMetrics } from "./rows/rowlevel.ts";
+import {
+  type CategoricalShapes,
+  categoricalShapes,
+  type NumericalShapes,
+  numericalShapes,
+} from "./column/shapes.ts";
+import { tstrLogistic, tstrRandomForest, type Utility } from "./table/utility.ts";
+
+export interface EvaluateParams {
+  /** Equal-width bins for KL/JS/Hellinger and contingency tables (metrics.md §1.5). */
+  bins: number;
+  kl_pseudo_count: number;
+  ks_round_decimals: number;
+  alpha_beta_steps: number;
+  /** Test indices into [real rows; synthetic rows]; when absent, 3 stratified folds seeded by `seed`. */
+  detection_folds?: number[][];
+  target?: string;
+  positive_label?: string;
+  /** Seed of every random choice (folds, subsampling, random forest). */
+  seed: number;
+  /** Skip the (slowest) random-forest utility metric. */
+  skip_random_forest?: boolean;
+}
+
+export const DEFAULT_EVALUATE_PARAMS: EvaluateParams = {
+  bins: 10,
+  kl_pseudo_count: 1e-6,
+  ks_round_decimals: 14,
+  alpha_beta_steps: 30,
+  seed: 0,
+};
+
+export interface EvaluateSummary {
+  rows: { real: number; synthetic: number; holdout: number | null };
+  columns: number;
+  quality_overall: number;
+  column_shapes: number;
+  column_pair_trends: number;
+  logistic_detection: number | null;
+  c2st_gap: number | null;
+  dcr_minmax_median: number | null;
+  exact_copies: number | null;
+  dcr_share: number | null;
+  tstr_accuracy: number | null;
+  trtr_accuracy: number | null;
+  worst_columns: Array<{ column: string; score: number }>;
+  notes: string[];
+}
+
+export interface EvaluateResult {
+  column_shapes: Record<string, NumericalShapes | CategoricalShapes>;
+  column_pairs: Record<string, PairResult>;
+  correlation_matrix: CorrelationMatrices;
+  quality_report: QualityReport;
+  row_level: RowLevel;
+  detection: Detection | { error: string };
+  /** Our converged optimum; the fixtures' loose sklearn-default check is met by it (see README, metrics §3.6). */
+  detection_sklearn_default_lbfgs?: Detection | { error: string };
+  tstr_logistic?: Utility;
+  tstr_logistic_sklearn_default_lbfgs?: Utility;
+  tstr_random_forest?: Utility & { _informational: string };
+  summary: EvaluateSummary;
+}
+
+/** Columns that enter statistics: everything but id columns, in the real table's order. */
+export function statColumns(real: Table): string[] {
+  return real.columns.filter((c) => c.kind !== "id").map((c) => c.name);
+}
+
+/** The same columns, in the same order, from another table; throws naming the missing column. */
+export function alignTable(t: Table, names: readonly string[], label: string): Table {
+  const byName = new Map(t.columns.map((c) => [c.name, c] as const));
+  const columns: Column[] = names.map((n) => {
+    const c = byName.get(n);
+    if (!c)
+      throw new Error(`the ${label} table has no column "${n}" (it has: ${[...byName.keys()].join(", ")})`);
+    return c;
+  });
+  return { nRows: t.nRows, columns };
+}
+
+function shapeScore(s: NumericalShapes | CategoricalShapes): number {
+  return "ks_complement" in s ? s.ks_complement : s.tv_complement;
+}
+
+function finiteOrNull(x: number | undefined): number | null {
+  return x === undefined || !Number.isFinite(x) ? null : x;
+}
+
+/** Evaluates `synthetic` against `real` (and `holdout` when given). */
+export function evaluateTables(
+  realIn: Table,
+  syntheticIn: Table,
+  holdoutIn: Table | undefined,
+  paramsIn: Partial<EvaluateParams> = {},
+): EvaluateResult {
+  const p: EvaluateParams = { ...DEFAULT_EVALUATE_PARAMS, ...paramsIn };
+  const notes: string[] = [];
+  const names = statColumns(realIn);
+  const real = alignTable(realIn, names, "real");
+  const synthetic = alignTable(syntheticIn, names, "synthetic");
+  const holdout = holdoutIn ? alignTable(holdoutIn, names, "holdout") : undefined;
+  const skipped = realIn.columns.filter((c) => c.kind === "id").map((c) => c.name);
+  if (skipped.length > 0) notes.push(`id columns excluded from statistics: ${skipped.join(", ")}`);
+
+  const shapeParams = {
+    bins: p.bins,
+    klPseudoCount: p.kl_pseudo_count,
+    ksRoundDecimals: p.ks_round_decimals,
+  };
+  const column_shapes: Record<string, NumericalShapes | CategoricalShapes> = {};
+  real.columns.forEach((rc, j) => {
+    const sc = synthetic.columns[j];
+    if (isNumeric(rc) && isNumeric(sc))
+      column_shapes[rc.name] = numericalShapes(rc.values, sc.values, shapeParams);
+    else if (!isNumeric(rc) && !isNumeric(sc))
+      column_shapes[rc.name] = categoricalShapes(rc, sc, shapeParams);
+    else throw new Error(`column "${rc.name}" is ${rc.kind} in real but ${sc.kind} in synthetic`);
+  });
+
+  const column_pairs = columnPairs(real, synthetic, { bins: p.bins });
+  const correlation_matrix = correlationMatrices(real, synthetic);
+  const quality_report = qualityReport(
+    Object.values(column_shapes).map(shapeScore),
+    Object.values(column_pairs).map((x) => x.report_score),
+  );
+  const row_level = rowLevelMetrics(real, synthetic, holdout, {
+    alphaBetaSteps: p.alpha_beta_steps,
+    seed: p.seed,
+  });
+
+  let detection: Detection | { error: string };
+  try {
+    const folds = p.detection_folds ?? stratifiedFolds(real.nRows, synthetic.nRows, 3, p.seed);
+    detection = detectionMetrics(real, synthetic, folds);
+  } catch (err) {
+    detection = { error: err instanceof Error ? err.message : String(err) };
+  }
+
+  const result: EvaluateResult = {
+    column_shapes,
+    column_pairs,
+    correlation_matrix,
+    quality_report,
+    row_level,
+    detection,
+    // We do not emulate lbfgs' early stop; the converged optimum is reported under the loose key as well.
+    detection_sklearn_default_lbfgs: detection,
+    summary: undefined as unknown as EvaluateSummary,
+  };
+
+  const target = p.target;
+  if (target && holdout) {
+    const positive = targetLabel(real, target, p.positive_label ?? defaultPositiveLabel(real, target));
+    result.tstr_logistic = tstrLogistic(real, synthetic, holdout, target, positive);
+    result.tstr_logistic_sklearn_default_lbfgs = result.tstr_logistic;
+    if (!p.skip_random_forest) {
+      result.tstr_random_forest = {
+        ...tstrRandomForest(real, synthetic, holdout, target, positive, p.seed),
+        _informational:
+          "stats/forest.ts (100 trees, seeded, sklearn defaults); sklearn's RNG cannot be reproduced",
+      };
+    }
+  }
+  if (!holdout)
+    notes.push("DCR share and utility (TSTR/TRTR) need a holdout table: skipped (pass --holdout)");
+  else if (!target) notes.push("utility (TSTR/TRTR) needs a target column: skipped (pass --target)");
+
+  result.summary = summarise(result, real, synthetic, holdout, notes);
+  return result;
+}
+
+/**
+ * A boolean target is coded "false"/"true" whatever the file spelled ("yes"/"no", "Y"/"N", ...): the positive
+ * label the user names in the file's spelling is mapped onto that coding.
+ */
+function targetLabel(real: Table, target: string, label: string): string {
+  const col = real.columns.find((c) => c.name === target);
+  if (col?.kind !== "boolean") return label;
+  const b = parseBoolean(label, true);
+  return b === undefined ? label : String(b);
+}
+
+const POSITIVE_NAMES = ["yes", "true", "1", "positive", "pos", "y"];
+
+/**
+ * The positive class when none is given: a level named like "yes"/"true"/"1", else the less frequent level (the
+ * usual "event" class). Accuracy, macro-F1 and ROC AUC of a binary task do not depend on this choice.
+ */
+function defaultPositiveLabel(real: Table, target: string): string {
+  const col = real.columns.find((c) => c.name === target);
+  if (!col) throw new Error(`target column "${target}" is not in the real table`);
+  if (isNumeric(col)) return "1";
+  const named = col.levels.find((l) => POSITIVE_NAMES.includes(l.trim().toLowerCase()));
+  if (named !== undefined) return named;
+  const counts = new Float64Array(col.levels.length);
+  for (let i = 0; i < col.codes.length; i++) if (col.codes[i] >= 0) counts[col.codes[i]]++;
+  let best = 0;
+  for (let k = 1; k < counts.length; k++)
+    if (counts[k] > 0 && (counts[k] < counts[best] || counts[best] === 0)) best = k;
+  return col.levels[best];
+}
+
+function summarise(
+  r: EvaluateResult,
+  real: Table,
+  synthetic: Table,
+  holdout: Table | undefined,
+  notes: string[],
+): EvaluateSummary {
+  const det = "error" in r.detection ? undefined : r.detection;
+  const dcr = r.row_level.dcr.minmax_real;
+  const worst = Object.entries(r.column_shapes)
+    .map(([column, s]) => ({ column, score: shapeScore(s) }))
+    .filter((x) => Number.isFinite(x.score))
+    .sort((a, b) => a.score - b.score)
+    .slice(0, 3);
+  const share = r.row_level.dcr_share_tabsyn;
+  return {
+    rows: { real: real.nRows, synthetic: synthetic.nRows, holdout: holdout ? holdout.nRows : null },
+    columns: real.columns.length,
+    quality_overall: r.quality_report.overall,
+    column_shapes: r.quality_report.column_shapes,
+    column_pair_trends: r.quality_report.column_pair_trends,
+    logistic_detection: finiteOrNull(det?.logistic_detection),
+    c2st_gap: finiteOrNull(det?.c2st_gap),
+    dcr_minmax_median: finiteOrNull(dcr.median),
+    exact_copies: Math.round(dcr.frac_zero * synthetic.nRows),
+    dcr_share: share ? finiteOrNull(share.share) : null,
+    tstr_accuracy: finiteOrNull(r.tstr_logistic?.tstr.accuracy),
+    trtr_accuracy: finiteOrNull(r.tstr_logistic?.trtr.accuracy),
+    worst_columns: worst,
+    notes: [...notes, ...(r.row_level._notes ?? [])],
+  };
+}
+
+/** JSON with NaN/±Infinity as null and typed arrays as plain arrays (the fixtures' convention). */
+export function toJson(value: unknown, space = 2): string {
+  return JSON.stringify(
+    value,
+    (_k, v: unknown) => {
+      if (typeof v === "number" && !Number.isFinite(v)) return null;
+      if (ArrayBuffer.isView(v) && !(v instanceof DataView))
+        return Array.from(v as unknown as ArrayLike<number>);
+      return v;
+    },
+    space,
+  );
+}

@@ -1,0 +1,59 @@
+/**
+ * The progress printer: the common "loaded" line carries each engine's own detail (SYNTHIA's prompt examples,
+ * MALLM-GAN's schedule, LLMSynthor's planned iterations), and the engines' own nodes print through their hooks.
+ */
+import { describe, expect, it } from "vitest";
+import { llmsynthorProgress } from "../../engines/llmsynthor/progress.ts";
+import { mallmProgress } from "../../engines/mallm/progress.ts";
+import { type EngineProgress, ProgressPrinter, synthiaProgress } from "../../cli/progress.ts";
+import type { RunEvent } from "../../graph/run.ts";
+import { emptySnapshot } from "../../models/accounting.ts";
+
+const dataset = { path: "real.csv", sha256: "0", rows: 40, columns: ["age", "sex", "hours", "income"] };
+
+function lines(engine: EngineProgress, events: Array<Pick<RunEvent, "node" | "update">>): string[] {
+  let text = "";
+  const p = new ProgressPrinter({ write: (s: string) => (text += s) }, engine);
+  for (const e of events) p.handle({ ...e, usage: emptySnapshot(), rowsDone: 0, rowsRequested: 30 });
+  return text.trimEnd().split("\n");
+}
+
+describe("loaded line", () => {
+  it("SYNTHIA: the stratified examples of the prompt", () => {
+    expect(lines(synthiaProgress(3), [{ node: "init", update: { dataset, xSub: [4, 9, 17] } }])).toEqual([
+      "loaded 40 real rows × 4 columns; 3 stratified examples in the prompt",
+    ]);
+  });
+
+  it("MALLM-GAN: the schedule, no stratified examples", () => {
+    const schedule = { epochs: 2, frozenEpochs: 1, batchSize: 20, batchesPerEpoch: 2 };
+    expect(lines(mallmProgress, [{ node: "init", update: { dataset, schedule } }])).toEqual([
+      "loaded 40 real rows × 4 columns; 2 epochs (1 frozen) of 2 batches of 20 real rows",
+    ]);
+  });
+
+  it("LLMSynthor: the planned iterations", () => {
+    expect(lines(llmsynthorProgress, [{ node: "load", update: { dataset, iterations: 2 } }])).toEqual([
+      "loaded 40 real rows × 4 columns; 2 iterations planned",
+    ]);
+  });
+});
+
+describe("engine nodes", () => {
+  it("SYNTHIA's final choice after the last iteration; other engines' nodes are not SYNTHIA's", () => {
+    const choice = {
+      node: "discriminate",
+      update: { phase: "finalize", finalChoice: { reason: "max_iterations", iteration: 2 } },
+    };
+    expect(lines(synthiaProgress(3), [choice])).toEqual([
+      'no "Real" verdict within 3 iterations: generating 30 rows with the prompt of iteration 2 (best similarity − divergence)',
+    ]);
+    expect(lines(mallmProgress, [choice])).toEqual([""]);
+    expect(lines(synthiaProgress(3), [{ node: "copula", update: { groups: [["age", "sex"]] } }])).toEqual([
+      "",
+    ]);
+    expect(lines(llmsynthorProgress, [{ node: "copula", update: { groups: [["age", "sex"]] } }])).toEqual([
+      "joint groups: [age, sex]",
+    ]);
+  });
+});
