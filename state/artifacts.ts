@@ -5,7 +5,7 @@
  * `memo` makes a node idempotent: when a re-run finds the artifact it returns it without redoing the work
  * (no model call), so a kill at any moment loses nothing and duplicates nothing.
  */
-import { mkdir, readFile, stat } from "node:fs/promises";
+import { mkdir, readFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { z } from "zod";
 import { SynthgraphError } from "../data/errors.ts";
@@ -15,41 +15,87 @@ import { AccountingSnapshotSchema } from "./schemas.ts";
 
 const KEY_RE = /^[A-Za-z0-9_-]+(\/[A-Za-z0-9_-]+)*$/;
 
-export class ArtifactStore {
+/** Where artifact texts live: a folder of JSON files (the default), memory (tests), or a database. */
+export interface ArtifactBackend {
+  /** The stored text of a key, or undefined when absent. */
+  read(key: string): Promise<string | undefined>;
+  /** Stores the text of a key atomically (a reader sees the old text or the new one, never a mix). */
+  write(key: string, text: string): Promise<void>;
+  /** Where a key lives, for messages. */
+  locate(key: string): string;
+}
+
+/** Artifacts as JSON files under a folder: <root>/<key>.json. */
+export class FileArtifactBackend implements ArtifactBackend {
   readonly root: string;
   constructor(root: string) {
     this.root = root;
   }
+  locate(key: string): string {
+    return join(this.root, `${key}.json`);
+  }
+  async read(key: string): Promise<string | undefined> {
+    try {
+      return await readFile(this.locate(key), "utf8");
+    } catch {
+      return undefined;
+    }
+  }
+  async write(key: string, text: string): Promise<void> {
+    const path = this.locate(key);
+    await mkdir(dirname(path), { recursive: true });
+    await writeFileAtomic(path, text);
+  }
+}
 
-  /** The file of a key (keys are validated: no `..`, no absolute paths). */
+/** Artifacts in a Map: node unit tests run against it without touching the disk. */
+export class MemoryArtifactBackend implements ArtifactBackend {
+  readonly texts = new Map<string, string>();
+  locate(key: string): string {
+    return `memory:${key}`;
+  }
+  async read(key: string): Promise<string | undefined> {
+    return this.texts.get(key);
+  }
+  async write(key: string, text: string): Promise<void> {
+    this.texts.set(key, text);
+  }
+}
+
+export class ArtifactStore {
+  readonly backend: ArtifactBackend;
+  /** A folder (file backend) or any backend. */
+  constructor(where: string | ArtifactBackend) {
+    this.backend = typeof where === "string" ? new FileArtifactBackend(where) : where;
+  }
+
+  /** An empty store in memory (tests). */
+  static inMemory(): ArtifactStore {
+    return new ArtifactStore(new MemoryArtifactBackend());
+  }
+
+  /** Where a key lives (keys are validated: no `..`, no absolute paths). */
   pathOf(key: string): string {
     if (!KEY_RE.test(key)) throw new Error(`invalid artifact key ${JSON.stringify(key)}`);
-    return join(this.root, `${key}.json`);
+    return this.backend.locate(key);
   }
 
   async has(key: string): Promise<boolean> {
-    try {
-      return (await stat(this.pathOf(key))).isFile();
-    } catch {
-      return false;
-    }
+    this.pathOf(key);
+    return (await this.backend.read(key)) !== undefined;
   }
 
   async put(key: string, value: unknown): Promise<string> {
-    const path = this.pathOf(key);
-    await mkdir(dirname(path), { recursive: true });
-    await writeFileAtomic(path, JSON.stringify(value));
+    this.pathOf(key);
+    await this.backend.write(key, JSON.stringify(value));
     return key;
   }
 
   /** The artifact parsed with `schema`, or undefined when absent. A corrupt file is an error (never silently redone). */
   async get<T>(key: string, schema: z.ZodType<T>): Promise<T | undefined> {
-    let text: string;
-    try {
-      text = await readFile(this.pathOf(key), "utf8");
-    } catch {
-      return undefined;
-    }
+    this.pathOf(key);
+    const text = await this.backend.read(key);
+    if (text === undefined) return undefined;
     const r = schema.safeParse(JSON.parse(text));
     if (!r.success) {
       throw new SynthgraphError(
