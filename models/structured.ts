@@ -9,7 +9,8 @@
  * 3. zod validation; arrays of items are validated item by item, keeping the good ones. When the schema holds
  *    an item array, a reply that holds it in another shape (a bare array, JSON Lines, one wrapper too many)
  *    is first reshaped to the schema's (`normaliseItems`), reported as a text repair.
- * 4. A bounded re-ask that quotes the validation errors back to the model.
+ * 4. A bounded re-ask that quotes the validation errors back to the model: the first prompt plus a capped quote
+ *    of the previous reply and its errors, never a growing transcript (reaskConversation).
  * Transport faults (429, 5xx, timeouts, dropped connections) are retried below this, in resilience.ts.
  */
 import type { BaseChatModel } from "@langchain/core/language_models/chat_models";
@@ -501,9 +502,15 @@ function validate<T>(parsed: unknown, opts: StructuredOptions<T>): Verdict<T> {
 }
 
 const MAX_QUOTED = 12;
+/** Characters of one quoted validation error. */
+const MAX_ERROR_CHARS = 240;
+/** Characters of the previous reply quoted in a re-ask: its head and its tail, the middle cut. */
+export const REASK_QUOTE_HEAD = 1200;
+export const REASK_QUOTE_TAIL = 400;
 
 function reaskMessage(errors: readonly string[]): string {
-  const shown = errors.slice(0, MAX_QUOTED).map((e) => `- ${e}`);
+  const cap = (e: string): string => (e.length > MAX_ERROR_CHARS ? `${e.slice(0, MAX_ERROR_CHARS)}…` : e);
+  const shown = errors.slice(0, MAX_QUOTED).map((e) => `- ${cap(e)}`);
   if (errors.length > MAX_QUOTED) shown.push(`- ... and ${errors.length - MAX_QUOTED} more`);
   return [
     "Your previous reply could not be used. Validation errors:",
@@ -512,11 +519,47 @@ function reaskMessage(errors: readonly string[]): string {
   ].join("\n");
 }
 
+/** The previous reply as quoted in a re-ask: whole when short, else its head and tail around a marked cut. */
+export function quoteReply(text: string): string {
+  if (text.length <= REASK_QUOTE_HEAD + REASK_QUOTE_TAIL) return text;
+  const cut = text.length - REASK_QUOTE_HEAD - REASK_QUOTE_TAIL;
+  return `${text.slice(0, REASK_QUOTE_HEAD)}\n[... ${cut} characters of this reply not shown ...]\n${text.slice(-REASK_QUOTE_TAIL)}`;
+}
+
+/** Conservative token estimate of a conversation (3 characters per token: JSON-heavy text tokenises densely). */
+function estimatedTokens(messages: readonly ChatInput[]): number {
+  let chars = 0;
+  for (const m of messages) chars += messageText(toMessage(m)).length;
+  return Math.ceil(chars / 3);
+}
+
+/**
+ * The conversation of the next attempt: the first prompt, then a capped quote of the previous reply and its
+ * errors. It never grows with the number of attempts or the length of a bad reply. When even that would not
+ * fit the model's context, the next attempt is a fresh call of the first prompt (a new sample at the same
+ * settings) instead.
+ */
+export function reaskConversation(
+  first: readonly ChatInput[],
+  previousReply: string,
+  errors: readonly string[],
+  numCtx: number | undefined,
+): ChatInput[] {
+  const reask: ChatInput[] = [
+    ...first,
+    new AIMessage(quoteReply(previousReply)),
+    new HumanMessage(reaskMessage(errors)),
+  ];
+  if (numCtx !== undefined && estimatedTokens(reask) > numCtx) return [...first];
+  return reask;
+}
+
 /** Calls the model and returns a value that satisfies `schema` (see the module comment for the steps). */
 export async function callStructured<T>(opts: StructuredOptions<T>): Promise<StructuredResult<T>> {
   const maxReasks = opts.maxReasks ?? 2;
   const format = opts.jsonSchema === false ? undefined : (opts.jsonSchema ?? schemaToJsonSchema(opts.schema));
-  const conversation: ChatInput[] = [...opts.messages];
+  const numCtx = endpointInfoOf(opts.endpoint).numCtx;
+  let conversation: ChatInput[] = [...opts.messages];
   const reasons: string[] = [];
   const usage: CallUsage = { prompt_tokens: 0, completion_tokens: 0, estimated: false };
   let requests = 0;
@@ -559,7 +602,7 @@ export async function callStructured<T>(opts: StructuredOptions<T>): Promise<Str
       errors = [`the reply is not valid JSON: ${parsed.error}`];
       reasons.push(`attempt ${attempt}: ${errors[0]}`);
     }
-    conversation.push(new AIMessage(reply.text), new HumanMessage(reaskMessage(errors)));
+    conversation = reaskConversation(opts.messages, reply.text, errors, numCtx);
   }
   throw new StructuredOutputError(opts.role, maxReasks + 1, reasons, lastReply);
 }

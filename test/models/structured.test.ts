@@ -10,6 +10,10 @@ import {
   callStructured,
   callText,
   normaliseItems,
+  quoteReply,
+  REASK_QUOTE_HEAD,
+  REASK_QUOTE_TAIL,
+  reaskConversation,
   StructuredOutputError,
   schemaToJsonSchema,
 } from "../../models/structured.ts";
@@ -142,11 +146,58 @@ describe.each(PROVIDERS)("%s", (provider) => {
     const zodMessage = Person.safeParse(bad).error!.issues[0].message;
     expect(r.report.reasons).toEqual([`attempt 1: age: ${zodMessage}`]);
     const second = server.chatRequests()[1];
-    // The follow-up replays the conversation, the model's bad reply, then the quoted errors.
+    // The follow-up replays the first prompt, the model's bad reply (short: quoted whole), then the errors.
     expect(second.messages.slice(0, 2)).toEqual(server.chatRequests()[0].messages);
     expect(second.messages[2]).toEqual({ role: "assistant", content: JSON.stringify(bad) });
     expect(second.messages[3].role).toBe("user");
     expect(second.messages[3].content).toContain(`- age: ${zodMessage}`);
+  });
+
+  it("keeps re-asks bounded however long the bad reply is: first prompt plus a capped quote", async () => {
+    // Three unusable replies of very different lengths; every re-ask request must stay the same size bound.
+    const sizes: number[][] = [];
+    for (const badLength of [2_000, 40_000]) {
+      server.reset();
+      const bad = `{"age": "${"x".repeat(badLength)}", "name": "Ann"}`;
+      server.script(bad, bad, bad);
+      await expect(
+        callStructured({
+          role: "generator",
+          endpoint: endpointFor(server, provider),
+          messages: ask,
+          schema: Person,
+          maxReasks: 2,
+          retry: FAST_RETRY,
+        }),
+      ).rejects.toThrow(StructuredOutputError);
+      const reqs = server.chatRequests();
+      expect(reqs).toHaveLength(3);
+      const chars = reqs.map((r) => r.messages.reduce((n, m) => n + m.content.length, 0));
+      sizes.push(chars);
+      const first = chars[0];
+      for (const r of reqs.slice(1)) {
+        // Never a growing transcript: the first prompt, one quoted reply, one list of errors.
+        expect(r.messages).toHaveLength(ask.length + 2);
+        expect(r.messages.slice(0, ask.length)).toEqual(reqs[0].messages);
+        expect(r.messages[ask.length].content.length).toBeLessThanOrEqual(
+          REASK_QUOTE_HEAD + REASK_QUOTE_TAIL + 80,
+        );
+      }
+      // The third request is no larger than the second: nothing accumulates across attempts.
+      expect(chars[2]).toBeLessThanOrEqual(chars[1]);
+      expect(chars[1] - first).toBeLessThan(REASK_QUOTE_HEAD + REASK_QUOTE_TAIL + 12 * 260 + 400);
+    }
+    // A bad reply 20 times longer gives re-ask requests of (about) the same size.
+    expect(Math.abs(sizes[1][1] - sizes[0][1])).toBeLessThan(200);
+  });
+
+  it("replaces a re-ask that would not fit the context with a fresh call of the first prompt", () => {
+    const long = "y".repeat(3_000);
+    const fits = reaskConversation(ask, long, ["age: expected number"], 8192);
+    expect(fits).toHaveLength(ask.length + 2);
+    expect(reaskConversation(ask, long, ["age: expected number"], 100)).toEqual(ask);
+    expect(quoteReply(long)).toContain("characters of this reply not shown");
+    expect(quoteReply("short")).toBe("short");
   });
 
   it("validates items one by one: keeps good ones, drops bad ones with reasons", async () => {
