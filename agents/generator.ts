@@ -6,7 +6,13 @@
  * untrusted: nothing leaves this function unvalidated.
  */
 import { z } from "zod";
-import { compactRowsJsonSchema, decodeCompactRows } from "../data/compact.ts";
+import {
+  decodeCompactRows,
+  indexedToPositional,
+  type RowEncoding,
+  rowEncodingFor,
+  rowsJsonSchema,
+} from "../data/compact.ts";
 import { rowColumns } from "../data/schema.ts";
 import type { Metadata, Row } from "../data/types.ts";
 import { createRowValidator, type RowValidatorOptions } from "../data/validate.ts";
@@ -26,6 +32,8 @@ export interface GeneratorInput {
   accounting?: Accounting;
   signal?: AbortSignal;
   validator?: RowValidatorOptions;
+  /** How rows are written in the reply; default: what the endpoint's provider enforces (rowEncodingFor). */
+  encoding?: RowEncoding;
 }
 
 export interface GeneratorOutput {
@@ -49,7 +57,7 @@ export function rowItemValidator(meta: Metadata, opts?: RowValidatorOptions): (i
   const rowMeta: Metadata = { ...meta, columns: rowColumns(meta) };
   const validate = createRowValidator(meta, opts);
   return (item) => {
-    const decoded = decodeCompactRows(rowMeta, [item]).items[0];
+    const decoded = decodeCompactRows(rowMeta, [indexedToPositional(item)]).items[0];
     if (decoded === undefined) return { ok: false, reason: "not a row" };
     if (decoded.problems.length > 0) {
       return { ok: false, reason: decoded.problems.map((p) => p.replace(/^row 1:? ?/, "")).join("; ") };
@@ -64,10 +72,8 @@ export function rowItemValidator(meta: Metadata, opts?: RowValidatorOptions): (i
 /** One generator call: nRows requested, the valid ones returned. */
 export async function generateRows(i: GeneratorInput): Promise<GeneratorOutput> {
   const rowMeta: Metadata = { ...i.metadata, columns: rowColumns(i.metadata) };
-  // OpenAI strict mode rejects prefixItems (see compactRowsJsonSchema); Ollama's grammar uses them.
-  const jsonSchema = compactRowsJsonSchema(rowMeta, i.nRows, {
-    prefixItems: i.endpoint.provider !== "openai",
-  });
+  // Each provider gets the row encoding its structured output fully enforces (data/compact.ts RowEncoding).
+  const jsonSchema = rowsJsonSchema(rowMeta, i.nRows, i.encoding ?? rowEncodingFor(i.endpoint.provider));
   const result = await callStructured({
     role: "generator",
     endpoint: i.endpoint,

@@ -178,6 +178,90 @@ export function compactRowsJsonSchema(
   };
 }
 
+/**
+ * How a model writes rows in its reply. "positional": `{"rows": [[v1, v2, ...], ...]}`, the cheapest in tokens,
+ * fully enforced where the provider's grammar supports `prefixItems` (Ollama). "indexed":
+ * `{"rows": [{"0": v1, "1": v2, ...}, ...]}`, each row an object whose keys are the column positions: OpenAI's
+ * strict json_schema has no `prefixItems`, so only objects let it fix every row's length, per-column types and
+ * enums (bench/tokens.bench.ts measures what the keys cost).
+ */
+export type RowEncoding = "positional" | "indexed";
+export const ROW_ENCODINGS = ["positional", "indexed"] as const;
+
+/** The encoding a provider's structured output fully enforces. */
+export function rowEncodingFor(provider: string): RowEncoding {
+  return provider === "openai" ? "indexed" : "positional";
+}
+
+/**
+ * JSON Schema for `{"rows": [{"0": v1, ..., "k-1": vk}, ...]}` (the "indexed" encoding): every key required,
+ * no other key, each with its column's exact type, enum and description; strict-mode compatible.
+ */
+export function indexedRowsJsonSchema(
+  meta: Metadata,
+  nRows?: number,
+  options: Pick<CompactSchemaOptions, "maxEnumValues"> = {},
+): JsonSchema {
+  const maxEnum = options.maxEnumValues ?? DEFAULT_MAX_ENUM_VALUES;
+  const properties: Record<string, JsonSchema> = {};
+  meta.columns.forEach((c, j) => {
+    properties[String(j)] = columnSchema(c, maxEnum);
+  });
+  const row: JsonSchema = {
+    type: "object",
+    description: `one row: key j holds the value of column j in this order: ${meta.columns.map((c) => c.name).join(", ")}`,
+    properties,
+    required: Object.keys(properties),
+    additionalProperties: false,
+  };
+  const rowsArray: JsonSchema = { type: "array", items: row };
+  if (nRows !== undefined) {
+    rowsArray.minItems = nRows;
+    rowsArray.maxItems = nRows;
+  }
+  return { type: "object", properties: { rows: rowsArray }, required: ["rows"], additionalProperties: false };
+}
+
+/** The JSON Schema of a rows reply in the given encoding (see RowEncoding). */
+export function rowsJsonSchema(meta: Metadata, nRows: number | undefined, encoding: RowEncoding): JsonSchema {
+  return encoding === "indexed"
+    ? indexedRowsJsonSchema(meta, nRows)
+    : compactRowsJsonSchema(meta, nRows, { prefixItems: true });
+}
+
+/**
+ * An "indexed" row (`{"0": v1, "1": v2, ...}`) as the positional array it stands for; anything else unchanged
+ * (so a model that answers positionally anyway is still decoded). Only an object whose keys are exactly
+ * "0".."n-1" is converted.
+ */
+export function indexedToPositional(item: unknown): unknown {
+  if (!isPlainObject(item)) return item;
+  const keys = Object.keys(item);
+  if (keys.length === 0) return item;
+  const out: unknown[] = new Array(keys.length);
+  for (let j = 0; j < keys.length; j++) {
+    if (!(String(j) in item)) return item;
+    out[j] = item[String(j)];
+  }
+  return out;
+}
+
+/** A JSON string literal for a prompt that cannot end a tagged block or a line (`</`, U+2028/9 escaped). */
+export function promptString(s: string): string {
+  return JSON.stringify(s)
+    .replace(/<\//g, "<\\/")
+    .replace(/\u2028/g, "\\u2028")
+    .replace(/\u2029/g, "\\u2029");
+}
+
+/** The sentence of a prompt that tells the model how to write `nRows` rows in the given encoding. */
+export function rowsFormatSentence(encoding: RowEncoding, columns: readonly string[], nRows: number): string {
+  const order = columns.map(promptString).join(", ");
+  return encoding === "indexed"
+    ? `Reply with exactly ${nRows} rows as one JSON object: {"rows": [{"0": v1, "1": v2, ...}, ...]}. Each row is an object with the ${columns.length} keys "0" to "${columns.length - 1}": key j holds the value of column j in this column order: ${order}.`
+    : `Reply with exactly ${nRows} rows as one JSON object: {"rows": [[v1, v2, ...], ...]}. Each row is an array of ${columns.length} values in this column order: ${order}.`;
+}
+
 function withoutDescription(s: JsonSchema): JsonSchema {
   const out: JsonSchema = {};
   for (const [k, v] of Object.entries(s)) if (k !== "description") out[k] = v;

@@ -17,7 +17,7 @@
  */
 
 import { formatIsoDatetime, formatNumber } from "../../data/cells.ts";
-import { encodeRowsCsvLines, ROWS_CLOSE, ROWS_OPEN } from "../../data/compact.ts";
+import { encodeRowsCsvLines, type RowEncoding, ROWS_CLOSE, ROWS_OPEN } from "../../data/compact.ts";
 import { rowColumns } from "../../data/schema.ts";
 import type { ColumnMeta, Metadata, Row } from "../../data/types.ts";
 import { causallyOrderedMetadata, formatEdgeList, pyStr, type Theta } from "./theta.ts";
@@ -55,7 +55,14 @@ export function conditionalInstruction(n: number, conditions: string): string {
  * The output-format sentence of listings 2 and 4, with the rows shape agents/generator.ts validates.
  * `columns` in output order.
  */
-export function outputFormatSentence(n: number, columns: readonly string[]): string {
+export function outputFormatSentence(
+  n: number,
+  columns: readonly string[],
+  encoding: RowEncoding = "positional",
+): string {
+  if (encoding === "indexed") {
+    return `The response should be formatted strictly as one JSON object {"rows": [{"0": v1, "1": v2, ...}, ...]} holding ${n} rows, each row an object with the ${columns.length} keys "0" to "${columns.length - 1}", key j holding the value of column j in this column order: [${columns.map(pyStr).join(", ")}], with null for a missing value. No additional text or numbers should precede the JSON data.`;
+  }
   return `The response should be formatted strictly as one JSON object {"rows": [[v1, v2, ...], ...]} holding ${n} rows, each row an array of the ${columns.length} values in this column order: [${columns.map(pyStr).join(", ")}], with null for a missing value, suitable for direct use in data processing scripts such as conversion to a DataFrame in Python. No additional text or numbers should precede the JSON data.`;
 }
 

@@ -9,7 +9,14 @@
  */
 
 import { formatIsoDatetime, formatNumber } from "../../data/cells.ts";
-import { encodeRowsCsvLines, ROWS_CLOSE, ROWS_OPEN } from "../../data/compact.ts";
+import {
+  encodeRowsCsvLines,
+  promptString,
+  type RowEncoding,
+  ROWS_CLOSE,
+  ROWS_OPEN,
+  rowsFormatSentence,
+} from "../../data/compact.ts";
 import { rowColumns } from "../../data/schema.ts";
 import type { ColumnMeta, Metadata, Row } from "../../data/types.ts";
 
@@ -40,10 +47,11 @@ export function buildGeneratorPrompt(a: {
   feedback: string[];
   nRows: number;
   descriptions?: Record<string, string>;
+  /** How the reply writes rows (data/compact.ts RowEncoding); default positional. */
+  encoding?: RowEncoding;
 }): string {
   const columns = rowColumns(a.metadata);
   const rowMeta: Metadata = { ...a.metadata, columns };
-  const order = columns.map((c) => quote(c.name)).join(", ");
   const lines: string[] = [
     `Generate ${a.nRows} new synthetic rows for a table with ${columns.length} columns. The real table has ${a.metadata.rowCount} rows. The new rows must match the real data's ranges, category frequencies, missing values and the relationships between columns, while being new records, not copies of real rows.`,
     "",
@@ -83,7 +91,11 @@ export function buildGeneratorPrompt(a: {
   lines.push(
     "",
     "## Output",
-    `Reply with exactly ${a.nRows} rows as one JSON object: {"rows": [[v1, v2, ...], ...]}. Each row is an array of ${columns.length} values in this column order: ${order}.`,
+    rowsFormatSentence(
+      a.encoding ?? "positional",
+      columns.map((c) => c.name),
+      a.nRows,
+    ),
     "Numbers as JSON numbers (integers where the column is integer), categories as one of the listed strings exactly, true/false for booleans, dates as ISO strings, null for a missing value.",
     "Stay inside the listed ranges and categories. Vary the rows: cover the whole range of every column, including rare categories, in proportions close to the real frequencies.",
     "No explanations, no code fences: only the JSON object.",
@@ -139,12 +151,7 @@ function percent(count: number, total: number): string {
 }
 
 /** A JSON string literal that cannot end a block or a line. */
-function quote(s: string): string {
-  return JSON.stringify(s)
-    .replace(/<\//g, "<\\/")
-    .replace(/\u2028/g, "\\u2028")
-    .replace(/\u2029/g, "\\u2029");
-}
+const quote = promptString;
 
 /** Free text from a model or a user as one quoted line, cut to MAX_NOTE_CHARS. */
 function note(s: string): string {

@@ -12,12 +12,17 @@ import {
   encodeRowsCompact,
   encodeRowsCompactOutput,
   encodeRowsCsvLines,
+  indexedRowsJsonSchema,
+  indexedToPositional,
+  rowEncodingFor,
   ROWS_CLOSE,
   ROWS_OPEN,
+  rowsFormatSentence,
 } from "../../data/compact.ts";
 import { columnDescription } from "../../data/schema.ts";
 import type { ColumnMeta, Metadata, Row } from "../../data/types.ts";
 import { extractJson } from "../../models/extract.ts";
+import { openAiResponseFormat } from "../../models/structured.ts";
 import { DATASETS } from "../support/fixtures.ts";
 
 // ---- Adult, first 50 rows, read with csv-parse; metadata derived from those rows ----------------------------
@@ -414,5 +419,61 @@ describe("compactRowsJsonSchema", () => {
     expect(p[1]).toEqual({ type: ["string", "null"], format: "date", description: desc[1] });
     expect(desc[1]).toContain("1970-01-01 to 1970-01-02");
     expect(p[2]).toEqual({ type: "string", description: desc[2] });
+  });
+});
+
+describe("indexed rows (the encoding OpenAI strict mode can fully enforce)", () => {
+  const toIndexed = (rows: unknown[][]): Array<Record<string, unknown>> =>
+    rows.map((r) => Object.fromEntries(r.map((v, j) => [String(j), v])));
+  const good = { rows: toIndexed(JSON.parse(encodeRowsCompactOutput(META, ROWS)).rows as unknown[][]) };
+
+  it("is strict-compatible after OpenAI's keyword stripping and fixes every row's length, types and enums", () => {
+    const format = openAiResponseFormat(indexedRowsJsonSchema(META, 50), "rows");
+    expect(format?.json_schema.strict).toBe(true);
+    const v = new Validator(format!.json_schema.schema, "2020-12", false);
+    expect(v.validate(good).valid).toBe(true);
+    const short = structuredClone(good);
+    delete short.rows[0]["3"];
+    expect(v.validate(short).valid).toBe(false);
+    const extra = structuredClone(good);
+    extra.rows[0][String(META.columns.length)] = 1;
+    expect(v.validate(extra).valid).toBe(false);
+    const wrongCategory = structuredClone(good);
+    wrongCategory.rows[0]["9"] = "Robot";
+    expect(v.validate(wrongCategory).valid).toBe(false);
+    const wrongType = structuredClone(good);
+    wrongType.rows[0]["0"] = "thirty-nine";
+    expect(v.validate(wrongType).valid).toBe(false);
+  });
+
+  it("the positional schema as OpenAI strict mode received it lets a short row through (why indexed exists)", () => {
+    const format = openAiResponseFormat(compactRowsJsonSchema(META, 50, { prefixItems: false }), "rows");
+    const v = new Validator(format!.json_schema.schema, "7", false);
+    const positional = JSON.parse(encodeRowsCompactOutput(META, ROWS));
+    const short = structuredClone(positional);
+    short.rows[0] = short.rows[0].slice(0, 3);
+    // Either strict is off (nothing enforced) or the length keywords were stripped: a 3-value row passes.
+    expect(format!.json_schema.strict === false || v.validate(short).valid).toBe(true);
+  });
+
+  it("decodes an indexed row as the positional row it stands for; other shapes pass through", () => {
+    expect(indexedToPositional({ "0": 1, "1": "a", "2": null })).toEqual([1, "a", null]);
+    expect(indexedToPositional({ "0": 1, "2": "a" })).toEqual({ "0": 1, "2": "a" });
+    expect(indexedToPositional([1, 2])).toEqual([1, 2]);
+    expect(indexedToPositional({ age: 3 })).toEqual({ age: 3 });
+    const decoded = decodeCompactRows(META, good.rows.map(indexedToPositional));
+    expect(decoded.items.every((i) => i.problems.length === 0)).toBe(true);
+    expect(decoded.items.map((i) => i.row)).toEqual(
+      decodeCompactRows(META, JSON.parse(encodeRowsCompactOutput(META, ROWS))).items.map((i) => i.row),
+    );
+  });
+
+  it("picks the encoding per provider and words the prompt sentence to match", () => {
+    expect(rowEncodingFor("openai")).toBe("indexed");
+    expect(rowEncodingFor("ollama")).toBe("positional");
+    const cols = META.columns.map((c) => c.name);
+    expect(rowsFormatSentence("indexed", cols, 7)).toContain(`"0" to "${cols.length - 1}"`);
+    expect(rowsFormatSentence("positional", cols, 7)).toContain('{"rows": [[v1, v2, ...], ...]}');
+    expect(rowsFormatSentence("positional", ["a</rows>"], 1)).not.toContain("</rows>");
   });
 });
