@@ -1,0 +1,213 @@
+/**
+ * Utility protocols beyond stats/utility.ts (docs/metrics-protocol.md):
+ *   TSTR  train on synthetic, test on holdout;  TRTR  train on real, test on holdout;
+ *   TRTS  train on real, test on synthetic (SynLLM: does a model of the real data hold on the synthetic rows?);
+ * for three binary classifiers (L2 logistic regression as in utility.ts, the seeded random forest, the depth-5
+ * CART tree SynLLM uses), and the best-of-classifiers MLE score of MALLM-GAN: per setting, the highest score
+ * over the classifiers. Binary task "target = positiveLabel"; rows with a missing target are dropped. Encoding
+ * as utility.ts: ENC-SDM fitted on the training table, z-scaling for the logistic model only.
+ */
+import { getColumn, isNumeric, takeTableRows } from "../../../data/build.ts";
+import { SynthgraphError } from "../../../data/errors.ts";
+import type { Table } from "../../../data/types.ts";
+import { accuracy, f1Macro, rocAuc } from "../../classifiers/classify.ts";
+import { fitTreeClassifier, treePredictProba } from "../../classifiers/tree.ts";
+import { fitSdmEncoder, transformSdm } from "../../classifiers/encode-sdm.ts";
+import { fitForest, forestProba } from "../../classifiers/forest.ts";
+import { decisionFunction, fitLogistic } from "../../classifiers/logistic.ts";
+import type { Dense } from "../../primitives/matrix.ts";
+import { applyScaling, fitStandardScaler } from "../../classifiers/scale.ts";
+
+export type ClassifierName = "logistic" | "random_forest" | "tree";
+export const MLE_CLASSIFIERS: readonly ClassifierName[] = ["logistic", "random_forest", "tree"];
+
+export interface BinaryScores {
+  readonly accuracy: number;
+  /** F1 of the positive class (sklearn f1_score, average="binary"). */
+  readonly f1: number;
+  readonly f1_macro: number;
+  readonly roc_auc: number;
+}
+
+export interface UtilityTriple {
+  readonly tstr: BinaryScores;
+  readonly trtr: BinaryScores;
+  /** Trained on real, tested on synthetic. */
+  readonly trts: BinaryScores;
+}
+
+export interface UtilityOptions {
+  readonly seed?: number;
+  /** Depth of the CART tree. Default 5 (SynLLM). */
+  readonly treeDepth?: number;
+  /** Trees of the random forest. Default 100. */
+  readonly forestTrees?: number;
+}
+
+type Scorer = (train: Dense, y: Uint8Array, test: Dense) => Float64Array;
+
+function scorer(model: ClassifierName, o: UtilityOptions): Scorer {
+  switch (model) {
+    case "logistic":
+      return (train, y, test) => {
+        const scaler = fitStandardScaler(train);
+        const z = decisionFunction(fitLogistic(applyScaling(train, scaler), y), applyScaling(test, scaler));
+        return z.map((v) => 1 / (1 + Math.exp(-v)));
+      };
+    case "random_forest":
+      return (train, y, test) =>
+        forestProba(fitForest(train, y, { nTrees: o.forestTrees ?? 100, seed: o.seed ?? 0 }), test);
+    case "tree":
+      return (train, y, test) => {
+        const p = treePredictProba(fitTreeClassifier(train, y, { maxDepth: o.treeDepth ?? 5 }, 2), test);
+        const out = new Float64Array(test.nRows);
+        for (let i = 0; i < out.length; i++) out[i] = p[2 * i + 1];
+        return out;
+      };
+  }
+}
+
+// F1 of class 1 = 2TP/(2TP + FP + FN); NaN when there is no positive in truth or prediction (sklearn warns, 0).
+export function f1Binary(pred: Uint8Array, truth: Uint8Array): number {
+  let tp = 0;
+  let fp = 0;
+  let fn = 0;
+  for (let i = 0; i < truth.length; i++) {
+    if (pred[i] === 1 && truth[i] === 1) tp++;
+    else if (pred[i] === 1) fp++;
+    else if (truth[i] === 1) fn++;
+  }
+  return tp + fp + fn === 0 ? Number.NaN : (2 * tp) / (2 * tp + fp + fn);
+}
+
+const NAN_SCORES: BinaryScores = {
+  accuracy: Number.NaN,
+  f1: Number.NaN,
+  f1_macro: Number.NaN,
+  roc_auc: Number.NaN,
+};
+
+/** Fits on `train`, scores `test`. Predicted label = P(positive) > 0.5 (sklearn: a tie goes to class 0). */
+export function trainTestBinary(
+  train: Table,
+  test: Table,
+  target: string,
+  positiveLabel: string,
+  model: ClassifierName,
+  options: UtilityOptions = {},
+): BinaryScores {
+  const tr = labelled(train, target, positiveLabel);
+  const te = labelled(test, target, positiveLabel);
+  let nPos = 0;
+  for (let i = 0; i < tr.y.length; i++) nPos += tr.y[i];
+  if (nPos === 0 || nPos === tr.y.length || te.y.length === 0) return NAN_SCORES;
+  const enc = fitSdmEncoder(tr.table, [target]);
+  const prob = scorer(model, options)(transformSdm(enc, tr.table), tr.y, transformSdm(enc, te.table));
+  const pred = new Uint8Array(prob.length);
+  for (let i = 0; i < prob.length; i++) pred[i] = prob[i] > 0.5 ? 1 : 0;
+  return {
+    accuracy: accuracy(pred, te.y),
+    f1: f1Binary(pred, te.y),
+    f1_macro: f1Macro(pred, te.y),
+    roc_auc: rocAuc(prob, te.y),
+  };
+}
+
+/** TSTR, TRTR and TRTS of one classifier. */
+export function utilityTriple(
+  real: Table,
+  synthetic: Table,
+  holdout: Table,
+  target: string,
+  positiveLabel: string,
+  model: ClassifierName,
+  options: UtilityOptions = {},
+): UtilityTriple {
+  return {
+    tstr: trainTestBinary(synthetic, holdout, target, positiveLabel, model, options),
+    trtr: trainTestBinary(real, holdout, target, positiveLabel, model, options),
+    trts: trainTestBinary(real, synthetic, target, positiveLabel, model, options),
+  };
+}
+
+export interface BestOf {
+  readonly score: number;
+  readonly model: ClassifierName | null;
+}
+
+export interface MleBestOf {
+  readonly metric: keyof BinaryScores;
+  readonly classifiers: readonly ClassifierName[];
+  /** Best over classifiers of the TSTR score: MALLM-GAN's MLE of a synthetic table. */
+  readonly tstr: BestOf;
+  /** The same for TRTR: the "real data" reference row. */
+  readonly trtr: BestOf;
+  readonly per_classifier: Record<string, UtilityTriple>;
+}
+
+/** max over NaN-free scores; the first classifier wins a tie. */
+function best(entries: Array<[ClassifierName, number]>): BestOf {
+  let out: BestOf = { score: Number.NaN, model: null };
+  for (const [model, score] of entries)
+    if (Number.isFinite(score) && !(score <= out.score)) out = { score, model };
+  return out;
+}
+
+/**
+ * MALLM-GAN's MLE for classification: for each classifier, TSTR (and TRTR) scored by `metric` (default binary
+ * F1), then the best over classifiers. MALLM-GAN also fits an SVM and XGBoost; those are not implemented here,
+ * so the score is a lower bound of theirs. Their mean over repeated seeds is the protocol's job.
+ */
+export function mleBestOf(
+  real: Table,
+  synthetic: Table,
+  holdout: Table,
+  target: string,
+  positiveLabel: string,
+  options: UtilityOptions & { metric?: keyof BinaryScores; classifiers?: readonly ClassifierName[] } = {},
+): MleBestOf {
+  const metric = options.metric ?? "f1";
+  const classifiers = options.classifiers ?? MLE_CLASSIFIERS;
+  const per: Record<string, UtilityTriple> = {};
+  for (const c of classifiers)
+    per[c] = utilityTriple(real, synthetic, holdout, target, positiveLabel, c, options);
+  return {
+    metric,
+    classifiers,
+    tstr: best(classifiers.map((c) => [c, per[c].tstr[metric]])),
+    trtr: best(classifiers.map((c) => [c, per[c].trtr[metric]])),
+    per_classifier: per,
+  };
+}
+
+/** Rows with a present target and y = 1 where it equals positiveLabel (as utility.ts). */
+function labelled(table: Table, target: string, positiveLabel: string): { table: Table; y: Uint8Array } {
+  let col;
+  try {
+    col = getColumn(table, target);
+  } catch {
+    throw new SynthgraphError(`the target column "${target}" is not in the table`, {
+      hint: "pass --target with one of the table's column names",
+    });
+  }
+  const keep: number[] = [];
+  const flags: number[] = [];
+  if (isNumeric(col)) {
+    const asNumber = positiveLabel.trim() === "" ? Number.NaN : Number(positiveLabel);
+    for (let i = 0; i < col.values.length; i++) {
+      const v = col.values[i];
+      if (Number.isNaN(v)) continue;
+      keep.push(i);
+      flags.push(Number.isFinite(asNumber) ? (v === asNumber ? 1 : 0) : String(v) === positiveLabel ? 1 : 0);
+    }
+  } else {
+    for (let i = 0; i < col.codes.length; i++) {
+      const c = col.codes[i];
+      if (c < 0) continue;
+      keep.push(i);
+      flags.push(col.levels[c] === positiveLabel ? 1 : 0);
+    }
+  }
+  const sub = keep.length === table.nRows ? table : takeTableRows(table, keep);
+  return { table: sub, y: Uint8Array.from(flags) };
+}
