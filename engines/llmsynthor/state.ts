@@ -27,10 +27,9 @@ import { z } from "zod";
 import type { Column, Metadata, Table } from "../../data/types.ts";
 import type { JointDiscrepancy, MarginalDiscrepancy } from "./discrepancy.ts";
 import type { Proposal } from "./proposals.ts";
-import { RunConfigSchema } from "../../state/config.ts";
+import { engineStateHead } from "../../state/engine-state.ts";
 import { outputFields } from "../../state/finalize.ts";
 import { AccountingSnapshotSchema } from "../../state/schemas.ts";
-import { DatasetRefSchema } from "../synthia/state.ts";
 
 export const DEFAULT_ITERATIONS = 10;
 export const MIN_ROWS_PER_ITERATION = 20;
@@ -82,16 +81,18 @@ export const ProposalSchema: z.ZodType<Proposal> = z.object({
   reason: z.string(),
 });
 
-export const CopulaRecordSchema = z.object({
+/** The copula call's result as stored, without its usage (graph/model-call.ts adds the usage). */
+export const CopulaCallSchema = z.object({
   groups: z.array(z.array(z.string())),
   reasons: z.array(z.string()),
   attempts: z.number().int(),
   seed: z.number().int(),
-  usage: AccountingSnapshotSchema,
 });
+export const CopulaRecordSchema = CopulaCallSchema.extend({ usage: AccountingSnapshotSchema });
 export type CopulaRecord = z.infer<typeof CopulaRecordSchema>;
 
-export const ProposalsRecordSchema = z.object({
+/** The proposer call's result as stored, without its usage (graph/model-call.ts adds the usage). */
+export const ProposalsCallSchema = z.object({
   iteration: z.number().int(),
   n_samples: z.number().int(),
   proposals: z.array(ProposalSchema),
@@ -107,8 +108,8 @@ export const ProposalsRecordSchema = z.object({
     attempts: z.number().int(),
   }),
   seed: z.number().int(),
-  usage: AccountingSnapshotSchema,
 });
+export const ProposalsRecordSchema = ProposalsCallSchema.extend({ usage: AccountingSnapshotSchema });
 export type ProposalsRecord = z.infer<typeof ProposalsRecordSchema>;
 
 export const GuidanceRecordSchema = z.object({ joint: z.string(), marginal: z.string() });
@@ -260,11 +261,7 @@ export type LsIteration = z.infer<typeof LsIterationSchema>;
 export const LS_PHASES = ["init", "iterate", "fill", "write", "done"] as const;
 
 export const LlmsynthorState = new StateSchema({
-  runDir: z.string(),
-  config: RunConfigSchema,
-  phase: z.enum(LS_PHASES).default("init"),
-  dataset: DatasetRefSchema.nullable().default(null),
-  metadata: z.custom<Metadata>().nullable().default(null),
+  ...engineStateHead(LS_PHASES),
   /** T for this run. */
   iterations: z.number().int().default(0),
   /** Iterations started (t). */

@@ -1,7 +1,12 @@
 /**
  * Shared by the LLMSynthor engine tests and bench (not a test file): recognising copula and proposal requests
- * on the loopback server, and scripted replies in the paper's formats.
+ * on the loopback server, scripted replies in the paper's formats, and the graph state and stored records the
+ * node and router unit tests start from.
  */
+import type { LlmsynthorStateT, ProposalsRecord } from "../../engines/llmsynthor/state.ts";
+import type { Proposal } from "../../engines/llmsynthor/proposals.ts";
+import { emptySnapshot } from "../../models/accounting.ts";
+import type { RunConfig } from "../../state/config.ts";
 import type { RecordedRequest, Reply } from "./llm-server.ts";
 
 export type LsKind = "copula" | "proposer" | "other";
@@ -63,5 +68,44 @@ export function lsResponder(s: LsScript = {}): (req: RecordedRequest) => string 
       default:
         return "{}";
     }
+  };
+}
+
+/** The state a fresh run starts with (every field at its default), with `change` applied. */
+export function lsState(config: RunConfig, change: Partial<LlmsynthorStateT> = {}): LlmsynthorStateT {
+  return {
+    runDir: "unused-run-dir",
+    config,
+    phase: "init",
+    dataset: null,
+    metadata: null,
+    iterations: 0,
+    iteration: 0,
+    groups: [],
+    copulaKeys: [],
+    history: [],
+    stoppedBecause: null,
+    finalDiscrepancy: null,
+    fillRounds: 0,
+    chunks: [],
+    usage: emptySnapshot(),
+    accepted: 0,
+    invalidRows: 0,
+    exactCopiesRemoved: 0,
+    output: null,
+    ...change,
+  };
+}
+
+/** A stored proposals record of iteration t holding `proposals` (as the proposer node stores it, no calls). */
+export function proposalsRecord(t: number, proposals: Proposal[], seed = 0): ProposalsRecord {
+  const n = proposals.length;
+  return {
+    iteration: t,
+    n_samples: proposals.reduce((a, p) => a + p.count, 0),
+    proposals,
+    report: { received: n, accepted: n, repaired: 0, dropped: 0, issues: [], rejected: [], attempts: 1 },
+    seed,
+    usage: emptySnapshot(),
   };
 }
