@@ -5,15 +5,14 @@
  */
 import { StateSchema } from "@langchain/langgraph";
 import { z } from "zod";
-import type { Metadata } from "../../data/types.ts";
 import { lowestK, type MallmSchedule, mallmSchedule, finalChoice as pickFinal } from "./score.ts";
 import { createRng, permutation } from "../../stats/primitives/rng.ts";
 import { anyDiscriminatorSnapshotSchema } from "./classifiers.ts";
-import { type MallmOptions, RunConfigSchema } from "../../state/config.ts";
+import type { MallmOptions } from "../../state/config.ts";
+import { engineStateHead } from "../../state/engine-state.ts";
 import { finalizeFields } from "../../state/finalize.ts";
 import { deriveSeed, SEED_STREAMS } from "../../state/seeds.ts";
-import { DatasetRefSchema } from "../synthia/state.ts";
-import { ThetaSchema } from "./theta.ts";
+import { type Theta, ThetaSchema } from "./theta.ts";
 
 export const MallmScheduleSchema = z.object({
   epochs: z.number().int().positive(),
@@ -146,11 +145,7 @@ export function chooseFinal(candidates: readonly Candidate[], epoch: number): Ma
 export const MALLM_PHASES = ["init", "train", "finalize", "write", "done"] as const;
 
 export const MallmState = new StateSchema({
-  runDir: z.string(),
-  config: RunConfigSchema,
-  phase: z.enum(MALLM_PHASES).default("init"),
-  dataset: DatasetRefSchema.nullable().default(null),
-  metadata: z.custom<Metadata>().nullable().default(null),
+  ...engineStateHead(MALLM_PHASES),
   schedule: MallmScheduleSchema.nullable().default(null),
   /** The theta the next batch uses (after the loop: the final theta). */
   theta: ThetaSchema.nullable().default(null),
@@ -166,6 +161,18 @@ export const MallmState = new StateSchema({
 
 export type MallmStateT = typeof MallmState.State;
 export type MallmUpdate = typeof MallmState.Update;
+
+/** The schedule init resolved (an error before init: a node ran out of order). */
+export function scheduleOf(s: Pick<MallmStateT, "schedule">): MallmSchedule {
+  if (s.schedule === null) throw new Error("internal: MALLM-GAN schedule missing (init did not run)");
+  return s.schedule;
+}
+
+/** The theta the next batch uses (an error before init). */
+export function thetaOf(s: Pick<MallmStateT, "theta">): Theta {
+  if (s.theta === null) throw new Error("internal: MALLM-GAN theta missing (init did not run)");
+  return s.theta;
+}
 
 /** MALLM-GAN's fields of SUMMARY.json: the schedule, the theta trajectory per batch, and the final choice. */
 export function mallmSummary(s: MallmStateT): Record<string, unknown> {
