@@ -30,7 +30,7 @@ import type { Proposal } from "./proposals.ts";
 import { RunConfigSchema } from "../../state/config.ts";
 import { outputFields } from "../../state/finalize.ts";
 import { AccountingSnapshotSchema } from "../../state/schemas.ts";
-import { DatasetRefSchema } from "../synthia/state.ts";
+import { DatasetRefSchema } from "../../state/engine-state.ts";
 
 export const DEFAULT_ITERATIONS = 10;
 export const MIN_ROWS_PER_ITERATION = 20;

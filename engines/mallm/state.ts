@@ -12,7 +12,7 @@ import { anyDiscriminatorSnapshotSchema } from "./classifiers.ts";
 import { type MallmOptions, RunConfigSchema } from "../../state/config.ts";
 import { finalizeFields } from "../../state/finalize.ts";
 import { deriveSeed, SEED_STREAMS } from "../../state/seeds.ts";
-import { DatasetRefSchema } from "../synthia/state.ts";
+import { DatasetRefSchema } from "../../state/engine-state.ts";
 import { ThetaSchema } from "./theta.ts";
 
 export const MallmScheduleSchema = z.object({
