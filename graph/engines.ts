@@ -18,7 +18,8 @@ import {
   ProposalsRecordSchema,
   CopulaRecordSchema,
 } from "../engines/llmsynthor/state.ts";
-import type { DatasetRef, SynthiaStateT } from "../engines/synthia/state.ts";
+import type { SynthiaStateT } from "../engines/synthia/state.ts";
+import type { DatasetRef } from "../state/engine-state.ts";
 import { type MallmStateT, mallmSummary } from "../engines/mallm/state.ts";
 import { buildLlmsynthorGraph } from "../engines/llmsynthor/graph.ts";
 import { buildMallmGraph } from "../engines/mallm/graph.ts";

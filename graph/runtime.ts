@@ -7,7 +7,7 @@ import { createEndpoint, type Endpoint, type Env } from "../models/factory.ts";
 import type { Role } from "../models/spec.ts";
 import type { ArtifactStore } from "../state/artifacts.ts";
 import type { RunConfig } from "../state/config.ts";
-import type { DatasetRef } from "../engines/synthia/state.ts";
+import type { DatasetRef } from "../state/engine-state.ts";
 
 /** The real table, loaded once per process (not part of the state: it is re-read from the input on resume). */
 export interface RealData {

@@ -1,33 +1,18 @@
 /**
  * The SYNTHIA graph state. Everything here is small: tables and row batches live in the artifact store
  * (state/artifacts.ts) and the state holds their keys, so a checkpoint does not grow with the number of rows
- * (test/synthia.durable.test.ts measures it). Fields written by parallel batch nodes have reducers.
+ * (test/engines/synthia/durable.test.ts measures it). Fields written by parallel batch nodes have reducers.
  */
 import { StateSchema } from "@langchain/langgraph";
 import { z } from "zod";
-import type { Metadata } from "../../data/types.ts";
-import { RunConfigSchema } from "../../state/config.ts";
+import { engineStateHead } from "../../state/engine-state.ts";
 import { finalizeFields } from "../../state/finalize.ts";
 import { DiagnosticsSchema, IterationRecordSchema, VerdictSchema } from "../../state/schemas.ts";
-
-export const DatasetRefSchema = z.object({
-  path: z.string(),
-  /** sha256 of the file bytes: resume refuses a changed input. */
-  sha256: z.string(),
-  rows: z.number().int(),
-  columns: z.array(z.string()),
-});
-export type DatasetRef = z.infer<typeof DatasetRefSchema>;
 
 export const PHASES = ["init", "iterate", "finalize", "write", "done"] as const;
 
 export const SynthiaState = new StateSchema({
-  runDir: z.string(),
-  config: RunConfigSchema,
-  phase: z.enum(PHASES).default("init"),
-  dataset: DatasetRefSchema.nullable().default(null),
-  /** M: the real table's metadata (per-column statistics: size independent of the row count). */
-  metadata: z.custom<Metadata>().nullable().default(null),
+  ...engineStateHead(PHASES),
   /** Column descriptions for the prompt (user-provided win over the metadata agent's). */
   descriptions: z.record(z.string(), z.string()).default(() => ({})),
   /** X_sub: row indices of the stratified real subsample. */
