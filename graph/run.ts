@@ -18,6 +18,7 @@ import { createRun, type RunFile, readRunFile, runPaths, updateRunFile } from ".
 import type { SynthiaStateT } from "../engines/synthia/state.ts";
 import { type EngineStateBase, engineFor } from "./engines.ts";
 import type { EngineRuntime, RealData } from "./runtime.ts";
+import { UnusableReplyBudget } from "../models/unusable-budget.ts";
 
 /** One node's update as streamed, plus running totals for progress displays. */
 export interface RunEvent {
@@ -131,6 +132,10 @@ async function executeRun<S extends EngineStateBase>(
     real: loaded ?? realLoader(config),
     env: opts.env ?? process.env,
     concurrency: concurrencyOf(config),
+    unusable: new UnusableReplyBudget(
+      config.maxUnusableCalls,
+      `the run is kept: continue it with \`synthgraph resume ${dir}\` once the model behaves`,
+    ),
   };
   const saver = SqliteSaver.fromConnString(paths.checkpoints);
   try {

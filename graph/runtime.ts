@@ -5,6 +5,7 @@
 import type { Metadata, Table } from "../data/types.ts";
 import { createEndpoint, type Endpoint, type Env } from "../models/factory.ts";
 import type { Role } from "../models/spec.ts";
+import type { UnusableReplyBudget } from "../models/unusable-budget.ts";
 import type { ArtifactStore } from "../state/artifacts.ts";
 import type { RunConfig } from "../state/config.ts";
 import type { DatasetRef } from "../state/engine-state.ts";
@@ -25,9 +26,19 @@ export interface EngineRuntime {
   env: Env;
   /** Parallel final batches (also passed to invoke as maxConcurrency). */
   concurrency: number;
+  /** Consecutive unusable replies allowed before the run stops with exit code 4 (absent: no budget). */
+  unusable?: UnusableReplyBudget;
 }
 
 /** The model client of one role, with the call's seed when it has one. */
-export function endpointFor(rt: Pick<EngineRuntime, "config" | "env">, role: Role, seed?: number): Endpoint {
-  return createEndpoint({ ...rt.config.models[role], role, ...(seed === undefined ? {} : { seed }) }, rt.env);
+export function endpointFor(
+  rt: Pick<EngineRuntime, "config" | "env" | "unusable">,
+  role: Role,
+  seed?: number,
+): Endpoint {
+  const ep = createEndpoint(
+    { ...rt.config.models[role], role, ...(seed === undefined ? {} : { seed }) },
+    rt.env,
+  );
+  return rt.unusable ? { ...ep, unusableBudget: rt.unusable } : ep;
 }

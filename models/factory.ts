@@ -9,6 +9,7 @@ import { ChatOpenAI } from "@langchain/openai";
 import { SynthgraphError } from "../data/errors.ts";
 import type { EndpointInfo } from "./resilience.ts";
 import { trackedFetch } from "./resilience.ts";
+import type { UnusableReplyBudget } from "./unusable-budget.ts";
 import {
   DEFAULT_CONCURRENCY,
   DEFAULT_NUM_CTX,
@@ -29,6 +30,8 @@ export interface Endpoint extends EndpointInfo {
   /** Ollama only: the num_ctx sent with every request. */
   numCtx?: number;
   role?: Role;
+  /** The run's budget of consecutive unusable replies (callStructured reports every call's outcome to it). */
+  unusableBudget?: UnusableReplyBudget;
 }
 
 export type Env = Readonly<Record<string, string | undefined>>;

@@ -31,6 +31,7 @@ import { extractJson } from "./extract.ts";
 import type { Endpoint } from "./factory.ts";
 import { type EndpointInfo, type RetryPolicy, withResilience } from "./resilience.ts";
 import { DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT_MS } from "./spec.ts";
+import type { UnusableReplyBudget } from "./unusable-budget.ts";
 
 export type ChatInput = BaseMessage | { role: "system" | "user" | "assistant"; content: string };
 
@@ -103,8 +104,8 @@ export class StructuredOutputError extends SynthgraphError {
     super(
       `the ${role} model gave no usable JSON after ${attempts} attempt(s): ${reasons.slice(-3).join("; ")}`,
       {
-        hint: "try a stronger model, a lower temperature for this role, or fewer rows per batch; the schema fields and ranges should also be described in the prompt",
-        exitCode: 3,
+        hint: "the model answered, but not in a usable form: try a stronger model, a lower temperature for this role, or fewer rows per batch",
+        exitCode: 4,
       },
     );
     this.name = "StructuredOutputError";
@@ -582,6 +583,7 @@ export async function callStructured<T>(opts: StructuredOptions<T>): Promise<Str
       const v = validate(parsed.value, opts);
       for (const e of v.errors) reasons.push(`attempt ${attempt}: ${e}`);
       if (v.ok) {
+        unusableBudgetOf(opts.endpoint)?.usable();
         return {
           value: v.value as T,
           report: {
@@ -604,5 +606,12 @@ export async function callStructured<T>(opts: StructuredOptions<T>): Promise<Str
     }
     conversation = reaskConversation(opts.messages, reply.text, errors, numCtx);
   }
+  const budget = unusableBudgetOf(opts.endpoint);
+  // Throws UnusableRepliesError (exit 4) when this was one unusable call too many in a row.
+  budget?.unusable(opts.role, reasons);
   throw new StructuredOutputError(opts.role, maxReasks + 1, reasons, lastReply);
+}
+
+function unusableBudgetOf(ep: Endpoint | BaseChatModel): UnusableReplyBudget | undefined {
+  return "unusableBudget" in ep ? ep.unusableBudget : undefined;
 }

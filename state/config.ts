@@ -104,6 +104,8 @@ export const RunConfigSchema = z.object({
   privacyGuard: z.boolean().default(true),
   /** Ask the metadata agent for column descriptions (user descriptions win). */
   describeColumns: z.boolean().default(false),
+  /** Model calls in a row whose replies stay unusable after their re-asks before the run stops (exit 4). */
+  maxUnusableCalls: z.number().int().positive().default(6),
   /** Bound on final rounds before the run fails (each round re-plans the rows still missing). */
   maxRounds: z.number().int().positive().default(20),
   target: z.string().optional(),
