@@ -106,7 +106,7 @@ export interface EngineDefinition<S extends z.ZodObject = z.ZodObject> {
  * parses to) and returns it as the registry stores it.
  */
 export function defineEngine<S extends z.ZodObject>(def: EngineDefinition<S>): EngineDefinition {
-  return def as unknown as EngineDefinition;
+  return def;
 }
 
 /** Helper of toConfig: `{ key: v }` when v is given, `{}` otherwise (absent stays absent). */
