@@ -28,7 +28,7 @@ export { Accounting } from "./models/accounting.ts";
 
 export { RunConfigSchema, type RunConfig } from "./state/config.ts";
 export { resumeRun, startRun, type RunEvent, type RunOptions, type RunResult } from "./graph/run.ts";
-export { ENGINE_REGISTRY, engineFor } from "./graph/engines.ts";
+export { ENGINE_REGISTRY, engineFor, type EngineDefinition } from "./graph/registry.ts";
 export { buildSynthiaGraph } from "./engines/synthia/graph.ts";
 export { buildMallmGraph } from "./engines/mallm/graph.ts";
 export { buildLlmsynthorGraph } from "./engines/llmsynthor/graph.ts";

@@ -11,29 +11,23 @@ import { z } from "zod";
 import { SynthgraphError } from "../data/errors.ts";
 import { metadataToJson } from "../data/metadata.ts";
 import { readTable } from "../data/read.ts";
-import { type EngineStateBase, engineFor } from "../graph/engines.ts";
+import { type EngineStateBase, optional } from "../graph/engine.ts";
+import { ENGINE_LIST, engineFor } from "../graph/registry.ts";
 import { concurrencyOf, type RunResult, realLoader, resumeRun, startRun } from "../graph/run.ts";
 import type { Env } from "../models/factory.ts";
 import { parseRoleAssignments, resolveRoleConfigs } from "../models/spec.ts";
-import { type EngineName, ENGINES, type RunConfig, RunConfigSchema } from "../state/config.ts";
+import { ENGINES, type RunConfig, RunConfigSchema } from "../state/config.ts";
 import { ArtifactStore } from "../state/artifacts.ts";
 import { DEFAULT_RUNS_ROOT, listRuns, newRunId, readRunFile, runPaths } from "../state/run-dir.ts";
-import { DISCRIMINATOR_KINDS } from "../engines/mallm/classifiers.ts";
 import { evaluateTables, toJson } from "../stats/metrics/evaluate.ts";
 import type { CommandModule } from "./commands.ts";
-import { type EngineProgress, ProgressPrinter, type ProgressSink, synthiaProgress } from "./progress.ts";
-import { llmsynthorProgress } from "../engines/llmsynthor/progress.ts";
-import { mallmProgress } from "../engines/mallm/progress.ts";
-
-const int = (flag: string, min: number) =>
-  z.coerce
-    .number({ error: `${flag} must be a number` })
-    .int(`${flag} must be an integer`)
-    .min(min, `${flag} must be at least ${min}`);
+import { cliInt as int } from "./options.ts";
+import { ProgressPrinter, type ProgressSink } from "./progress.ts";
 
 const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
 
-export const GenerateOptionsSchema = z.object({
+/** The options of `generate` every engine shares (each engine's own come from its `cli`, graph/registry.ts). */
+const CommonOptionsSchema = z.object({
   data: z.string().min(1),
   rows: int("--rows", 1),
   out: z.string().min(1),
@@ -43,49 +37,27 @@ export const GenerateOptionsSchema = z.object({
   temperature: z.array(z.string()).default([]),
   modelConfig: z.string().optional(),
   seed: int("--seed", -2147483648).default(0),
-  maxIterations: int("--max-iterations", 1).default(6),
-  probeRows: int("--probe-rows", 1).default(50),
-  examples: int("--examples", 0).default(20),
   batchRows: int("--batch-rows", 1).default(25),
   concurrency: int("--concurrency", 1).optional(),
   metadata: z.string().optional(),
   target: z.string().optional(),
   json: z.string().optional(),
   runDir: z.string().optional(),
-  guard: z.boolean().default(true),
   privacyGuard: z.boolean().default(true),
-  describeColumns: z.boolean().default(false),
   quiet: z.boolean().default(false),
-  // llmsynthor
-  iterations: int("--iterations", 1).optional(),
-  tolerance: z.coerce
-    .number({ error: "--tolerance must be a number" })
-    .min(0, "--tolerance must be in [0, 1]")
-    .max(1, "--tolerance must be in [0, 1]")
-    .optional(),
-  joints: int("--joints", 1).optional(),
-  proposals: int("--proposals", 1).optional(),
-  reinferGroups: z.boolean().default(false),
-  mainBins: int("--main-bins", 1).optional(),
-  subBins: int("--sub-bins", 1).optional(),
-  // mallm-gan
-  epochs: int("--epochs", 1).optional(),
-  frozenEpochs: int("--frozen-epochs", 0).optional(),
-  mallmBatch: int("--mallm-batch", 1).optional(),
-  examplesPerCall: int("--examples-per-call", 1).optional(),
-  topK: int("--top-k", 1).optional(),
-  storeThreshold: z.coerce
-    .number({ error: "--store-threshold must be a number" })
-    .min(0, "--store-threshold must be in [0, 1]")
-    .max(1, "--store-threshold must be in [0, 1]")
-    .optional(),
-  causalOrder: z.boolean().default(false),
-  context: z.string().optional(),
-  discriminator: z
-    .enum(DISCRIMINATOR_KINDS, { error: "--discriminator must be sgd, logistic or forest" })
-    .optional(),
 });
-export type GenerateOptions = z.input<typeof GenerateOptionsSchema>;
+
+/** The raw options of `generate`: the common ones typed; an engine's own are checked by its schema. */
+export type GenerateOptions = z.input<typeof CommonOptionsSchema> & Record<string, unknown>;
+export type ParsedGenerateOptions = z.output<typeof CommonOptionsSchema> & Record<string, unknown>;
+
+/**
+ * The common options, then every registered engine's (in registry order). Typed as the common options plus
+ * string keys: the engines' fields are typed where they are read, by each engine's own schema.
+ */
+export const GenerateOptionsSchema = CommonOptionsSchema.extend(
+  Object.assign({}, ...ENGINE_LIST.map((e) => e.cli.schema.shape)) as z.ZodRawShape,
+) as unknown as z.ZodType<ParsedGenerateOptions, GenerateOptions>;
 
 export interface CliIo {
   stdout: ProgressSink;
@@ -104,8 +76,11 @@ function parseOptions<T>(schema: z.ZodType<T>, raw: unknown): T {
   return r.data;
 }
 
-/** The run config from CLI options (paths made absolute; model configs resolved once, stored in run.json). */
-export function runConfigFromOptions(o: z.output<typeof GenerateOptionsSchema>): RunConfig {
+/**
+ * The run config from CLI options (paths made absolute; model configs resolved once, stored in run.json): the
+ * common fields, then each engine's part (its toConfig of its own fields, read through its own schema).
+ */
+export function runConfigFromOptions(o: ParsedGenerateOptions): RunConfig {
   const models = resolveRoleConfigs({
     ...(o.modelConfig ? { configFile: o.modelConfig } : {}),
     flags: {
@@ -114,6 +89,7 @@ export function runConfigFromOptions(o: z.output<typeof GenerateOptionsSchema>):
       temperatures: parseRoleAssignments(o.temperature, Number, "--temperature"),
     },
   });
+  const engineParts = ENGINE_LIST.map((e) => e.cli.toConfig(e.cli.schema.parse(o)));
   return RunConfigSchema.parse({
     input: resolve(o.data),
     rows: o.rows,
@@ -121,41 +97,17 @@ export function runConfigFromOptions(o: z.output<typeof GenerateOptionsSchema>):
     engine: o.engine,
     models,
     seed: o.seed,
-    maxIterations: o.maxIterations,
-    probeRows: o.probeRows,
-    examples: o.examples,
     batchRows: o.batchRows,
     ...(o.concurrency === undefined ? {} : { concurrency: o.concurrency }),
-    guard: o.guard,
     privacyGuard: o.privacyGuard,
-    describeColumns: o.describeColumns,
     ...(o.target ? { target: o.target } : {}),
     ...(o.metadata ? { metadata: resolve(o.metadata) } : {}),
     ...(o.json ? { summary: resolve(o.json) } : {}),
-    llmsynthor: {
-      ...optional("iterations", o.iterations),
-      ...optional("tolerance", o.tolerance),
-      ...optional("nJoints", o.joints),
-      ...optional("nProposals", o.proposals),
-      reinferGroups: o.reinferGroups,
-      ...optional("mainBins", o.mainBins),
-      ...optional("subBins", o.subBins),
-    },
-    mallm: {
-      ...optional("epochs", o.epochs),
-      ...optional("frozenEpochs", o.frozenEpochs),
-      ...optional("batchSize", o.mallmBatch),
-      ...optional("examplesPerCall", o.examplesPerCall),
-      ...optional("topK", o.topK),
-      ...optional("storeThreshold", o.storeThreshold),
-      causalOrder: o.causalOrder,
-      ...optional("context", o.context),
-      ...optional("discriminator", o.discriminator),
-    },
+    ...Object.assign({}, ...engineParts),
   });
 }
 
-/** SUMMARY.json: the fields every engine has, then the engine's own trajectory (graph/engines.ts summary). */
+/** SUMMARY.json: the fields every engine has, then the engine's own trajectory (its registry entry's summary). */
 export interface CommonSummary {
   rows: number;
   run_dir: string;
@@ -243,20 +195,13 @@ async function finish(result: RunResult<EngineStateBase>, io: CliIo): Promise<Ge
   return summary;
 }
 
-/** Each engine's part of the progress (the detail of the loaded line, the lines of its own nodes). */
-const ENGINE_PROGRESS: Record<EngineName, (config: RunConfig) => EngineProgress> = {
-  synthia: (c) => synthiaProgress(c.maxIterations),
-  llmsynthor: () => llmsynthorProgress,
-  "mallm-gan": () => mallmProgress,
-};
-
 function printer(
   config: RunConfig,
   io: CliIo,
   quiet: boolean,
 ): ((e: Parameters<ProgressPrinter["handle"]>[0]) => void) | undefined {
   if (quiet) return undefined;
-  const p = new ProgressPrinter(io.stderr, ENGINE_PROGRESS[config.engine](config));
+  const p = new ProgressPrinter(io.stderr, engineFor(config.engine).progress(config));
   return (e) => p.handle(e);
 }
 
@@ -314,10 +259,6 @@ export async function runResume(
     throw withResumeHint(err, dir);
   }
   return finish(result, io);
-}
-
-function optional<K extends string, V>(key: K, v: V | undefined): Partial<Record<K, V>> {
-  return v === undefined ? {} : ({ [key]: v } as Record<K, V>);
 }
 
 export interface RunRow {
@@ -378,7 +319,7 @@ export async function runRuns(
 
 export const generateCommand: CommandModule = {
   register(program: Command): void {
-    program
+    const generate = program
       .command("generate")
       .description(
         "generate a synthetic table from a real one (--engine synthia: LLM rows refined by a discriminator; llmsynthor: LLM proposals sampled by code, for large N)",
@@ -397,50 +338,22 @@ export const generateCommand: CommandModule = {
       .option("--temperature <role=t>", "temperature for one role; repeatable", collect, [])
       .option("--model-config <file>", "model config JSON (default + per-role settings)")
       .option("--seed <n>", "seed of every random choice (default 0)")
-      .option("--max-iterations <k>", "refinement iterations at most (default 6)")
-      .option("--probe-rows <p>", "rows generated per refinement iteration (default 50)")
-      .option("--examples <k>", "stratified real rows shown to the generator (default 20)")
       .option("--batch-rows <b>", "rows per final generator call (default 25)")
       .option("--concurrency <c>", "parallel final generator calls (default: the endpoint's limit)")
       .option("--metadata <file>", "SDV-style metadata JSON (types, descriptions, target)")
       .option("--target <column>", "target column (stratification, utility metrics)")
       .option("--json <file>", "write SUMMARY.json")
       .option("--run-dir <dir>", "run directory (default ./runs/<timestamp>-<id>)")
-      .option("--no-guard", 'let a "Real" verdict end the loop even when the statistics disagree')
       .option("--no-privacy-guard", "keep synthetic rows that exactly copy a real row")
-      .option("--describe-columns", "ask the metadata agent for column descriptions (yours win)")
       .option("--quiet", "no progress on stderr")
-      .option("--iterations <t>", "llmsynthor: iterations T (default min(10, rows / 20))")
-      .option(
-        "--tolerance <x>",
-        "llmsynthor: stop when the pool's mean TVD is below x (default 0.02; 0 = never)",
-      )
-      .option("--joints <n>", "llmsynthor: joint variable groups the copula agent names (default 3)")
-      .option("--proposals <n>", "llmsynthor: proposals per iteration (default 5)")
-      .option("--reinfer-groups", "llmsynthor: re-infer the joint groups every iteration (default: once)")
-      .option("--main-bins <b>", "llmsynthor: quantile bins per numeric column (default 6)")
-      .option("--sub-bins <b>", "llmsynthor: sub-bins of the worst bin (default 8)")
-      .option("--epochs <e>", "mallm-gan: learning epochs (default 5/4/3/2 for 100/200/400/800 real rows)")
-      .option("--frozen-epochs <e>", "mallm-gan: epochs with the discriminator frozen (default 1)")
-      .option("--mallm-batch <b>", "mallm-gan: real rows per batch of the loop (default 50)")
-      .option(
-        "--examples-per-call <k>",
-        "mallm-gan: real examples in and rows out per generator call (default 5)",
-      )
-      .option("--top-k <k>", "mallm-gan: (theta, score) pairs shown to the optimizer (default 3)")
-      .option(
-        "--store-threshold <x>",
-        "mallm-gan: share of valid rows for a batch's theta to be stored (default 0.8)",
-      )
-      .option("--causal-order", "mallm-gan: order columns causes-first in examples and output")
-      .option("--context <text>", "mallm-gan: context of data collection for theta")
-      .option(
-        "--discriminator <kind>",
-        "mallm-gan: sgd (the paper's incremental logistic regression, default), logistic (refitted to convergence on all rows seen) or forest (random forest on a bounded sample)",
-      )
       .action(async (data: string, opts: Record<string, unknown>) => {
         await runGenerate({ ...opts, data } as GenerateOptions);
       });
+    // Each engine's options under its own heading of --help.
+    for (const e of ENGINE_LIST) {
+      generate.optionsGroup(`${e.name} options:`);
+      for (const o of e.cli.options) generate.option(o.flags, o.description);
+    }
   },
 };
 

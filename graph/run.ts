@@ -16,7 +16,8 @@ import { ArtifactStore } from "../state/artifacts.ts";
 import type { RunConfig } from "../state/config.ts";
 import { createRun, type RunFile, readRunFile, runPaths, updateRunFile } from "../state/run-dir.ts";
 import type { SynthiaStateT } from "../engines/synthia/state.ts";
-import { type EngineStateBase, engineFor } from "./engines.ts";
+import type { EngineStateBase } from "./engine.ts";
+import { engineFor } from "./registry.ts";
 import type { EngineRuntime, RealData } from "./runtime.ts";
 import { UnusableReplyBudget } from "../models/unusable-budget.ts";
 

@@ -5,59 +5,20 @@
  */
 import { z } from "zod";
 import { ROLES, type RoleConfigMap } from "../models/spec.ts";
-import { DISCRIMINATOR_KINDS } from "../engines/mallm/classifiers.ts";
+import { LlmsynthorOptionsSchema } from "../engines/llmsynthor/config.ts";
+import { MallmOptionsSchema } from "../engines/mallm/config.ts";
+import { GuardConfigSchema } from "../engines/synthia/config.ts";
 
+export { type LlmsynthorOptions, LlmsynthorOptionsSchema } from "../engines/llmsynthor/config.ts";
+export { type MallmOptions, MallmOptionsSchema } from "../engines/mallm/config.ts";
+export { GuardConfigSchema } from "../engines/synthia/config.ts";
+
+/**
+ * The engines' names. graph/registry.ts must hold one EngineDefinition per name (its type,
+ * Record<EngineName, EngineDefinition>, makes a missing one a compile error).
+ */
 export const ENGINES = ["synthia", "mallm-gan", "llmsynthor"] as const;
-
-/**
- * MALLM-GAN knobs (graph/mallm.ts). Defaults are the official code's: batch 50, k = 5 examples and 5 rows per
- * generator call, top-3 pairs, store at 80% valid, 20% held out, one frozen epoch; epochs absent = 5/4/3/2 for
- * N = 100/200/400/800 real rows (stats/mallm-score.ts mallmSchedule).
- */
-export const MallmOptionsSchema = z.object({
-  epochs: z.number().int().positive().optional(),
-  frozenEpochs: z.number().int().min(0).default(1),
-  batchSize: z.number().int().positive().default(50),
-  /** k: real examples in, and rows out, per generator call ("batches in a batch"). */
-  examplesPerCall: z.number().int().positive().default(5),
-  topK: z.number().int().positive().default(3),
-  storeThreshold: z.number().min(0).max(1).default(0.8),
-  testFraction: z.number().gt(0).lt(1).default(0.2),
-  /** Order columns causes-first in the examples and the output (the official JSON-DAG variant). */
-  causalOrder: z.boolean().default(false),
-  /** Context of data collection for theta (default: a sentence from the metadata). */
-  context: z.string().optional(),
-  /** Quantile bins of numerical columns for the initial structure learning. */
-  structureBins: z.number().int().min(2).default(5),
-  /** z-standardise numerical discriminator features (the official code feeds raw numbers). */
-  standardize: z.boolean().default(true),
-  /** sgd: the paper's incremental logistic regression; logistic / forest: refitted on the rows seen (stats/discriminators.ts). */
-  discriminator: z.enum(DISCRIMINATOR_KINDS).default("sgd"),
-});
-export type MallmOptions = z.output<typeof MallmOptionsSchema>;
 export type EngineName = (typeof ENGINES)[number];
-
-/**
- * LLMSynthor knobs (graph/llmsynthor.ts; choices documented in state/llmsynthor.ts). `iterations` is T; absent,
- * T = min(10, ⌊N / 20⌋) (at least 1), so each iteration proposes about N / T rows.
- */
-export const LlmsynthorOptionsSchema = z.object({
-  iterations: z.number().int().positive().optional(),
-  /** Stop early once the mean TVD over the marginals and joint groups of the pool is below this (0 = never). */
-  tolerance: z.number().min(0).max(1).default(0.02),
-  /** n_joints: joint groups the copula agent names (paper: 3). */
-  nJoints: z.number().int().positive().default(3),
-  /** n_proposals per iteration (paper: 5). */
-  nProposals: z.number().int().positive().default(5),
-  /** Re-infer the joint groups every iteration (Algorithm 1 line 2) instead of once before the loop. */
-  reinferGroups: z.boolean().default(false),
-  /** Quantile main bins and uniform sub-bins of the discrepancy tables (paper: 6 and 8). */
-  mainBins: z.number().int().positive().default(6),
-  subBins: z.number().int().positive().default(8),
-  /** A variable a proposal leaves out: drawn from the real marginal, or the proposal is dropped. */
-  missingVariable: z.enum(["marginal", "drop"]).default("marginal"),
-});
-export type LlmsynthorOptions = z.output<typeof LlmsynthorOptionsSchema>;
 
 const RoleConfigSchema = z.object({
   spec: z.string().min(1),
@@ -67,13 +28,6 @@ const RoleConfigSchema = z.object({
   timeoutMs: z.number().int().positive(),
   maxConcurrency: z.number().int().positive().optional(),
   seed: z.number().int().optional(),
-});
-
-/** Partial statistical-guard thresholds (stats/analyzer.ts GuardOptions); absent keys use DEFAULT_GUARD. */
-export const GuardConfigSchema = z.object({
-  minSimilarity: z.number().min(0).max(1).optional(),
-  minCoverage: z.number().min(0).max(1).optional(),
-  maxDivergence: z.number().min(0).max(1).optional(),
 });
 
 export const RunConfigSchema = z.object({
@@ -111,9 +65,9 @@ export const RunConfigSchema = z.object({
   target: z.string().optional(),
   /** SDV metadata JSON (absolute path). */
   metadata: z.string().optional(),
-  /** MALLM-GAN knobs (engine "mallm-gan" only). */
+  /** MALLM-GAN knobs (engine "mallm-gan" only; engines/mallm/config.ts). */
   mallm: MallmOptionsSchema.default(() => MallmOptionsSchema.parse({})),
-  /** LLMSynthor knobs (engine "llmsynthor" only). */
+  /** LLMSynthor knobs (engine "llmsynthor" only; engines/llmsynthor/config.ts). */
   llmsynthor: LlmsynthorOptionsSchema.default(() => LlmsynthorOptionsSchema.parse({})),
   /** SUMMARY.json path (absolute), written by the CLI at the end. */
   summary: z.string().optional(),

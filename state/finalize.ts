@@ -18,7 +18,7 @@ export interface BatchTask {
   nRows: number;
 }
 
-/** Usage, row counters and output: the fields of graph/engines.ts EngineStateBase every engine's state has. */
+/** Usage, row counters and output: the fields of graph/engine.ts EngineStateBase every engine's state has. */
 export function outputFields() {
   return {
     usage: new ReducedValue(

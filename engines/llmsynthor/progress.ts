@@ -4,7 +4,8 @@
  * groups) and proposals, the rows added to the pool, and the fill after the loop.
  */
 import type { LsIteration } from "./state.ts";
-import { type EngineProgress, formatTokens } from "../../cli/progress.ts";
+import type { EngineProgress } from "../../graph/engine.ts";
+import { formatTokens } from "../../cli/progress.ts";
 
 const last = (u: Record<string, unknown>): LsIteration | undefined => {
   const h = u.history as LsIteration[] | undefined;

@@ -5,7 +5,8 @@
  */
 import type { MallmFinalChoice, StepRecord } from "./state.ts";
 import type { MallmSchedule } from "./score.ts";
-import { type EngineProgress, formatTokens } from "../../cli/progress.ts";
+import type { EngineProgress } from "../../graph/engine.ts";
+import { formatTokens } from "../../cli/progress.ts";
 
 const last = (u: Record<string, unknown>): StepRecord | undefined => {
   const t = u.trajectory as StepRecord[] | undefined;

@@ -5,7 +5,8 @@
 import { describe, expect, it } from "vitest";
 import { llmsynthorProgress } from "../../engines/llmsynthor/progress.ts";
 import { mallmProgress } from "../../engines/mallm/progress.ts";
-import { type EngineProgress, ProgressPrinter, synthiaProgress } from "../../cli/progress.ts";
+import { type EngineProgress, ProgressPrinter } from "../../cli/progress.ts";
+import { synthiaProgress } from "../../engines/synthia/progress.ts";
 import type { RunEvent } from "../../graph/run.ts";
 import { emptySnapshot } from "../../models/accounting.ts";
 

@@ -1,0 +1,69 @@
+/**
+ * SYNTHIA's registry entry (graph/registry.ts): the graph, its progress lines, its CLI options (its knobs are
+ * top-level fields of RunConfig) and its part of SUMMARY.json (every refinement iteration and the final prompt).
+ */
+import { z } from "zod";
+import { cliInt } from "../../cli/options.ts";
+import { defineEngine, type EngineApp } from "../../graph/engine.ts";
+import { buildSynthiaGraph } from "./graph.ts";
+import { synthiaProgress } from "./progress.ts";
+import type { SynthiaStateT } from "./state.ts";
+
+export const synthiaEngine = defineEngine({
+  name: "synthia",
+  // metadata: only with --describe-columns.
+  models: ["generator", "discriminator", "metadata"],
+  describe: (c, concurrency) =>
+    `${c.models.generator.spec}; up to ${c.maxIterations} iterations of ${c.probeRows} probe rows; ${concurrency} parallel batches`,
+  // The compiled graph's generic methods are wider than EngineApp; the runner only uses these two.
+  compile: (rt, checkpointer) => buildSynthiaGraph(rt).compile({ checkpointer }) as unknown as EngineApp,
+  input: (runDir, config) => ({ runDir, config }),
+  progressNodes: ["collect", "discriminate"],
+  progress: (c) => synthiaProgress(c.maxIterations),
+  stoppedBecause: (s) => (s as unknown as SynthiaStateT).finalChoice?.reason ?? null,
+  summary: async ({ state }) => {
+    const s = state as unknown as SynthiaStateT;
+    return {
+      iterations: s.history.map((r) => ({
+        iteration: r.iteration,
+        valid_rows: r.valid,
+        requested_rows: r.requested,
+        scores: r.scores,
+        verdict: r.verdict,
+        feedback: r.feedback ?? null,
+        overruled: r.overruled,
+        guard_reasons: r.guard_reasons,
+      })),
+      final_prompt: s.prompt,
+    };
+  },
+  cli: {
+    options: [
+      { flags: "--max-iterations <k>", description: "refinement iterations at most (default 6)" },
+      { flags: "--probe-rows <p>", description: "rows generated per refinement iteration (default 50)" },
+      { flags: "--examples <k>", description: "stratified real rows shown to the generator (default 20)" },
+      {
+        flags: "--no-guard",
+        description: 'let a "Real" verdict end the loop even when the statistics disagree',
+      },
+      {
+        flags: "--describe-columns",
+        description: "ask the metadata agent for column descriptions (yours win)",
+      },
+    ],
+    schema: z.object({
+      maxIterations: cliInt("--max-iterations", 1).default(6),
+      probeRows: cliInt("--probe-rows", 1).default(50),
+      examples: cliInt("--examples", 0).default(20),
+      guard: z.boolean().default(true),
+      describeColumns: z.boolean().default(false),
+    }),
+    toConfig: (o) => ({
+      maxIterations: o.maxIterations,
+      probeRows: o.probeRows,
+      examples: o.examples,
+      guard: o.guard,
+      describeColumns: o.describeColumns,
+    }),
+  },
+});
