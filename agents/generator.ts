@@ -18,7 +18,12 @@ import type { Metadata, Row } from "../data/types.ts";
 import { createRowValidator, type RowValidatorOptions } from "../data/validate.ts";
 import type { Accounting } from "../models/accounting.ts";
 import type { Endpoint } from "../models/factory.ts";
-import { callStructured, type ItemVerdict, type StructuredReport } from "../models/structured.ts";
+import {
+  callStructured,
+  type ItemVerdict,
+  StructuredOutputError,
+  type StructuredReport,
+} from "../models/structured.ts";
 import { GENERATOR_SYSTEM } from "../engines/synthia/prompts.ts";
 
 export interface GeneratorInput {
@@ -42,6 +47,8 @@ export interface GeneratorOutput {
   report: StructuredReport;
   /** Model replies used (1 + re-asks). */
   attempts: number;
+  /** Every reply stayed unusable after the re-asks (rows is empty, report.reasons says why). */
+  unusable?: boolean;
 }
 
 // Items are checked one by one by the row validator below; the zod side only requires the array.
@@ -74,21 +81,37 @@ export async function generateRows(i: GeneratorInput): Promise<GeneratorOutput> 
   const rowMeta: Metadata = { ...i.metadata, columns: rowColumns(i.metadata) };
   // Each provider gets the row encoding its structured output fully enforces (data/compact.ts RowEncoding).
   const jsonSchema = rowsJsonSchema(rowMeta, i.nRows, i.encoding ?? rowEncodingFor(i.endpoint.provider));
-  const result = await callStructured({
-    role: "generator",
-    endpoint: i.endpoint,
-    messages: [
-      { role: "system", content: GENERATOR_SYSTEM },
-      { role: "user", content: i.prompt },
-    ],
-    schema: RowsReply,
-    jsonSchema,
-    schemaName: "rows",
-    itemsKey: "rows",
-    itemValidator: rowItemValidator(i.metadata, i.validator),
-    seed: i.seed,
-    ...(i.accounting ? { accounting: i.accounting } : {}),
-    ...(i.signal ? { signal: i.signal } : {}),
-  });
+  let result: Awaited<ReturnType<typeof callStructured<z.infer<typeof RowsReply>>>>;
+  try {
+    result = await callStructured({
+      role: "generator",
+      endpoint: i.endpoint,
+      messages: [
+        { role: "system", content: GENERATOR_SYSTEM },
+        { role: "user", content: i.prompt },
+      ],
+      schema: RowsReply,
+      jsonSchema,
+      schemaName: "rows",
+      itemsKey: "rows",
+      itemValidator: rowItemValidator(i.metadata, i.validator),
+      seed: i.seed,
+      ...(i.accounting ? { accounting: i.accounting } : {}),
+      ...(i.signal ? { signal: i.signal } : {}),
+    });
+  } catch (err) {
+    // Replies that stayed unusable after the re-asks: a batch of 0 rows with the reasons; the engine goes on
+    // (the run-wide budget in models/unusable-budget.ts stops it when this keeps happening).
+    if (!(err instanceof StructuredOutputError)) throw err;
+    const report: StructuredReport = {
+      accepted: 0,
+      repaired: 0,
+      dropped: i.nRows,
+      reasons: err.reasons,
+      repairs: [],
+      itemRepairs: [],
+    };
+    return { rows: [], report, attempts: err.attempts, unusable: true };
+  }
   return { rows: result.value.rows as Row[], report: result.report, attempts: result.attempts };
 }

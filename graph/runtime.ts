@@ -4,7 +4,8 @@
  */
 import type { Metadata, Table } from "../data/types.ts";
 import { createEndpoint, type Endpoint, type Env } from "../models/factory.ts";
-import type { Role } from "../models/spec.ts";
+import { parseModelSpec, type Role } from "../models/spec.ts";
+import { type RowEncoding, rowEncodingFor } from "../data/compact.ts";
 import type { UnusableReplyBudget } from "../models/unusable-budget.ts";
 import type { ArtifactStore } from "../state/artifacts.ts";
 import type { RunConfig } from "../state/config.ts";
@@ -41,4 +42,9 @@ export function endpointFor(
     rt.env,
   );
   return rt.unusable ? { ...ep, unusableBudget: rt.unusable } : ep;
+}
+
+/** How the role's model writes rows: what its provider's structured output fully enforces (data/compact.ts). */
+export function rowEncodingOf(rt: Pick<EngineRuntime, "config">, role: Role = "generator"): RowEncoding {
+  return rowEncodingFor(parseModelSpec(rt.config.models[role].spec).provider);
 }

@@ -100,6 +100,7 @@ export interface StructuredResult<T> {
 export class StructuredOutputError extends SynthgraphError {
   readonly reasons: string[];
   readonly lastReply: string;
+  readonly attempts: number;
   constructor(role: string, attempts: number, reasons: string[], lastReply: string) {
     super(
       `the ${role} model gave no usable JSON after ${attempts} attempt(s): ${reasons.slice(-3).join("; ")}`,
@@ -111,6 +112,7 @@ export class StructuredOutputError extends SynthgraphError {
     this.name = "StructuredOutputError";
     this.reasons = reasons;
     this.lastReply = lastReply;
+    this.attempts = attempts;
   }
 }
 

@@ -9,7 +9,7 @@ import { z } from "zod";
 import type { ColumnMeta, Metadata } from "../../data/types.ts";
 import type { Accounting, CallUsage } from "../../models/accounting.ts";
 import type { Endpoint } from "../../models/factory.ts";
-import { callStructured } from "../../models/structured.ts";
+import { callStructured, StructuredOutputError } from "../../models/structured.ts";
 import { buildProposalPrompt } from "./prompts.ts";
 import {
   levelsOf,
@@ -183,18 +183,38 @@ export async function proposeSamples(i: ProposerInput): Promise<ProposerOutput> 
     nProposals,
     nSamples: i.nSamples,
   });
-  const r = await callStructured({
-    role: "proposer",
-    endpoint: i.endpoint,
-    messages: [{ role: "user", content: prompt }],
-    schema,
-    jsonSchema: proposalJsonSchema(i.metadata, nProposals),
-    schemaName: "proposals",
-    seed: i.seed,
-    ...(i.maxReasks === undefined ? {} : { maxReasks: i.maxReasks }),
-    ...(i.accounting ? { accounting: i.accounting } : {}),
-    ...(i.signal ? { signal: i.signal } : {}),
-  });
+  let r: Awaited<ReturnType<typeof callStructured<z.infer<typeof schema>>>>;
+  try {
+    r = await callStructured({
+      role: "proposer",
+      endpoint: i.endpoint,
+      messages: [{ role: "user", content: prompt }],
+      schema,
+      jsonSchema: proposalJsonSchema(i.metadata, nProposals),
+      schemaName: "proposals",
+      seed: i.seed,
+      ...(i.maxReasks === undefined ? {} : { maxReasks: i.maxReasks }),
+      ...(i.accounting ? { accounting: i.accounting } : {}),
+      ...(i.signal ? { signal: i.signal } : {}),
+    });
+  } catch (err) {
+    // Replies that stayed unusable after the re-asks: no proposals this iteration (the pool does not grow; the
+    // run-wide budget of models/unusable-budget.ts stops the run when this keeps happening).
+    if (!(err instanceof StructuredOutputError)) throw err;
+    return {
+      proposals: [],
+      report: {
+        received: 0,
+        accepted: 0,
+        repaired: 0,
+        dropped: 0,
+        issues: [],
+        rejected: err.reasons,
+        attempts: err.attempts,
+        usage: { prompt_tokens: 0, completion_tokens: 0, estimated: true },
+      },
+    };
+  }
   const raws: RawProposal[] = r.value.proposals;
   const v = validateProposals(raws, i.metadata, i.nSamples, vopts);
   const repairedSet = new Set(v.issues.filter((x) => x.action === "repaired").map((x) => x.proposal));

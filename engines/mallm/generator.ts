@@ -9,6 +9,7 @@ import type { RowValidatorOptions } from "../../data/validate.ts";
 import type { Accounting } from "../../models/accounting.ts";
 import type { Endpoint } from "../../models/factory.ts";
 import { StructuredOutputError, type StructuredReport } from "../../models/structured.ts";
+import { rowEncodingFor } from "../../data/compact.ts";
 import { buildMallmGeneratorPrompt } from "./prompts.ts";
 import { causallyOrderedMetadata, type Theta } from "./theta.ts";
 import { type GeneratorOutput, generateRows } from "../../agents/generator.ts";
@@ -52,6 +53,7 @@ export async function generateBatchInBatch(i: BatchInBatchInput): Promise<Genera
     theta: i.theta,
     examples: i.examples,
     nRows,
+    encoding: rowEncodingFor(i.endpoint.provider),
     ...(i.instruction === undefined ? {} : { instruction: i.instruction }),
   });
   return generateRows({

@@ -106,6 +106,8 @@ export function buildMallmGeneratorPrompt(a: {
   nRows?: number;
   causalOrder?: boolean;
   instruction?: string;
+  /** How the reply writes rows (data/compact.ts RowEncoding); default positional. */
+  encoding?: RowEncoding;
 }): string {
   const meta = a.causalOrder ? causallyOrderedMetadata(a.metadata, a.theta.causalEdges) : a.metadata;
   const columns = rowColumns(meta);
@@ -141,6 +143,7 @@ export function buildMallmGeneratorPrompt(a: {
     `<instruction>${instruction} ${outputFormatSentence(
       n,
       columns.map((c) => c.name),
+      a.encoding,
     )}</instruction>`,
   );
   return lines.join("\n");

@@ -14,7 +14,8 @@ import type { Row } from "../../data/types.ts";
 import { Accounting, type AccountingSnapshot } from "../../models/accounting.ts";
 import { type FinalBatchGenerator, type FinalizeNodes, finalizeNodes } from "../../graph/finalize.ts";
 import { memoModelCall, type ModelCallContext } from "../../graph/model-call.ts";
-import { type EngineRuntime, endpointFor, type RealData } from "../../graph/runtime.ts";
+import { type EngineRuntime, endpointFor, type RealData, rowEncodingOf } from "../../graph/runtime.ts";
+import type { RowEncoding } from "../../data/compact.ts";
 import {
   DESCRIPTIONS_KEY,
   discriminationKey,
@@ -107,8 +108,10 @@ function promptFor(
   s: Pick<SynthiaStateT, "xSub" | "descriptions">,
   feedback: readonly string[],
   nRows: number,
+  encoding: RowEncoding,
 ): string {
   return buildGeneratorPrompt({
+    encoding,
     metadata: real.metadata,
     examples: examplesOf(real, s.xSub),
     feedback: [...feedback],
@@ -157,7 +160,7 @@ export const init =
       xSub,
       descriptions,
       feedback: [],
-      prompt: promptFor(real, { xSub, descriptions }, [], c.probeRows),
+      prompt: promptFor(real, { xSub, descriptions }, [], c.probeRows, rowEncodingOf(rt)),
       ...(usage ? { usage } : {}),
     };
   };
@@ -292,7 +295,7 @@ export const refinePrompt =
   (rt: EngineRuntime) =>
   async (s: SynthiaStateT): Promise<SynthiaUpdate> => {
     const real = await rt.real();
-    return { prompt: promptFor(real, s, s.feedback, s.config.probeRows) };
+    return { prompt: promptFor(real, s, s.feedback, s.config.probeRows, rowEncodingOf(rt)) };
   };
 
 /** One final batch: its prompt built from the stored final prompt inputs for its own row count. */
@@ -301,7 +304,7 @@ export const generateFinalBatch =
   async ({ task, seed, key }) => {
     const real = await rt.real();
     const inputs = await rt.store.require(key, PromptInputsSchema);
-    const prompt = promptFor(real, inputs, inputs.feedback, task.nRows);
+    const prompt = promptFor(real, inputs, inputs.feedback, task.nRows, rowEncodingOf(rt));
     // No memo here: graph/finalize.ts memoises the whole batch (with the privacy guard) under its own key.
     const accounting = new Accounting();
     const ctx = { endpoint: endpointFor(rt, "generator", seed), accounting, seed };
@@ -324,6 +327,9 @@ export const planFinalRound = (rt: EngineRuntime) => {
     const real = await rt.real();
     const feedback = s.finalChoice?.feedback ?? s.feedback;
     await rt.store.put(FINAL_PROMPT_KEY, { feedback, xSub: s.xSub, descriptions: s.descriptions });
-    return { prompt: promptFor(real, s, feedback, s.config.batchRows), ...fin.planRound(s) };
+    return {
+      prompt: promptFor(real, s, feedback, s.config.batchRows, rowEncodingOf(rt)),
+      ...fin.planRound(s),
+    };
   };
 };

@@ -197,6 +197,12 @@ export function syntheticRows(view: RealView, columns: readonly string[], n: num
   return out;
 }
 
+/** Rows as the prompt asks for them: arrays, or objects keyed by position (`{"0": v1, ...}`) for OpenAI. */
+function inPromptEncoding(prompt: string, rows: Value[][]): Array<Value[] | Record<string, Value>> {
+  if (!prompt.includes('{"0": v1')) return rows;
+  return rows.map((r) => Object.fromEntries(r.map((v, j) => [String(j), v])));
+}
+
 /** SYNTHIA: `... in this column order: "a", "b".` (JSON strings). */
 function synthiaColumns(prompt: string): string[] {
   const m = match(/in this column order: (.*)\.$/m, prompt, "column order");
@@ -322,11 +328,15 @@ export function genericResponder(view: RealView): GenericResponder {
     switch (kind) {
       case "synthia-generator": {
         const n = Number(match(/Reply with exactly (\d+) rows/, prompt, "row count")[1]);
-        return JSON.stringify({ rows: syntheticRows(view, synthiaColumns(prompt), n, rngOf(req)) });
+        return JSON.stringify({
+          rows: inPromptEncoding(prompt, syntheticRows(view, synthiaColumns(prompt), n, rngOf(req))),
+        });
       }
       case "mallm-generator": {
         const n = Number(match(/holding (\d+) rows/, prompt, "row count")[1]);
-        return JSON.stringify({ rows: syntheticRows(view, mallmColumns(prompt), n, rngOf(req)) });
+        return JSON.stringify({
+          rows: inPromptEncoding(prompt, syntheticRows(view, mallmColumns(prompt), n, rngOf(req))),
+        });
       }
       case "analysis":
         return "Analysis: the undetermined sample follows the real ranges; the rarest categories are under-represented.";

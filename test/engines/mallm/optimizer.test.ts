@@ -291,7 +291,13 @@ describe.each(PROVIDERS)("MALLM generator over %s", (provider) => {
     const [req] = server.chatRequests();
     expect(req.messages[1]).toEqual({
       role: "user",
-      content: buildMallmGeneratorPrompt({ metadata: META, theta: THETA, examples: EXAMPLES }),
+      // The output sentence follows the row encoding each provider enforces (positional / keyed by position).
+      content: buildMallmGeneratorPrompt({
+        metadata: META,
+        theta: THETA,
+        examples: EXAMPLES,
+        encoding: provider === "openai" ? "indexed" : "positional",
+      }),
     });
     expect(req.messages[1].content).toContain("Generate 3 synthetic samples mimic the provided samples.");
   });
