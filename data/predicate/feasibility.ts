@@ -275,7 +275,7 @@ function columnProblem(meta: ColumnMeta, s: ColState): FeasibilityIssue | undefi
     if (numEmpty(d, integer)) {
       return {
         column,
-        message: `column "${column}": ${what} ${both}${integer ? ` (it holds integers)` : ""}`,
+        message: `column "${column}": ${what} ${both}${integer && !numEmpty(d, false) ? ` (no whole number does, and "${column}" holds whole numbers)` : ""}`,
       };
     }
     const range = realRangeOf(meta);

@@ -137,10 +137,7 @@ class Walker {
           message: "a condition is one expression; combine several with and / or instead of ; or new lines",
         });
       case "AccessorNode":
-        return this.fail({
-          message: `"${n.toString()}" reads a property; a column name with dots or spaces goes in backticks`,
-          hint: "e.g. `a.b` > 1",
-        });
+        return this.accessor(n);
       default:
         return this.fail({ message: `"${n.toString()}" is not a condition` });
     }
@@ -242,7 +239,7 @@ class Walker {
     if (column.kind !== "column" || low.kind !== "value" || high.kind !== "value") {
       return this.fail({ message: `"${n.toString()}" is not a range`, hint: rangeHint });
     }
-    return this.range(column.meta, low, high, loOp === "<=", hiOp === "<=");
+    return this.range(column.meta, low, high, loOp.endsWith("="), hiOp.endsWith("="));
   }
 
   private range(
@@ -277,6 +274,12 @@ class Walker {
         column: col.meta.name,
         message: `the right side of "in" must be a list in brackets`,
         hint: `e.g. ${col.meta.name} in [${list.kind === "value" ? list.text : '"a", "b"'}]`,
+      });
+    }
+    if (list.values.length === 0) {
+      return this.fail({
+        column: col.meta.name,
+        message: `"${n.toString()}" tests membership in an empty list, which never holds`,
       });
     }
     const values: Scalar[] = [];
@@ -400,9 +403,18 @@ class Walker {
         }
         return { kind: "list", values, text: n.toString() };
       }
+      case "AccessorNode":
+        return this.accessor(n);
       default:
         return this.fail({ message: `"${n.toString()}" is not a column or a value` });
     }
+  }
+
+  private accessor(n: MNode): undefined {
+    return this.fail({
+      message: `"${n.toString()}" reads a property; a column name with dots or spaces goes in backticks`,
+      hint: `e.g. \`${n.toString()}\``,
+    });
   }
 
   private column(name: string): ColumnMeta | undefined {

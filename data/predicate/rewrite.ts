@@ -17,6 +17,7 @@ export interface Rewritten {
   readonly text: string;
   /** 0-based position in the user's text of each character of `text`. */
   readonly origin: readonly number[];
+  readonly sourceLength: number;
   readonly problems: PredicateProblem[];
 }
 
@@ -181,11 +182,12 @@ export function rewrite(src: string): Rewritten {
       emit("==", t.at);
     } else emitToken(k);
   }
-  return { text, origin, problems };
+  return { text, origin, sourceLength: src.length, problems };
 }
 
 /** The user's 1-based character position for a 1-based position in the rewritten text. */
 export function positionOf(r: Rewritten, char: number): number {
-  const i = Math.min(Math.max(char - 1, 0), r.origin.length - 1);
-  return i < 0 ? 1 : r.origin[i] + 1;
+  const i = Math.max(char - 1, 0);
+  // Past the end (e.g. "Unexpected end of expression"): one past the user's text too.
+  return i >= r.origin.length ? r.sourceLength + 1 : r.origin[i] + 1;
 }

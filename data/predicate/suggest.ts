@@ -5,7 +5,7 @@
  * delete, substitute, swap two adjacent characters; Boytsov 2011, "Indexing methods for approximate
  * dictionary searching", §2), computed case-insensitively with two rolling rows. A case-only difference
  * ("female" for "Female") is always suggested first; otherwise the closest candidate within
- * max(1, ⌊len/3⌋) edits, ties broken by the candidates' order (callers list the most frequent first).
+ * one edit for words of up to 3 characters, else max(2, ⌊len/3⌋) edits, ties broken by the candidates' order (callers list the most frequent first).
  */
 
 /** Optimal-string-alignment distance between a and b (case-sensitive; callers lower-case). */
@@ -38,7 +38,7 @@ export function didYouMean(word: string, candidates: readonly string[]): string 
   const w = word.toLowerCase();
   const caseOnly = candidates.find((c) => c.toLowerCase() === w);
   if (caseOnly !== undefined) return caseOnly;
-  const limit = Math.max(1, Math.floor(w.length / 3));
+  const limit = w.length <= 3 ? 1 : Math.max(2, Math.floor(w.length / 3));
   let best: string | undefined;
   let bestDistance = limit + 1;
   for (const c of candidates) {
