@@ -50,7 +50,10 @@ export function didYouMean(word: string, candidates: readonly string[]): string 
       bestDistance = d;
     }
   }
-  return best;
+  if (best !== undefined || w.length < 3) return best;
+  // A part of a longer name ("glucose" for "avg glucose"), when only one candidate contains it.
+  const containing = candidates.filter((c) => c.toLowerCase().includes(w));
+  return containing.length === 1 ? containing[0] : undefined;
 }
 
 /** ` (did you mean "x"?)` or "" — for appending to a message. */

@@ -391,6 +391,8 @@ describe("suggestions", () => {
     expect(didYouMean("FEMALE", ["Male", "Female"])).toBe("Female");
     expect(didYouMean("smokr", ["never smoked", "smokes", "formerly smoked"])).toBe("smokes");
     expect(didYouMean("xyz", ["age", "sex"])).toBeUndefined();
+    expect(didYouMean("glucose", ["age", "avg glucose"])).toBe("avg glucose");
+    expect(didYouMean("status", ["work status", "marital status"])).toBeUndefined(); // ambiguous
   });
 });
 
