@@ -2,7 +2,8 @@
  * Evaluation of a Predicate: over a columnar Table (compilePredicate → a closure per row, predicateMask →
  * a 0/1 byte per row) and over one Row object at the LLM boundary (rowSatisfies).
  *
- * Both evaluate the negation normal form (ast.ts toNnf), where each atom is two-valued with "missing →
+ * Tables are evaluated by generated code (codegen.ts); single rows, and the reference closures the generated
+ * code is tested against, by a tree of small closures. All evaluate the negation normal form (ast.ts toNnf), where each atom is two-valued with "missing →
  * false"; that is exactly SQL's three-valued logic keeping only rows where the condition is true (so
  * `not (age > 60)` keeps neither old nor missing ages; write `age <= 60 or is_missing(age)` to keep both).
  * The closures read the typed arrays directly: numbers and dates compare Float64 values (NaN = missing makes
@@ -23,30 +24,44 @@ import type {
   Table,
 } from "../types.ts";
 import { type Nnf, type NnfAtom, type Predicate, type Scalar, toNnf } from "./ast.ts";
+import {
+  generate,
+  generatedCountLoop,
+  generatedMaskLoop,
+  generatedRowTest,
+  levelOf,
+  numberOf,
+} from "./codegen.ts";
 
 export type RowTest = (row: number) => boolean;
 
-/** A closure telling whether table row `i` (0-based) satisfies the predicate. */
+/** A closure telling whether table row `i` (0-based) satisfies the predicate (generated code, codegen.ts). */
 export function compilePredicate(pred: Predicate, table: Table): RowTest {
-  const byName = new Map(table.columns.map((c) => [c.name, c]));
-  return compileNnf(toNnf(pred.root), byName);
+  return generatedRowTest(generate(toNnf(pred.root), columnsByName(table)));
 }
 
 /** 1 where the row satisfies the predicate, 0 elsewhere. */
 export function predicateMask(pred: Predicate, table: Table): Uint8Array {
-  const test = compilePredicate(pred, table);
-  const n = table.nRows;
-  const mask = new Uint8Array(n);
-  for (let i = 0; i < n; i++) if (test(i)) mask[i] = 1;
+  const mask = new Uint8Array(table.nRows);
+  generatedMaskLoop(generate(toNnf(pred.root), columnsByName(table)))(mask, table.nRows);
   return mask;
 }
 
 /** How many rows of the table satisfy the predicate. */
 export function countMatches(pred: Predicate, table: Table): number {
-  const test = compilePredicate(pred, table);
-  let k = 0;
-  for (let i = 0; i < table.nRows; i++) if (test(i)) k++;
-  return k;
+  return generatedCountLoop(generate(toNnf(pred.root), columnsByName(table)))(table.nRows);
+}
+
+function columnsByName(table: Table): Map<string, Column> {
+  return new Map(table.columns.map((c) => [c.name, c]));
+}
+
+/**
+ * The same predicate as a tree of small closures over the columns: the reference the generated code is
+ * tested against, and the evaluator of single rows below.
+ */
+export function compilePredicateClosures(pred: Predicate, table: Table): RowTest {
+  return compileNnf(toNnf(pred.root), columnsByName(table));
 }
 
 function compileNnf(n: Nnf, cols: Map<string, Column>): RowTest {
@@ -94,22 +109,6 @@ function anyOf(p: RowTest[]): RowTest {
   };
 }
 
-/** The number a stored value stands for in a numeric column (dates as epoch ms). */
-function numberOf(v: Scalar, col: { kind: string; name: string }): number {
-  if (typeof v === "number") return v;
-  if (col.kind === "datetime" && typeof v === "string") {
-    const d = parseIsoDatetime(v);
-    if (d !== undefined) return d.ms;
-  }
-  throw new DataError(
-    `the condition compares it with ${JSON.stringify(v)}, which is not a ${col.kind} value`,
-    {
-      column: col.name,
-      hint: "parse the condition against this table's metadata",
-    },
-  );
-}
-
 function numericAtom(n: NnfAtom, col: NumericColumn): RowTest {
   const v = col.values;
   if (n.type === "missing") return n.negated ? (i) => v[i] === v[i] : (i) => v[i] !== v[i];
@@ -141,21 +140,6 @@ function numericAtom(n: NnfAtom, col: NumericColumn): RowTest {
         return x === x && x !== c;
       };
   }
-}
-
-/** The level text a stored value stands for in a coded column (booleans: "true" / "false"). */
-function levelOf(v: Scalar, col: CodedColumn): string {
-  if (col.kind === "boolean") {
-    const b = typeof v === "boolean" ? v : parseBoolean(String(v), true);
-    if (b !== undefined) return String(b);
-  } else if (typeof v !== "boolean") return String(v);
-  throw new DataError(
-    `the condition compares it with ${JSON.stringify(v)}, which is not a ${col.kind} value`,
-    {
-      column: col.name,
-      hint: "parse the condition against this table's metadata",
-    },
-  );
 }
 
 function codedAtom(n: NnfAtom, col: CodedColumn): RowTest {

@@ -24,6 +24,7 @@ export {
 } from "./ast.ts";
 export {
   compilePredicate,
+  compilePredicateClosures,
   compileRowCheck,
   countMatches,
   predicateMask,

@@ -12,6 +12,7 @@ import { parseMetadataJson } from "../../data/metadata.ts";
 import {
   assertFeasible,
   compilePredicate,
+  compilePredicateClosures,
   countMatches,
   describePredicate,
   didYouMean,
@@ -132,6 +133,9 @@ const CASES: Array<[string, (r: Raw) => boolean]> = [
   ['not (region in ["north"])', (r) => has(r.region) && r.region !== "north"],
   ["age in [30, 65, 99]", (r) => r.age === 30 || r.age === 65 || r.age === 99],
   ["age not in [30, 65]", (r) => has(r.age) && r.age !== 30 && r.age !== 65],
+  // Longer than the inline limit of the generated code (a Set is used instead).
+  ["age in [1, 2, 3, 4, 5, 6, 7, 8, 30, 65]", (r) => r.age === 30 || r.age === 65],
+  ["age not in [1, 2, 3, 4, 5, 6, 7, 8, 30, 65]", (r) => has(r.age) && r.age !== 30 && r.age !== 65],
   ["smoker == true", (r) => r.smoker === true],
   ["smoker", (r) => r.smoker === true],
   ['smoker == "Yes"', (r) => r.smoker === true],
@@ -197,6 +201,8 @@ describe("compiled predicates against hand-written closures", () => {
     expect([...predicateMask(p, table)]).toEqual([...want]);
     const test = compilePredicate(p, table);
     expect(RAW.map((_, i) => (test(i) ? 1 : 0))).toEqual([...want]);
+    const closures = compilePredicateClosures(p, table);
+    expect(RAW.map((_, i) => (closures(i) ? 1 : 0))).toEqual([...want]);
     expect(countMatches(p, table)).toBe(want.reduce((a, b) => a + b, 0));
     // One Row at a time (the LLM boundary), from the table's rows.
     expect(rows.map((r) => (rowSatisfies(p, r, metadata) ? 1 : 0))).toEqual([...want]);
@@ -240,6 +246,21 @@ describe("compiled predicates against hand-written closures", () => {
     expect(rowSatisfies(p, { ...row, sex: null }, metadata)).toBe(false);
     expect(rowSatisfies(p, { ...row, admitted: "2019-01-01" }, metadata)).toBe(false);
     expect(rowSatisfies(p, { ...row, admitted: "not a date" }, metadata)).toBe(false);
+  });
+
+  it("a table without some levels (e.g. generated rows): absent levels match nothing", () => {
+    const small: Table = {
+      nRows: 3,
+      columns: [
+        { kind: "categorical", name: "region", codes: Int32Array.from([0, -1, 0]), levels: ["north"] },
+      ],
+    };
+    const mask = (t: string) => [...predicateMask(parsePredicate(t, metadata), small)];
+    expect(mask('region == "south"')).toEqual([0, 0, 0]);
+    expect(mask('region != "south"')).toEqual([1, 0, 1]);
+    expect(mask('region in ["south", "west"]')).toEqual([0, 0, 0]);
+    expect(mask('region not in ["south"]')).toEqual([1, 0, 1]);
+    expect(mask('region == "north"')).toEqual([1, 0, 1]);
   });
 
   it("a table coded in another level order reads the same", () => {
