@@ -381,6 +381,15 @@ class Walker {
       }
       case "OperatorNode": {
         const a = n.args ?? [];
+        const spaced = spacedName(n);
+        if (spaced !== undefined) {
+          const known = this.byName.has(spaced);
+          return this.fail({
+            ...(known ? { column: spaced, suggestion: spaced } : {}),
+            message: `"${spaced}" is not one name: a column name with spaces goes in backticks${known ? `; did you mean \`${spaced}\`?` : ""}`,
+            hint: `e.g. \`${spaced}\` > 40`,
+          });
+        }
         if ((n.op === "-" || n.op === "+") && a.length === 1) {
           const inner = this.operand(a[0]);
           if (inner?.kind === "value" && typeof inner.value === "number") {
@@ -524,6 +533,14 @@ class Walker {
         });
     }
   }
+}
+
+/** "hours per week" when the node is words juxtaposed (mathjs reads them as implicit multiplication). */
+function spacedName(n: MNode): string | undefined {
+  if (n.type === "SymbolNode") return n.name;
+  if (n.type !== "OperatorNode" || n.op !== "*" || n.implicit !== true) return undefined;
+  const parts = (n.args ?? []).map(spacedName);
+  return parts.every((p) => p !== undefined) ? parts.join(" ") : undefined;
 }
 
 function levelsHint(meta: ColumnMeta): string {

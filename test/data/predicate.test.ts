@@ -336,6 +336,12 @@ describe("errors", () => {
     ["age", "age", /column "age" is numerical, not a condition by itself/, undefined],
     ["bmi == null", "bmi", /is tested with is_missing\(bmi\)/, undefined],
     [
+      "default payment next month == 1",
+      "default payment next month",
+      /"default payment next month" is not one name: a column name with spaces goes in backticks; did you mean `default payment next month`\?/,
+      "default payment next month",
+    ],
+    [
       "60 <= sex <= 80",
       "sex",
       /column "sex" is categorical and has no order, so it cannot be in a range/,
@@ -371,6 +377,7 @@ describe("errors", () => {
     ["age > bmi", /compares two columns/],
     ["age > 60 xor bmi > 3", /xor is not part of the condition language/],
     ["age 60", /an operator is missing between "age" and "60"/],
+    ["hours per week > 40", /"hours per week" is not one name: a column name with spaces goes in backticks$/],
     ["age > 60; bmi > 2", /a condition is one expression/],
     ["age > 60 and", /syntax error: .*\(character 13\)/],
     ['region not in ["a" and', /syntax error/],
