@@ -618,3 +618,58 @@ describe("over Adult (32,561 rows), against closures over the raw CSV cells", as
     expect(selected).toBeGreaterThan(0);
   });
 });
+
+// ---------------------------------------------------------------------------------------------------------
+
+describe("docs/predicates.md", () => {
+  // A table with every column the page's examples name, and the real ranges its messages quote.
+  const docCsv = [
+    "age,sex,smoking_status,bmi,stroke,hypertension,admitted,hours per week,avg glucose,region,income,hours-per-week,education,education-num,pregnant",
+    "18,Female,never smoked,22.5,true,false,2019-01-03,40,80.5,north,<=50K,40,Bachelors,13,false",
+    "45,Male,smokes,,false,true,2020-05-01,38,120,south,>50K,50,Doctorate,16,false",
+    "61,Female,smokes,31,true,false,2021-07-09,20,99,east,<=50K,45,HS-grad,9,true",
+    "67,Male,formerly smoked,27.4,false,true,2022-02-01,0,200.5,north,>50K,60,Doctorate,16,false",
+    "72,Female,,35.2,false,false,2020-01-01,45,150,south,<=50K,20,Bachelors,13,false",
+    "90,Male,Unknown,19.9,false,true,2023-03-04,50,88,east,<=50K,40,HS-grad,9,false",
+  ].join("\n");
+  const doc = parseTable(docCsv);
+  const page = readFileSync(join(import.meta.dirname, "../../docs/predicates.md"), "utf8");
+  const blocks = [...page.matchAll(/```text\n([\s\S]*?)```/g)].map((m) =>
+    m[1].split("\n").filter((l) => l !== ""),
+  );
+  const [examples, errors, infeasible, warning] = blocks;
+
+  it("every example parses, and its canonical form parses back to it", () => {
+    expect(examples.length).toBeGreaterThan(3);
+    for (const text of examples) {
+      const p = parsePredicate(text, doc.metadata);
+      expect(parsePredicate(p.toString(), doc.metadata).root).toEqual(p.root);
+    }
+  });
+
+  // "condition   message": the message (up to a "(hint" aside) is what the error says.
+  const split = (line: string) => {
+    const m = /^(\S.*?)\s{2,}(.*?)(?:\s+\(hint: .*\))?$/.exec(line);
+    if (m === null) throw new Error(`cannot read the docs line ${line}`);
+    return [m[1], m[2]] as const;
+  };
+
+  it("every error shown is the error given", () => {
+    expect(errors.length).toBeGreaterThan(10);
+    for (const line of errors.filter((l) => !/^\s/.test(l))) {
+      const [text, message] = split(line);
+      expect(problemOf(text, doc.metadata).message, text).toContain(message);
+    }
+  });
+
+  it("every infeasible condition shown is rejected with that message, and the warning is given", () => {
+    expect(infeasible.length).toBeGreaterThan(5);
+    for (const line of infeasible) {
+      const [text, message] = split(line);
+      const r = feasibility(parsePredicate(text, doc.metadata), doc.metadata, doc.table);
+      expect(r.errors.map((e) => e.message).join("\n"), text).toContain(message);
+    }
+    const w = feasibility(parsePredicate("age > 85 and stroke", doc.metadata), doc.metadata, doc.table);
+    expect(`warning: ${w.warnings[0]}`).toBe(warning[0]);
+  });
+});
