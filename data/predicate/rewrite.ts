@@ -5,7 +5,8 @@
  * - `x not in [...]` → `x to [...]` (mathjs's other unit-conversion operator, which has the precedence of
  *   `in`; a `to` the user wrote is rejected first, so `to` can only come from here);
  * - `x between a and b` → `between(x, a, b)`;
- * - `&&`, `||` and a prefix `!` → `and`, `or`, `not` (what code-trained models write).
+ * - `&&`, `||` and a prefix `!` → `and`, `or`, `not`, and AND / OR / NOT / IN / BETWEEN → lower case (what
+ *   code-trained models and SQL users write).
  *
  * String literals ('...' or "...", backslash escapes) pass through untouched. A lone `=` is reported (mathjs
  * would read an assignment). `positionOf` maps a position in the rewritten text back to the user's text so
@@ -29,6 +30,7 @@ type Token =
   | { kind: "space"; text: string; at: number }
   | { kind: "op"; text: string; at: number };
 
+const UPPER_KEYWORDS = new Set(["AND", "OR", "NOT", "IN", "BETWEEN"]);
 const WORD_START = /[A-Za-z_$\u00C0-\uFFFF]/;
 const WORD_PART = /[A-Za-z0-9_$\u00C0-\uFFFF]/;
 const NUMBER = /^(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?/;
@@ -129,6 +131,8 @@ export function rewrite(src: string): Rewritten {
     if (t.kind === "name") emit(`col(${JSON.stringify(t.name)})`, t.at);
     else emit(t.text, t.at, true);
   };
+  // SQL habit: AND / OR / NOT / IN / BETWEEN in capitals are the keywords (a column so named needs backticks).
+  for (const t of tokens) if (t.kind === "word" && UPPER_KEYWORDS.has(t.text)) t.text = t.text.toLowerCase();
   for (let k = 0; k < tokens.length; k++) {
     const t = tokens[k];
     if (t.kind === "word" && t.text === "to") {

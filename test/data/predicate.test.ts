@@ -133,6 +133,10 @@ const CASES: Array<[string, (r: Raw) => boolean]> = [
   ['not (region in ["north"])', (r) => has(r.region) && r.region !== "north"],
   ["age in [30, 65, 99]", (r) => r.age === 30 || r.age === 65 || r.age === 99],
   ["age not in [30, 65]", (r) => has(r.age) && r.age !== 30 && r.age !== 65],
+  [
+    'age BETWEEN 60 AND 80 OR region NOT IN ["north"]',
+    (r) => (has(r.age) && r.age >= 60 && r.age <= 80) || (has(r.region) && r.region !== "north"),
+  ],
   // Longer than the inline limit of the generated code (a Set is used instead).
   ["age in [1, 2, 3, 4, 5, 6, 7, 8, 30, 65]", (r) => r.age === 30 || r.age === 65],
   ["age not in [1, 2, 3, 4, 5, 6, 7, 8, 30, 65]", (r) => has(r.age) && r.age !== 30 && r.age !== 65],
