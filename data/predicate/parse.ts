@@ -325,8 +325,11 @@ class Walker {
         const b = this.condition(args[1]);
         return a === undefined || b === undefined ? undefined : { type: "implies", if: a, then: b };
       }
-      case "col":
-        return this.condition({ type: "SymbolNode", name: this.colName(n), toString: () => n.toString() });
+      case "col": {
+        const colName = this.colName(n);
+        if (colName === "") return undefined;
+        return this.condition({ type: "SymbolNode", name: colName, toString: () => n.toString() });
+      }
       default: {
         const s = didYouMean(name, PREDICATE_FUNCTIONS);
         return this.fail({

@@ -498,6 +498,18 @@ describe("feasibility", () => {
     });
   });
 
+  it("past the step budget the search stops, assumes feasible and says so", () => {
+    // 15 two-way ors, each branch fine, every one of the 2^15 combinations contradicted by the last atom:
+    // visiting them all takes more than FEASIBILITY_STEP_BUDGET steps; 3 ors (8 combinations) do not.
+    const ors = (k: number) => Array.from({ length: k }, () => "(age < 20 or age < 21)").join(" and ");
+    const big = feasibility(parsePredicate(`${ors(15)} and age > 70`, metadata), metadata);
+    expect(big.ok).toBe(true);
+    expect(big.warnings.join()).toMatch(/too many or-branches to check fully/);
+    const small = feasibility(parsePredicate(`${ors(3)} and age > 70`, metadata), metadata);
+    expect(small.ok).toBe(false);
+    expect(small.warnings).toEqual([]);
+  });
+
   it("is_missing on a column that is never missing in the real data is infeasible", () => {
     const t = parseTable("a,b\n1,x\n2,\n");
     const r = feasibility(parsePredicate("is_missing(a)", t.metadata), t.metadata);
