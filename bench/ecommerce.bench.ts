@@ -1,5 +1,5 @@
 /**
- * `npm run bench:ecommerce -- [SYNTH.csv]`: the LLMSynthor e-commerce evaluation (paper 002, §4.1, tables 2 and 3)
+ * `npm run bench:ecommerce -- [SYNTH.csv]`: the LLMSynthor e-commerce evaluation (LLMSynthor paper, §4.1, tables 2 and 3; docs/papers.md)
  * of a synthetic table against the A.1 ground truth (stats/ecommerce.ts; reference: 2,000 rows, seed REF_SEED,
  * as the paper's target set). With no file it scores an independent second 2,000-row sample of the ground truth:
  * the floor any generator can reach at this size.
@@ -7,7 +7,7 @@
  * - joints [user_age, gender, product_category], [product_category, price], [location_tier, payment_method]:
  *   Jensen–Shannon on the contingency tables of stats/discrepancy.ts (numbers on the real quantile main bins,
  *   6); the paper does not say which JSD variant, so divergence and distance (base 2) are both reported;
- * - C2ST gap |acc − 0.5| (metrics.md §3.7) per variable, per joint group and over all columns, 3 seeded folds.
+ * - C2ST gap |acc − 0.5| (docs/metrics.md §3.7) per variable, per joint group and over all columns, 3 seeded folds.
  * Writes bench/results/ecommerce.json.
  */
 import { mkdirSync, writeFileSync } from "node:fs";

@@ -2,7 +2,7 @@
  * `npm run bench:stats`: speed of the stats kernels against numpy/scipy, and of the full evaluate on Adult.
  *
  * Kernels: seeded inputs (stats/rng.ts, seed SEED) are written as raw little-endian float64 files to a temp dir;
- * OUR kernel and ../shared/bench/python_reference.py (numpy/scipy, environment left as is) each run 3 times on
+ * OUR kernel and the shared bench folder's python_reference.py (numpy/scipy, environment left as is) each run 3 times on
  * the same files and report the median wall time; ours gets one untimed warm-up call first (V8 compiles hot
  * functions during the first call, and its deoptimise/reoptimise cycles would otherwise land in the timing).
  * The reference's `check` values must match ours, or the run fails before anything is written.
@@ -13,7 +13,7 @@
  *   columns (the Table layout): the row-major file is split into columns once, outside the timed call.
  * - dcr: brute-force L1 distance to closest record (numpy, chunks of 1000) vs dcrL1, 10,000 x 10,000 x 14 (6
  *   uniform columns and 8 Bernoulli(0.3) 0/1 columns, the shape of an encoded mixed table).
- * Evaluate: evaluateTables on ../shared/datasets/adult.csv (real) against adult_test.csv (synthetic), target
+ * Evaluate: evaluateTables on the UCI Adult training split (adult.csv, real) against its test split (adult_test.csv, synthetic), target
  * "income", random forest included. Holdout: adult.csv is split by a seeded permutation (seed SEED) into a
  * 16,281-row real table (as many rows as adult_test, so alpha-precision/beta-recall, which needs n_R = n_S,
  * is computed too) and the other 16,280 rows as holdout; both keep file order. It runs in a child process

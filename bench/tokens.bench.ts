@@ -9,7 +9,7 @@
  * enforce it with a JSON Schema; CSV lines save only ~3% more and cannot be constrained, so they serve prompts.
  * Each encoding is decoded back and must equal the sampled rows (same information); a mismatch, or a ratio
  * above the 0.55 target on Adult, fails the run. Writes bench/results/tokens.json.
- * ../shared/datasets/mallm-gan/ is skipped: its files are subsets of the same tables (renamed columns), so they
+ * The shared datasets' mallm-gan/ folder is skipped: its files are subsets of the same tables (renamed columns), so they
  * would repeat the top-level measurements.
  */
 import { mkdirSync, readdirSync, writeFileSync } from "node:fs";

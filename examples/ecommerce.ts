@@ -1,5 +1,5 @@
 /**
- * The e-commerce ground truth of LLMSynthor (paper 002, §4.1 and appendix A.1): a six-variable Bayesian network
+ * The e-commerce ground truth of LLMSynthor (LLMSynthor paper, §4.1 and appendix A.1; docs/papers.md): a six-variable Bayesian network
  * p(A, G, L, C, X, M) = p(A) p(G) p(L) p(C | g(A), G) p(X | C) p(M | L), every parameter taken from A.1.
  *
  * Choices where the paper is silent:

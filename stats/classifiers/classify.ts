@@ -1,5 +1,5 @@
 /**
- * Binary classification scores and seeded stratified folds (metrics.md §3.6–§3.8). Labels are 0/1 bytes.
+ * Binary classification scores and seeded stratified folds (docs/metrics.md §3.6–§3.8). Labels are 0/1 bytes.
  */
 import { createRng, permutation } from "../primitives/rng.ts";
 

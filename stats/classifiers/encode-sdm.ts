@@ -1,5 +1,5 @@
 /**
- * ENC-SDM (metrics.md §3.0): the SDMetrics HyperTransformer encoding used by detection and TSTR.
+ * ENC-SDM (docs/metrics.md §3.0): the SDMetrics HyperTransformer encoding used by detection and TSTR.
  * Fitted on one table, applied to any table with the same column names. Built on the one-hot pieces of
  * stats/encode.ts so every encoding orders and fills categories the same way.
  */

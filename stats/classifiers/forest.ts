@@ -1,5 +1,5 @@
 /**
- * Binary random forest with sklearn RandomForestClassifier's defaults (metrics.md §3.8): bootstrap rows, ⌊√d⌋
+ * Binary random forest with sklearn RandomForestClassifier's defaults (docs/metrics.md §3.8): bootstrap rows, ⌊√d⌋
  * features drawn per split, Gini, trees grown until pure; P(positive) = mean over trees of the leaf's positive
  * share. Hand-written: ml-random-forest needs over 10 minutes on Adult (every feature at every split, number[][]
  * rows); splits here scan integer value ranks by counting, so a 100-tree forest on 16k rows takes seconds.

@@ -1,5 +1,5 @@
 /**
- * L2-regularised binary logistic regression solved to the exact optimum (metrics.md §3.6). Hand-written:
+ * L2-regularised binary logistic regression solved to the exact optimum (docs/metrics.md §3.6). Hand-written:
  * sklearn's lbfgs stops early, and a damped Newton method on a d+1 dense system converges to ~1e-15.
  */
 import type { Dense } from "../primitives/matrix.ts";

@@ -1,5 +1,5 @@
 /**
- * Column scalers fitted on one dense matrix and applied to others (metrics.md §3.6 step 3b, §3.8).
+ * Column scalers fitted on one dense matrix and applied to others (docs/metrics.md §3.6 step 3b, §3.8).
  */
 import { quantileSorted } from "../primitives/binning.ts";
 import type { Dense } from "../primitives/matrix.ts";

@@ -20,7 +20,7 @@ import {
 import { tstrLogistic, tstrRandomForest, type Utility } from "./table/utility.ts";
 
 export interface EvaluateParams {
-  /** Equal-width bins for KL/JS/Hellinger and contingency tables (metrics.md §1.5). */
+  /** Equal-width bins for KL/JS/Hellinger and contingency tables (docs/metrics.md §1.5). */
   bins: number;
   kl_pseudo_count: number;
   ks_round_decimals: number;

@@ -1,5 +1,5 @@
 /**
- * Binning and quantile primitives that reproduce numpy bit for bit (metrics.md §0). Pure, no allocation
+ * Binning and quantile primitives that reproduce numpy bit for bit (docs/metrics.md §0). Pure, no allocation
  * beyond the returned arrays.
  */
 
@@ -19,7 +19,7 @@ export function sortedCopy(values: Float64Array): Float64Array {
   return Float64Array.from(values).sort();
 }
 
-/** numpy.quantile(x, q, method="linear") on an ascending array (metrics.md §0, numpy `_lerp`). */
+/** numpy.quantile(x, q, method="linear") on an ascending array (docs/metrics.md §0, numpy `_lerp`). */
 export function quantileSorted(sorted: Float64Array, q: number): number {
   const n = sorted.length;
   if (n === 0) return Number.NaN;

@@ -4,7 +4,7 @@
  */
 import type { CodedColumn } from "../../data/types.ts";
 
-/** Compares strings by Unicode code point (sklearn/numpy order), not UTF-16 units (metrics.md §0). */
+/** Compares strings by Unicode code point (sklearn/numpy order), not UTF-16 units (docs/metrics.md §0). */
 export function compareCodePoints(a: string, b: string): number {
   const ia = a[Symbol.iterator]();
   const ib = b[Symbol.iterator]();

@@ -1,5 +1,5 @@
 /**
- * Loads the metric fixtures of ../shared/fixtures/metrics and compares computed trees with their leaves.
+ * Loads the shared metric fixtures (fixtures/metrics of the shared folder, located below) and compares computed trees with their leaves.
  * Checking rule (fixtures README): leaf {value, atol}; number -> |a − v| <= atol; array -> elementwise;
  * null -> actual must be NaN/null (or the code threw); keys starting with "_" and string labels are skipped.
  */

@@ -1,6 +1,6 @@
 /**
  * TEST DOUBLE. A loopback HTTP server (127.0.0.1, random port) that speaks the Ollama and OpenAI chat APIs
- * with the exact wire shapes the real ChatOllama / ChatOpenAI clients send and expect (ecosystem.md §3.2).
+ * with the exact wire shapes the real ChatOllama / ChatOpenAI clients send and expect (checked against ChatOllama 1.3 and ChatOpenAI 1.5).
  * It replays scripted replies (a queue, or functions of the request), injects latency and faults (429 with
  * Retry-After, 5xx, hangs, dropped connections, malformed and truncated bodies), and records every request
  * and token count so tests can assert on prompts. Never imported by non-test code, never a default.

@@ -25,7 +25,7 @@ function sum(v: Float64Array): number {
 
 /**
  * KL(p‖q) = Σ_c p_c ln(p_c/q_c) with p = (R+ε)/Σ(R+ε), q = (S+ε)/Σ(S+ε), in nats
- * (scipy.stats.entropy(R + ε, S + ε); metrics.md §1.5).
+ * (scipy.stats.entropy(R + ε, S + ε); docs/metrics.md §1.5).
  */
 export function klDivergenceCounts(real: Float64Array, synthetic: Float64Array, pseudoCount: number): number {
   const K = real.length;
@@ -74,7 +74,7 @@ export function jensenShannonCounts(real: Float64Array, synthetic: Float64Array)
   return { distanceBase2: Math.sqrt(div2), distanceE: Math.sqrt(js / 2), divergenceBase2: div2 };
 }
 
-/** H = sqrt(½ Σ_c (√p_c − √q_c)²), p = R/ΣR, q = S/ΣS (metrics.md §1.7). */
+/** H = sqrt(½ Σ_c (√p_c − √q_c)²), p = R/ΣR, q = S/ΣS (docs/metrics.md §1.7). */
 export function hellingerCounts(real: Float64Array, synthetic: Float64Array): number {
   const sp = sum(real);
   const sq = sum(synthetic);
@@ -189,7 +189,7 @@ export function sdmetricsFrequencies(real: Float64Array, synthetic: Float64Array
   return { observed, expected };
 }
 
-/** SDMetrics TVComplement: 1 − ½ Σ_c |f_obs,c − f_exp,c| (metrics.md §1.3). NaN if either side is empty. */
+/** SDMetrics TVComplement: 1 − ½ Σ_c |f_obs,c − f_exp,c| (docs/metrics.md §1.3). NaN if either side is empty. */
 export function tvComplementCounts(real: Float64Array, synthetic: Float64Array): number {
   if (!(sum(real) > 0) || !(sum(synthetic) > 0)) return Number.NaN;
   const f = sdmetricsFrequencies(real, synthetic);
@@ -205,7 +205,7 @@ export interface ChiSquare {
 
 /**
  * SDMetrics CSTest: χ² = Σ_c (f_obs − f_exp)²/f_exp on proportions, p = χ²_{K−1}.sf(χ²)
- * (scipy.stats.chisquare); one category overall gives p = 1, χ² = 0 (metrics.md §1.4).
+ * (scipy.stats.chisquare); one category overall gives p = 1, χ² = 0 (docs/metrics.md §1.4).
  */
 export function csTestCounts(real: Float64Array, synthetic: Float64Array): ChiSquare {
   if (!(sum(real) > 0) || !(sum(synthetic) > 0)) return { statistic: Number.NaN, pvalue: Number.NaN };
@@ -220,7 +220,7 @@ export function csTestCounts(real: Float64Array, synthetic: Float64Array): ChiSq
   return { statistic: stat, pvalue: chi2Sf(K - 1, stat) };
 }
 
-/** CategoryCoverage: |real categories present in synthetic| / |real categories| (SDMetrics, metrics.md §1.13). */
+/** CategoryCoverage: |real categories present in synthetic| / |real categories| (SDMetrics, docs/metrics.md §1.13). */
 export function categoryCoverageCounts(real: Float64Array, synthetic: Float64Array): number {
   let nr = 0;
   let both = 0;

@@ -1,7 +1,7 @@
 /**
  * Two-sample Kolmogorov–Smirnov test (scipy.stats.ks_2samp, two-sided), on sorted typed arrays: the statistic
  * from one merge pass, the exact p-value by the lattice-path "inside" recursion, the asymptotic one by kstwo.
- * Hand-written: @stdlib/stats-kstest is one-sample and superlinear (ecosystem.md §5); nothing installed has it.
+ * Hand-written: @stdlib/stats-kstest is one-sample and superlinear; nothing installed has it.
  */
 import { roundHalfEven } from "../../../data/cells.ts";
 import { dropNaN, sortedCopy } from "../../primitives/binning.ts";

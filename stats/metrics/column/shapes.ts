@@ -1,5 +1,5 @@
 /**
- * Column-shape metrics (metrics.md §1.1–§1.10, §1.12, §1.13): one column, real vs synthetic. The tree builders
+ * Column-shape metrics (docs/metrics.md §1.1–§1.10, §1.12, §1.13): one column, real vs synthetic. The tree builders
  * return exactly the fixture sub-tree `column_shapes.<col>` (snake_case keys, NaN where undefined, `error` where
  * the reference raises); the kernels they use are re-exported for the engines and the benchmark.
  */
@@ -92,7 +92,7 @@ function andersonTree(r: AndersonKSampResult): AndersonTree {
 }
 
 /**
- * All numerical column-shape metrics of metrics.md §1 for one column. NaN in the inputs is missing and is dropped
+ * All numerical column-shape metrics of docs/metrics.md §1 for one column. NaN in the inputs is missing and is dropped
  * from each sample separately (§0). An empty side gives NaN leaves.
  */
 export function numericalShapes(
@@ -133,7 +133,7 @@ export function numericalShapes(
 }
 
 /**
- * All categorical column-shape metrics of metrics.md §1 for one column. The two columns have their own level
+ * All categorical column-shape metrics of docs/metrics.md §1 for one column. The two columns have their own level
  * lists and are compared by string value; missing values (code −1) are dropped.
  */
 export function categoricalShapes(

@@ -1,5 +1,5 @@
 /**
- * Pearson correlation with pairwise deletion (metrics.md §2.1, §2.3): pandas `DataFrame.corr()` semantics.
+ * Pearson correlation with pairwise deletion (docs/metrics.md §2.1, §2.3): pandas `DataFrame.corr()` semantics.
  * An entry is NaN when fewer than 2 rows have both values or either column is constant on those rows.
  */
 import { getColumn, isNumeric } from "../../../data/build.ts";
@@ -377,7 +377,7 @@ export interface CorrelationMatrices {
   n_defined_offdiag: number;
 }
 
-// ‖C_R − C_S‖_F over both triangles, skipping off-diagonal entries undefined in either (metrics.md §2.3).
+// ‖C_R − C_S‖_F over both triangles, skipping off-diagonal entries undefined in either (docs/metrics.md §2.3).
 export function frobeniusDiff(
   real: readonly number[][],
   synthetic: readonly number[][],

@@ -1,5 +1,5 @@
 /**
- * Column-pair metrics (metrics.md §2.2, §2.4–2.6): CorrelationSimilarity, ContingencySimilarity in both
+ * Column-pair metrics (docs/metrics.md §2.2, §2.4–2.6): CorrelationSimilarity, ContingencySimilarity in both
  * binnings, Cramér's V and mutual information. Categories are compared by string across tables; missing
  * is a level of its own and a numeric column's missing values get their own bin (B+1).
  */
@@ -289,7 +289,7 @@ function pairColumns(real: Table, synthetic: Table): Array<{ real: Column; synth
     });
 }
 
-/** Every column pair's metrics, keyed "a|b" in real's schema order (metrics.md §2.2–2.7). */
+/** Every column pair's metrics, keyed "a|b" in real's schema order (docs/metrics.md §2.2–2.7). */
 export function columnPairs(real: Table, synthetic: Table, p: { bins: number }): Record<string, PairResult> {
   const cols = pairColumns(real, synthetic);
   const metric = cols.map((c) => metricLevels(c.real, c.synthetic, p.bins));

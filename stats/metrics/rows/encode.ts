@@ -1,5 +1,5 @@
 /**
- * Row encodings for the row-level metrics (metrics.md §3.0): tables become row-major Float64Array
+ * Row encodings for the row-level metrics (docs/metrics.md §3.0): tables become row-major Float64Array
  * matrices (numerical block first, then one-hot blocks, each block in the fitting table's schema order).
  * Columns of the other tables are matched to the fitting table by name; `id` columns are left out
  * because an identifier never matches between tables and would only add a constant to every distance.

@@ -1,5 +1,5 @@
 /**
- * Exact nearest-neighbour kernels over row-major Float64Array matrices (metrics.md §0, §3).
+ * Exact nearest-neighbour kernels over row-major Float64Array matrices (docs/metrics.md §0, §3).
  * Distances are summed term by term in column order (no ‖a‖² − 2a·b + ‖b‖² shortcut) so that ties and
  * zeros are exact, and every result is bit for bit the brute-force scan's; ties go to the lowest index.
  *

@@ -1,5 +1,5 @@
 /**
- * Row-level metrics (metrics.md §3.1–3.5 and MMD §1.11): distance to closest record, TabSyn DCR share,
+ * Row-level metrics (docs/metrics.md §3.1–3.5 and MMD §1.11): distance to closest record, TabSyn DCR share,
  * identifiability, NNDR, naive alpha-precision/beta-recall and RBF MMD. Pure functions over typed tables;
  * `rowLevelMetrics` returns the fixture's `row_level` subtree (plain numbers and arrays, NaN = undefined).
  */
@@ -173,7 +173,7 @@ export function subsampleRows(t: Table, maxRows: number, rng: Rng, label: string
 
 type MixEnc = ReturnType<typeof encodeMix>[number];
 
-// DCR(s) = min_r Σ_num |s_j/σ_j − r_j/σ_j| + Σ_cat 1[s_j ≠ r_j] (MALLM-GAN, metrics.md §3.1).
+// DCR(s) = min_r Σ_num |s_j/σ_j − r_j/σ_j| + Σ_cat 1[s_j ≠ r_j] (MALLM-GAN, docs/metrics.md §3.1).
 function dcrMix(s: MixEnc, r: MixEnc): DcrSummary {
   const d = dcrMixed(s.num.data, r.num.data, s.num.cols, s.cat, r.cat, s.catCols, s.num.rows, r.num.rows);
   let min = Number.POSITIVE_INFINITY;
@@ -185,7 +185,7 @@ function dcrMix(s: MixEnc, r: MixEnc): DcrSummary {
   return { per_row: Array.from(d), mean: mean(d), median: median(d), min, frac_zero: zeros / d.length };
 }
 
-// share = #{d_T < d_H}/n_S with L1 on ENC-TABSYN; ties → holdout (TabSyn eval_dcr.py, metrics.md §3.2).
+// share = #{d_T < d_H}/n_S with L1 on ENC-TABSYN; ties → holdout (TabSyn eval_dcr.py, docs/metrics.md §3.2).
 export function dcrShare(S: Matrix, T: Matrix, H: Matrix): DcrShare {
   const dT = dcrL1(S.data, T.data, S.cols);
   const dH = dcrL1(S.data, H.data, S.cols);

@@ -1,5 +1,5 @@
 /**
- * Real-vs-synthetic detection: SDMetrics LogisticDetection (metrics.md §3.6) and the LLMSynthor C2ST accuracy
+ * Real-vs-synthetic detection: SDMetrics LogisticDetection (docs/metrics.md §3.6) and the LLMSynthor C2ST accuracy
  * gap (§3.7), sharing one pipeline: ENC-SDM fitted on real → per fold RobustScaler → converged L2 logistic.
  */
 import type { Table } from "../../../data/types.ts";

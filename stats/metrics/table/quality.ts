@@ -1,5 +1,5 @@
 /**
- * SDMetrics single-table QualityReport aggregates (metrics.md §2.7).
+ * SDMetrics single-table QualityReport aggregates (docs/metrics.md §2.7).
  */
 
 export interface QualityReport {

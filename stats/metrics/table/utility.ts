@@ -1,5 +1,5 @@
 /**
- * Machine-learning utility (metrics.md §3.8): train on synthetic (TSTR) or on real (TRTR), test on holdout.
+ * Machine-learning utility (docs/metrics.md §3.8): train on synthetic (TSTR) or on real (TRTR), test on holdout.
  * Binary task "target = positiveLabel" vs the rest; rows with a missing target are dropped everywhere.
  */
 import { getColumn, isNumeric, takeTableRows } from "../../../data/build.ts";
