@@ -151,7 +151,7 @@ describe.each(PROVIDERS)("constraint agent via %s", (provider) => {
     expect(reask).toContain("the columns are:");
   });
 
-  it("gives up with a StructuredOutputError (exit 3) when every reply is bad", async () => {
+  it("gives up with a StructuredOutputError (exit 4: the model answered, unusably) when every reply is bad", async () => {
     const bad = JSON.stringify({ where: "smokers over 60", rows: 300 });
     server.script(bad, bad);
     const err = await translateCondition({
@@ -161,7 +161,7 @@ describe.each(PROVIDERS)("constraint agent via %s", (provider) => {
       maxReasks: 1,
     }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(StructuredOutputError);
-    expect((err as StructuredOutputError).exitCode).toBe(3);
+    expect((err as StructuredOutputError).exitCode).toBe(4);
     expect(server.chatRequests()).toHaveLength(2);
   });
 });
