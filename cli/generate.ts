@@ -23,6 +23,7 @@ import { evaluateTables, toJson } from "../stats/metrics/evaluate.ts";
 import type { CommandModule } from "./commands.ts";
 import { type EngineProgress, ProgressPrinter, type ProgressSink, synthiaProgress } from "./progress.ts";
 import { llmsynthorProgress } from "../engines/llmsynthor/progress.ts";
+import { printPaused } from "./pause.ts";
 import { mallmProgress } from "../engines/mallm/progress.ts";
 
 const int = (flag: string, min: number) =>
@@ -56,6 +57,7 @@ export const GenerateOptionsSchema = z.object({
   privacyGuard: z.boolean().default(true),
   describeColumns: z.boolean().default(false),
   quiet: z.boolean().default(false),
+  pause: z.boolean().default(false),
   // llmsynthor
   iterations: int("--iterations", 1).optional(),
   tolerance: z.coerce
@@ -214,6 +216,8 @@ export async function buildSummary(result: RunResult<EngineStateBase>): Promise<
     privacy: { guard: config.privacyGuard, exact_copies_removed: state.exactCopiesRemoved },
     invalid_rows_dropped: state.invalidRows,
     evaluate: { summary: ev.summary, quality_report: ev.quality_report },
+    // Steering actions applied at pause points, with their time (state/steering.ts).
+    steering: (state as { steering?: unknown[] }).steering ?? [],
   };
 }
 
@@ -235,7 +239,15 @@ function formatDone(s: GenerateSummary): string {
   ].join("\n");
 }
 
-async function finish(result: RunResult<EngineStateBase>, io: CliIo): Promise<GenerateSummary> {
+/** A run that stopped at a pause point: what the CLI returns instead of a summary. */
+export interface PausedRun {
+  paused: true;
+  run_dir: string;
+  pause: RunResult["pause"];
+}
+
+export async function finish(result: RunResult<EngineStateBase>, io: CliIo): Promise<GenerateSummary | PausedRun> {
+  if (result.status === "paused") return printPaused(result, io);
   const summary = await buildSummary(result);
   const path = result.run.config.summary;
   if (path) await writeFile(path, `${toJson(summary)}\n`);
@@ -244,7 +256,7 @@ async function finish(result: RunResult<EngineStateBase>, io: CliIo): Promise<Ge
 }
 
 /** Each engine's part of the progress (the detail of the loaded line, the lines of its own nodes). */
-const ENGINE_PROGRESS: Record<EngineName, (config: RunConfig) => EngineProgress> = {
+export const ENGINE_PROGRESS: Record<EngineName, (config: RunConfig) => EngineProgress> = {
   synthia: (c) => synthiaProgress(c.maxIterations),
   llmsynthor: () => llmsynthorProgress,
   "mallm-gan": () => mallmProgress,
@@ -271,7 +283,10 @@ function withResumeHint(err: unknown, dir: string): unknown {
 }
 
 /** `generate` action: creates the run directory, runs, writes OUT.csv (+ SUMMARY.json). */
-export async function runGenerate(raw: GenerateOptions, io: CliIo = defaultIo()): Promise<GenerateSummary> {
+export async function runGenerate(
+  raw: GenerateOptions,
+  io: CliIo = defaultIo(),
+): Promise<GenerateSummary | PausedRun> {
   const o = parseOptions(GenerateOptionsSchema, raw);
   const config = runConfigFromOptions(o);
   const dir = resolve(o.runDir ?? join(DEFAULT_RUNS_ROOT, newRunId()));
@@ -288,6 +303,7 @@ export async function runGenerate(raw: GenerateOptions, io: CliIo = defaultIo())
     result = await startRun(dir, config, {
       real,
       env: io.env,
+      pauseEvery: o.pause,
       ...optional("onEvent", printer(config, io, o.quiet)),
     });
   } catch (err) {
@@ -302,7 +318,7 @@ const ResumeOptionsSchema = z.object({ dir: z.string().min(1), quiet: z.boolean(
 export async function runResume(
   raw: z.input<typeof ResumeOptionsSchema>,
   io: CliIo = defaultIo(),
-): Promise<GenerateSummary> {
+): Promise<GenerateSummary | PausedRun> {
   const o = parseOptions(ResumeOptionsSchema, raw);
   const dir = resolve(o.dir);
   if (!o.quiet) io.stderr.write(`synthgraph: resuming ${dir}\n`);
@@ -410,6 +426,7 @@ export const generateCommand: CommandModule = {
       .option("--no-privacy-guard", "keep synthetic rows that exactly copy a real row")
       .option("--describe-columns", "ask the metadata agent for column descriptions (yours win)")
       .option("--quiet", "no progress on stderr")
+      .option("--pause", "pause at every pause point (exit 0, run paused): steer it with `synthgraph steer DIR`")
       .option("--iterations <t>", "llmsynthor: iterations T (default min(10, rows / 20))")
       .option(
         "--tolerance <x>",
