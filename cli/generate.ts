@@ -246,7 +246,10 @@ export interface PausedRun {
   pause: RunResult["pause"];
 }
 
-export async function finish(result: RunResult<EngineStateBase>, io: CliIo): Promise<GenerateSummary | PausedRun> {
+export async function finish(
+  result: RunResult<EngineStateBase>,
+  io: CliIo,
+): Promise<GenerateSummary | PausedRun> {
   if (result.status === "paused") return printPaused(result, io);
   const summary = await buildSummary(result);
   const path = result.run.config.summary;
@@ -426,7 +429,10 @@ export const generateCommand: CommandModule = {
       .option("--no-privacy-guard", "keep synthetic rows that exactly copy a real row")
       .option("--describe-columns", "ask the metadata agent for column descriptions (yours win)")
       .option("--quiet", "no progress on stderr")
-      .option("--pause", "pause at every pause point (exit 0, run paused): steer it with `synthgraph steer DIR`")
+      .option(
+        "--pause",
+        "pause at every pause point (exit 0, run paused): steer it with `synthgraph steer DIR`",
+      )
       .option("--iterations <t>", "llmsynthor: iterations T (default min(10, rows / 20))")
       .option(
         "--tolerance <x>",

@@ -55,7 +55,10 @@ async function actionsFromText(dir: string, text: string, io: CliIo): Promise<St
   const where = snap.pause ? formatPausePoint(snap.pause).replace(/\n\s*/g, "; ") : snap.run.status;
   const answer = await interpretSteering({
     endpoint: endpointFor({ config: snap.run.config, env: io.env }, "steering"),
-    context: { run: `run ${snap.run.id} (${snap.run.config.engine}), ${where}`, columns: real.dataset.columns },
+    context: {
+      run: `run ${snap.run.id} (${snap.run.config.engine}), ${where}`,
+      columns: real.dataset.columns,
+    },
     sentence: text,
   });
   io.stdout.write(
@@ -71,7 +74,10 @@ export async function runSteer(
 ): Promise<GenerateSummary | PausedRun | null> {
   const r = SteerOptionsSchema.safeParse(raw);
   if (!r.success) {
-    throw new SynthgraphError(r.error.issues[0].message, { hint: "see `synthgraph steer --help`", exitCode: 2 });
+    throw new SynthgraphError(r.error.issues[0].message, {
+      hint: "see `synthgraph steer --help`",
+      exitCode: 2,
+    });
   }
   const o = r.data;
   const dir = resolve(o.dir);
@@ -87,7 +93,9 @@ export async function runSteer(
   }
   const actions = o.text === undefined ? flagged : await actionsFromText(dir, o.text, io);
   const { run } = await readRunState(dir);
-  const printer = o.quiet ? undefined : new ProgressPrinter(io.stderr, ENGINE_PROGRESS[run.config.engine](run.config));
+  const printer = o.quiet
+    ? undefined
+    : new ProgressPrinter(io.stderr, ENGINE_PROGRESS[run.config.engine](run.config));
   const outcome = await steerRun(dir, actions, {
     resume: o.resume,
     source: o.text === undefined ? "cli" : "agent",

@@ -269,6 +269,11 @@ async function executeRun<S extends EngineStateBase>(
       }
     }
     const last = await app.getState(cfg);
+    // Pending actions the pause node has applied (in the checkpoint now) leave the pending list.
+    await pendingActions(
+      paths.dir,
+      new Set(((last.values as { steering?: AppliedSteering[] }).steering ?? []).map((r) => r.id)),
+    );
     const paused = pendingPause(last);
     if (last.next.length > 0 && paused !== undefined) {
       const values = last.values as S;
@@ -292,7 +297,11 @@ async function executeRun<S extends EngineStateBase>(
     }
     const done = await updateRunFile(paths.dir, {
       status: "done",
-      progress: { iterations: final.iteration, rows_done: final.output.rows, rows_requested: final.output.rows },
+      progress: {
+        iterations: final.iteration,
+        rows_done: final.output.rows,
+        rows_requested: final.output.rows,
+      },
     });
     emit({ type: "finished", output: final.output });
     return { dir: paths.dir, run: done, status: "done", pause: null, state: final };

@@ -96,7 +96,10 @@ export interface SteerOutcome {
 }
 
 /** Validates actions against the run (known columns; LLMSynthor: rows not below its pool). */
-export async function validateForRun(dir: string, actions: readonly SteeringAction[]): Promise<SteeringAction[]> {
+export async function validateForRun(
+  dir: string,
+  actions: readonly SteeringAction[],
+): Promise<SteeringAction[]> {
   const snap = await readRunState(dir);
   const real = await realLoader(snap.run.config)();
   const minRows = snap.run.config.engine === "llmsynthor" ? (snap.state?.accepted ?? 0) : 0;
@@ -120,7 +123,10 @@ export async function steerRun(
       exitCode: 2,
     });
   }
-  const actions = await validateForRun(paths.dir, Array.isArray(action) ? action : [action as SteeringAction]);
+  const actions = await validateForRun(
+    paths.dir,
+    Array.isArray(action) ? action : [action as SteeringAction],
+  );
   const records = actions.map((a) => newSteeringRecord(a, opts.source ?? "library"));
   if (actions.some((a) => a.type === "cancel")) {
     const f = await readSteeringFile(paths.dir);

@@ -198,7 +198,9 @@ export function applyLlmsynthorSteering(
     update.finalDiscrepancy = open.discrepancy;
     update.phase = s.accepted >= rows ? "write" : "fill";
   } else if (iterating && e.rows !== null && open !== undefined) {
-    update.history = withLast(s, { requested: rowsForIteration(rows, s.accepted, s.iteration, s.iterations) });
+    update.history = withLast(s, {
+      requested: rowsForIteration(rows, s.accepted, s.iteration, s.iterations),
+    });
   } else if (!iterating && e.rows !== null) {
     update.phase = s.accepted >= rows ? "write" : "fill";
   }
@@ -214,7 +216,11 @@ export function applyLlmsynthorSteering(
         : commonEffect(a);
   update.steering = [
     ...s.steering,
-    ...appliedSteering(records, { iteration: Math.max(0, s.iteration - (iterating ? 1 : 0)), phase: s.phase }, effect),
+    ...appliedSteering(
+      records,
+      { iteration: Math.max(0, s.iteration - (iterating ? 1 : 0)), phase: s.phase },
+      effect,
+    ),
   ];
   return update;
 }

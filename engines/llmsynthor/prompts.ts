@@ -204,7 +204,9 @@ export function buildProposalPrompt(a: {
 }): string {
   const user =
     a.userGuide && a.userGuide.length > 0
-      ? [`**User Guidance (from the person steering this run; follow it):**\n${a.userGuide.map((g) => `- ${g.replace(/\s+/g, " ").trim()}`).join("\n")}`]
+      ? [
+          `**User Guidance (from the person steering this run; follow it):**\n${a.userGuide.map((g) => `- ${g.replace(/\s+/g, " ").trim()}`).join("\n")}`,
+        ]
       : [];
   return [
     "## Output Format:",

@@ -297,26 +297,37 @@ export function applyMallmSteering(s: MallmStateT, records: readonly SteeringRec
     userFeedback: [...s.userFeedback, ...e.feedback],
     ...(e.rows === null ? {} : { config: { ...s.config, rows: e.rows } }),
     ...(e.stop ? { stopRequested: true } : {}),
-    steering: [...s.steering, ...appliedSteering(records, { iteration: s.iteration, phase: s.phase }, effect)],
+    steering: [
+      ...s.steering,
+      ...appliedSteering(records, { iteration: s.iteration, phase: s.phase }, effect),
+    ],
   };
 }
 
 /** The pause point's diagnostics after step t: the batch's score and the optimizer's step. */
 export function mallmPausePoint(s: MallmStateT) {
   const last = s.trajectory[s.trajectory.length - 1];
-  const best = s.candidates.reduce<Candidate | undefined>((b, c) => (b === undefined || c.score < b.score ? c : b), undefined);
+  const best = s.candidates.reduce<Candidate | undefined>(
+    (b, c) => (b === undefined || c.score < b.score ? c : b),
+    undefined,
+  );
   const opt = last?.optimizer;
   const parts = last
     ? [
         `batch ${last.step + 1} (epoch ${last.epoch + 1}${last.frozen ? ", frozen" : ""}): ${last.valid}/${last.requested} rows valid`,
         last.score === null ? "not scored" : `discriminator accuracy ${last.score.toFixed(3)}`,
-        opt === null ? "no optimizer step" : opt.accepted ? "optimizer proposed a new theta" : "optimizer answer rejected",
+        opt === null
+          ? "no optimizer step"
+          : opt.accepted
+            ? "optimizer proposed a new theta"
+            : "optimizer answer rejected",
       ]
     : ["no batch yet"];
   return {
     engine: "mallm-gan",
     iteration: s.iteration,
-    next: s.stopRequested || s.iteration >= totalSteps(scheduleOf(s)) ? ("final" as const) : ("iterate" as const),
+    next:
+      s.stopRequested || s.iteration >= totalSteps(scheduleOf(s)) ? ("final" as const) : ("iterate" as const),
     scores: { accuracy: last?.score ?? null, best_stored: best?.score ?? null },
     summary: parts.join("; "),
     rows: s.config.rows,

@@ -310,7 +310,11 @@ export function applySynthiaSteering(s: SynthiaStateT, records: readonly Steerin
     const best = bestIteration(s.history);
     const base = best?.feedback_in ?? s.feedback;
     const mine = userFeedback.filter((f) => !base.includes(f));
-    finalChoice = { reason: "stopped", iteration: best?.iteration ?? s.iteration, feedback: [...base, ...mine] };
+    finalChoice = {
+      reason: "stopped",
+      iteration: best?.iteration ?? s.iteration,
+      feedback: [...base, ...mine],
+    };
     update.phase = "finalize";
     update.stopRequested = true;
     stopEffect = `loop stopped; the final prompt uses iteration ${finalChoice.iteration}'s feedback and the user's`;

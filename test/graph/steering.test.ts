@@ -39,12 +39,13 @@ interface EngineCase {
 const CASES: EngineCase[] = [
   {
     name: "synthia",
-    config: (p) => testConfig(server, "ollama", { input: files.input, out: p.out, rows: 30, maxIterations: 4 }),
+    config: (p) =>
+      testConfig(server, "ollama", { input: files.input, out: p.out, rows: 30, maxIterations: 4 }),
     // Never "Real": the loop would go on to max iterations without steering.
     responder: () =>
-      responder({ decision: () => JSON.stringify({ Type: "Synthetic", Feedback: "ages look too narrow" }) }) as (
-        req: RecordedRequest,
-      ) => string,
+      responder({
+        decision: () => JSON.stringify({ Type: "Synthetic", Feedback: "ages look too narrow" }),
+      }) as (req: RecordedRequest) => string,
     steeredPrompts: () =>
       server
         .chatRequests()
@@ -55,7 +56,12 @@ const CASES: EngineCase[] = [
   {
     name: "mallm-gan",
     config: (p) =>
-      mallmConfig(server, "ollama", { input: files.input, out: p.out, rows: 30, mallm: { epochs: 2, batchSize: 20 } }),
+      mallmConfig(server, "ollama", {
+        input: files.input,
+        out: p.out,
+        rows: 30,
+        mallm: { epochs: 2, batchSize: 20 },
+      }),
     responder: () => mallmResponder() as (req: RecordedRequest) => string,
     steeredPrompts: () =>
       server
@@ -121,7 +127,12 @@ describe.each(CASES)("steering $name", (c) => {
     expect(run.config.rows).toBe(c.stopRows);
 
     const summary = JSON.parse(readFileSync(summaryPath, "utf8")) as {
-      steering: Array<{ action: { type: string }; at: string; source: string; applied_at: { iteration: number } }>;
+      steering: Array<{
+        action: { type: string };
+        at: string;
+        source: string;
+        applied_at: { iteration: number };
+      }>;
       stopped_because: string | null;
     };
     expect(summary.steering.map((s) => s.action.type)).toEqual(["feedback", "rows", "stop"]);
@@ -156,7 +167,11 @@ describe("steering validation", () => {
     // Nothing invalid was recorded.
     expect((await readSteeringFile(p.runDir)).history).toEqual([]);
     // A valid condition on known columns is recorded (not enforced yet) and the run stays paused with --no-resume.
-    const ok = await steerRun(p.runDir, { type: "condition", columns: ["age"], text: "age > 50" }, { resume: false });
+    const ok = await steerRun(
+      p.runDir,
+      { type: "condition", columns: ["age"], text: "age > 50" },
+      { resume: false },
+    );
     expect(ok.status).toBe("queued");
     expect((await readRunFile(p.runDir)).status).toBe("paused");
     await runSteer({ dir: p.runDir, cancel: true }, captureIo(TEST_ENV));
@@ -170,7 +185,18 @@ describe("steering validation", () => {
     const p = files.paths();
     const io = captureIo(TEST_ENV);
     const out = await runGenerate(
-      { data: files.input, rows: "20", out: p.out, runDir: p.runDir, pause: true, probeRows: "20", examples: "8", batchRows: "10", model: "ollama:llama3.1:8b", seed: "7" },
+      {
+        data: files.input,
+        rows: "20",
+        out: p.out,
+        runDir: p.runDir,
+        pause: true,
+        probeRows: "20",
+        examples: "8",
+        batchRows: "10",
+        model: "ollama:llama3.1:8b",
+        seed: "7",
+      },
       captureIo({ OLLAMA_HOST: server.ollamaUrl }),
     );
     expect("paused" in out).toBe(true);
