@@ -27,7 +27,17 @@ export { callStructured, callText } from "./models/structured.ts";
 export { Accounting } from "./models/accounting.ts";
 
 export { RunConfigSchema, type RunConfig } from "./state/config.ts";
-export { resumeRun, startRun, type RunEvent, type RunOptions, type RunResult } from "./graph/run.ts";
+export {
+  resumeRun,
+  startRun,
+  type RunEvent,
+  type RunOptions,
+  type RunResult,
+  type RunStreamEvent,
+} from "./graph/run.ts";
+export { readRunState, steerRun, streamRun, type SteerOutcome } from "./graph/steer.ts";
+export { SteeringActionSchema, type SteeringAction } from "./state/steering.ts";
+export { PausePointSchema, type PausePoint } from "./graph/pause.ts";
 export { ENGINE_REGISTRY, engineFor, type EngineDefinition } from "./graph/registry.ts";
 export { buildSynthiaGraph } from "./engines/synthia/graph.ts";
 export { buildMallmGraph } from "./engines/mallm/graph.ts";

@@ -4,6 +4,9 @@ import { evaluateCommand } from "./evaluate.ts";
 import { exampleCommand } from "./example.ts";
 import { generateCommand, resumeCommand, runsCommand } from "./generate.ts";
 import { modelsCommand } from "./models.ts";
+import { pauseCommand } from "./pause.ts";
+import { steerCommand } from "./steer.ts";
+import { chatCommand } from "./chat.ts";
 import { structureCommand } from "./structure.ts";
 
 export interface CommandModule {
@@ -18,4 +21,7 @@ export const commandModules: readonly CommandModule[] = [
   modelsCommand,
   structureCommand,
   exampleCommand,
+  steerCommand,
+  pauseCommand,
+  chatCommand,
 ];

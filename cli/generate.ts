@@ -22,6 +22,7 @@ import { DEFAULT_RUNS_ROOT, listRuns, newRunId, readRunFile, runPaths } from "..
 import { evaluateTables, toJson } from "../stats/metrics/evaluate.ts";
 import type { CommandModule } from "./commands.ts";
 import { cliInt as int } from "./options.ts";
+import { printPaused } from "./pause.ts";
 import { ProgressPrinter, type ProgressSink } from "./progress.ts";
 
 const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
@@ -45,6 +46,7 @@ const CommonOptionsSchema = z.object({
   runDir: z.string().optional(),
   privacyGuard: z.boolean().default(true),
   quiet: z.boolean().default(false),
+  pause: z.boolean().default(false),
 });
 
 /** The raw options of `generate`: the common ones typed; an engine's own are checked by its schema. */
@@ -166,6 +168,8 @@ export async function buildSummary(result: RunResult<EngineStateBase>): Promise<
     privacy: { guard: config.privacyGuard, exact_copies_removed: state.exactCopiesRemoved },
     invalid_rows_dropped: state.invalidRows,
     evaluate: { summary: ev.summary, quality_report: ev.quality_report },
+    // Steering actions applied at pause points, with their time (state/steering.ts).
+    steering: (state as { steering?: unknown[] }).steering ?? [],
   };
 }
 
@@ -187,7 +191,18 @@ function formatDone(s: GenerateSummary): string {
   ].join("\n");
 }
 
-async function finish(result: RunResult<EngineStateBase>, io: CliIo): Promise<GenerateSummary> {
+/** A run that stopped at a pause point: what the CLI returns instead of a summary. */
+export interface PausedRun {
+  paused: true;
+  run_dir: string;
+  pause: RunResult["pause"];
+}
+
+export async function finish(
+  result: RunResult<EngineStateBase>,
+  io: CliIo,
+): Promise<GenerateSummary | PausedRun> {
+  if (result.status === "paused") return printPaused(result, io);
   const summary = await buildSummary(result);
   const path = result.run.config.summary;
   if (path) await writeFile(path, `${toJson(summary)}\n`);
@@ -216,7 +231,10 @@ function withResumeHint(err: unknown, dir: string): unknown {
 }
 
 /** `generate` action: creates the run directory, runs, writes OUT.csv (+ SUMMARY.json). */
-export async function runGenerate(raw: GenerateOptions, io: CliIo = defaultIo()): Promise<GenerateSummary> {
+export async function runGenerate(
+  raw: GenerateOptions,
+  io: CliIo = defaultIo(),
+): Promise<GenerateSummary | PausedRun> {
   const o = parseOptions(GenerateOptionsSchema, raw);
   const config = runConfigFromOptions(o);
   const dir = resolve(o.runDir ?? join(DEFAULT_RUNS_ROOT, newRunId()));
@@ -233,6 +251,7 @@ export async function runGenerate(raw: GenerateOptions, io: CliIo = defaultIo())
     result = await startRun(dir, config, {
       real,
       env: io.env,
+      pauseEvery: o.pause,
       ...optional("onEvent", printer(config, io, o.quiet)),
     });
   } catch (err) {
@@ -247,7 +266,7 @@ const ResumeOptionsSchema = z.object({ dir: z.string().min(1), quiet: z.boolean(
 export async function runResume(
   raw: z.input<typeof ResumeOptionsSchema>,
   io: CliIo = defaultIo(),
-): Promise<GenerateSummary> {
+): Promise<GenerateSummary | PausedRun> {
   const o = parseOptions(ResumeOptionsSchema, raw);
   const dir = resolve(o.dir);
   if (!o.quiet) io.stderr.write(`synthgraph: resuming ${dir}\n`);
@@ -346,6 +365,10 @@ export const generateCommand: CommandModule = {
       .option("--run-dir <dir>", "run directory (default ./runs/<timestamp>-<id>)")
       .option("--no-privacy-guard", "keep synthetic rows that exactly copy a real row")
       .option("--quiet", "no progress on stderr")
+      .option(
+        "--pause",
+        "pause at every pause point (exit 0, run paused): steer it with `synthgraph steer DIR`",
+      )
       .action(async (data: string, opts: Record<string, unknown>) => {
         await runGenerate({ ...opts, data } as GenerateOptions);
       });

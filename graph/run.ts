@@ -1,10 +1,16 @@
 /**
- * Runs the SYNTHIA graph durably: SqliteSaver in <run-dir>/checkpoints.sqlite (thread_id = run id), artifacts
+ * Runs an engine's graph durably: SqliteSaver in <run-dir>/checkpoints.sqlite (thread_id = run id), artifacts
  * in <run-dir>/artifacts, status and progress in run.json. `startRun` creates the run directory and runs;
  * `resumeRun` continues from the last checkpoint with the config stored in run.json.
+ *
+ * Pausing (graph/pause.ts): a run that stops at an engine's pause point has pending interrupts in its last
+ * snapshot (`next` non-empty, `tasks[].interrupts`): it is recorded as "paused", not "failed", and the result
+ * says so. Resuming it sends `Command({ resume: { actions } })` with the steering actions still pending
+ * (state/steering.ts). Streams "updates" and "custom" and turns them into typed events (RunStreamEvent).
  */
 import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
+import { Command } from "@langchain/langgraph";
 import { SqliteSaver } from "@langchain/langgraph-checkpoint-sqlite";
 import { SynthgraphError } from "../data/errors.ts";
 import { readMetadataFile } from "../data/metadata.ts";
@@ -16,6 +22,14 @@ import { ArtifactStore } from "../state/artifacts.ts";
 import type { RunConfig } from "../state/config.ts";
 import { createRun, type RunFile, readRunFile, runPaths, updateRunFile } from "../state/run-dir.ts";
 import type { SynthiaStateT } from "../engines/synthia/state.ts";
+import {
+  clearPauseRequest,
+  pendingActions,
+  requestPause,
+  setPauseEvery,
+  type AppliedSteering,
+} from "../state/steering.ts";
+import { type PausePoint, PausePointSchema } from "./pause.ts";
 import type { EngineStateBase } from "./engine.ts";
 import { engineFor } from "./registry.ts";
 import type { EngineRuntime, RealData } from "./runtime.ts";
@@ -30,19 +44,64 @@ export interface RunEvent {
   rowsRequested: number;
 }
 
+/** Typed progress of a run (streamRun yields these; RunOptions.onStream receives them). */
+export type RunStreamEvent =
+  | { type: "started"; dir: string; engine: string; resumed: boolean }
+  /** A node's update (every node; `node` names it). */
+  | { type: "node"; node: string; usage: AccountingSnapshot; rowsDone: number; rowsRequested: number }
+  | { type: "iteration_started"; iteration: number }
+  /** An iteration's diagnostics at its pause point (whether or not the run pauses there). */
+  | { type: "iteration_finished"; point: PausePoint }
+  /** A final batch (or LLMSynthor pool chunk) was added. */
+  | { type: "batch_done"; rowsDone: number; rowsRequested: number }
+  | { type: "paused"; point: PausePoint | null }
+  | { type: "finished"; output: { path: string; rows: number } };
+
 export interface RunOptions {
   /** The input table, when the caller already loaded (and so checked) it with realLoader. */
   real?: () => Promise<RealData>;
   env?: Env;
   onEvent?: (e: RunEvent) => void;
+  onStream?: (e: RunStreamEvent) => void;
   signal?: AbortSignal;
+  /** startRun only: pause at every pause point (`generate --pause`). */
+  pauseEvery?: boolean;
 }
 
 /** S: the state type of the run's engine (the caller knows which engine it started; default SYNTHIA's). */
 export interface RunResult<S extends EngineStateBase = SynthiaStateT> {
   dir: string;
   run: RunFile;
+  /** done: the output is written; paused: stopped at a pause point (or by the user), resumable. */
+  status: "done" | "paused";
+  /** The pause point's diagnostics (paused at a pause point); null when stopped by the user mid-step. */
+  pause: PausePoint | null;
   state: S;
+}
+
+/** The snapshot the runner reads: values, the nodes to run next, and the interrupts pending in them. */
+interface Snapshot {
+  values: unknown;
+  createdAt?: string;
+  next: readonly string[];
+  tasks: ReadonlyArray<{ interrupts: ReadonlyArray<{ value?: unknown }> }>;
+}
+
+/** The compiled graph as the runner uses it (wider than graph/engines.ts EngineApp: streams, interrupts). */
+interface PausableApp {
+  getState(cfg: { configurable: { thread_id: string } }): Promise<Snapshot>;
+  stream(input: unknown, opts: Record<string, unknown>): Promise<AsyncIterable<unknown>>;
+}
+
+/** The pending interrupt's pause point, if the snapshot stopped at one. */
+export function pendingPause(snapshot: Pick<Snapshot, "tasks">): PausePoint | null | undefined {
+  for (const t of snapshot.tasks) {
+    for (const i of t.interrupts) {
+      const p = PausePointSchema.safeParse(i.value);
+      return p.success ? p.data : null;
+    }
+  }
+  return undefined;
 }
 
 /** Generous: each iteration is 4 supersteps, each wave 3; the bound exists only to stop a runaway loop. */
@@ -96,6 +155,7 @@ export async function startRun<S extends EngineStateBase = SynthiaStateT>(
   const real = opts.real ?? realLoader(config);
   await real();
   await createRun(dir, config);
+  if (opts.pauseEvery) await setPauseEvery(dir, true);
   return executeRun<S>(dir, opts, real);
 }
 
@@ -105,6 +165,12 @@ export async function resumeRun<S extends EngineStateBase = SynthiaStateT>(
   opts: RunOptions = {},
 ): Promise<RunResult<S>> {
   const run = await readRunFile(dir);
+  if (run.status === "cancelled") {
+    throw new SynthgraphError(`run ${run.id} was cancelled`, {
+      hint: "start a new run with `synthgraph generate`",
+      exitCode: 2,
+    });
+  }
   if (run.status === "done") {
     throw new SynthgraphError(
       `run ${run.id} is already done (${run.progress.rows_done} rows in ${run.config.out})`,
@@ -139,8 +205,9 @@ async function executeRun<S extends EngineStateBase>(
     ),
   };
   const saver = SqliteSaver.fromConnString(paths.checkpoints);
+  const emit = (e: RunStreamEvent): void => opts.onStream?.(e);
   try {
-    const app = engine.compile(runtime, saver);
+    const app = engine.compile(runtime, saver) as unknown as PausableApp;
     const cfg = { configurable: { thread_id: run.id } };
     const snapshot = await app.getState(cfg);
     const fresh = snapshot.createdAt === undefined;
@@ -154,40 +221,81 @@ async function executeRun<S extends EngineStateBase>(
         });
       }
     }
-    const input = fresh ? engine.input(paths.dir, config) : null;
+    let input: unknown = fresh ? engine.input(paths.dir, config) : null;
+    if (!fresh && pendingPause(snapshot) !== undefined) {
+      const applied = new Set(
+        ((snapshot.values as { steering?: AppliedSteering[] }).steering ?? []).map((r) => r.id),
+      );
+      const actions = await pendingActions(paths.dir, applied);
+      // The pause node re-runs from its top and must interrupt again to receive this value (graph/pause.ts).
+      await requestPause(paths.dir);
+      input = new Command({ resume: { actions } });
+    }
+    emit({ type: "started", dir: paths.dir, engine: config.engine, resumed: !fresh });
     let usage = fresh
       ? emptySnapshot()
       : ((snapshot.values as Partial<EngineStateBase>).usage ?? emptySnapshot());
     let rowsDone = fresh ? 0 : ((snapshot.values as Partial<EngineStateBase>).accepted ?? 0);
     let iterations = fresh ? 0 : ((snapshot.values as Partial<EngineStateBase>).iteration ?? 0);
+    let rowsRequested = config.rows;
     const stream = await app.stream(input, {
       ...cfg,
-      streamMode: "updates",
+      streamMode: ["updates", "custom"],
       recursionLimit: RECURSION_LIMIT,
       maxConcurrency: runtime.concurrency,
       ...(opts.signal ? { signal: opts.signal } : {}),
     });
-    for await (const chunk of stream) {
+    for await (const item of stream) {
+      const [mode, chunk] = item as [string, unknown];
+      if (mode === "custom") {
+        const p = PausePointSchema.safeParse(chunk);
+        if (p.success) emit({ type: "iteration_finished", point: p.data });
+        continue;
+      }
       for (const [node, raw] of Object.entries(chunk as Record<string, unknown>)) {
+        if (node === "__interrupt__") continue;
         const update = (raw ?? {}) as Record<string, unknown>;
         if (update.usage) usage = mergeSnapshots(usage, update.usage as AccountingSnapshot);
         if (typeof update.accepted === "number") rowsDone += update.accepted;
+        if (typeof update.iteration === "number" && update.iteration > iterations) {
+          emit({ type: "iteration_started", iteration: update.iteration });
+        }
         if (typeof update.iteration === "number") iterations = update.iteration;
-        opts.onEvent?.({
-          node,
-          update,
-          usage,
-          rowsDone: Math.min(rowsDone, config.rows),
-          rowsRequested: config.rows,
-        });
+        const cfgUpdate = update.config as { rows?: number } | undefined;
+        if (typeof cfgUpdate?.rows === "number") rowsRequested = cfgUpdate.rows;
+        const done = Math.min(rowsDone, rowsRequested);
+        opts.onEvent?.({ node, update, usage, rowsDone: done, rowsRequested });
+        emit({ type: "node", node, usage, rowsDone: done, rowsRequested });
+        if (typeof update.accepted === "number") emit({ type: "batch_done", rowsDone: done, rowsRequested });
         if (engine.progressNodes.includes(node)) {
           await updateRunFile(paths.dir, {
-            progress: { iterations, rows_done: Math.min(rowsDone, config.rows), rows_requested: config.rows },
+            progress: { iterations, rows_done: done, rows_requested: rowsRequested },
           });
         }
       }
     }
-    const final = (await app.getState(cfg)).values as S;
+    const last = await app.getState(cfg);
+    // Pending actions the pause node has applied (in the checkpoint now) leave the pending list.
+    await pendingActions(
+      paths.dir,
+      new Set(((last.values as { steering?: AppliedSteering[] }).steering ?? []).map((r) => r.id)),
+    );
+    const paused = pendingPause(last);
+    if (last.next.length > 0 && paused !== undefined) {
+      const values = last.values as S;
+      const run2 = await updateRunFile(paths.dir, {
+        status: "paused",
+        progress: {
+          iterations: values.iteration,
+          rows_done: Math.min(values.accepted, rowsRequested),
+          rows_requested: rowsRequested,
+        },
+      });
+      emit({ type: "paused", point: paused });
+      return { dir: paths.dir, run: run2, status: "paused", pause: paused, state: values };
+    }
+    await clearPauseRequest(paths.dir);
+    const final = last.values as S;
     if (final.phase !== "done" || final.output === null) {
       throw new SynthgraphError(`run ${run.id} stopped before writing its output (phase ${final.phase})`, {
         hint: `continue it with \`synthgraph resume ${paths.dir}\``,
@@ -195,10 +303,21 @@ async function executeRun<S extends EngineStateBase>(
     }
     const done = await updateRunFile(paths.dir, {
       status: "done",
-      progress: { iterations: final.iteration, rows_done: final.output.rows, rows_requested: config.rows },
+      progress: {
+        iterations: final.iteration,
+        rows_done: final.output.rows,
+        rows_requested: final.output.rows,
+      },
     });
-    return { dir: paths.dir, run: done, state: final };
+    emit({ type: "finished", output: final.output });
+    return { dir: paths.dir, run: done, status: "done", pause: null, state: final };
   } catch (err) {
+    if (opts.signal?.aborted) {
+      // Stopped by the user (a chat's second Ctrl-C): the last finished step is checkpointed; resumable.
+      await updateRunFile(paths.dir, { status: "paused" }).catch(() => undefined);
+      emit({ type: "paused", point: null });
+      throw err;
+    }
     const message = err instanceof Error ? err.message : String(err);
     const hint = err instanceof SynthgraphError ? err.hint : undefined;
     await updateRunFile(paths.dir, { status: "failed", error: { message, ...(hint ? { hint } : {}) } }).catch(

@@ -6,6 +6,7 @@
 import { z } from "zod";
 import type { Metadata } from "../data/types.ts";
 import { RunConfigSchema } from "./config.ts";
+import { AppliedSteeringSchema } from "./steering.ts";
 
 export const DatasetRefSchema = z.object({
   path: z.string(),
@@ -25,5 +26,11 @@ export function engineStateHead<const P extends readonly [string, ...string[]]>(
     dataset: DatasetRefSchema.nullable().default(null),
     /** M: the real table's metadata (per-column statistics: size independent of the row count). */
     metadata: z.custom<Metadata>().nullable().default(null),
+    /** Steering actions applied at pause points, in order, with their time (graph/pause.ts). */
+    steering: z.array(AppliedSteeringSchema).default(() => []),
+    /** Feedback given by steering, in order (each engine routes it to where it keeps feedback). */
+    userFeedback: z.array(z.string()).default(() => []),
+    /** A steering "stop": the loop ends at this pause point and the output comes from the best state so far. */
+    stopRequested: z.boolean().default(false),
   };
 }

@@ -1,7 +1,9 @@
 /**
  * The run directory: everything a run needs to continue after a crash lives here.
  *
- *   <run-dir>/run.json            config + status ("running" | "done" | "failed") + progress counters
+ *   <run-dir>/run.json            config + status ("running" | "done" | "failed" | "paused" | "cancelled")
+ *                                 + progress counters
+ *   <run-dir>/steering.json       steering: pause_every, pending actions, history (state/steering.ts)
  *   <run-dir>/checkpoints.sqlite  LangGraph SqliteSaver, thread_id = run id
  *   <run-dir>/artifacts/          row batches and other large values (state/artifacts.ts)
  */
@@ -18,7 +20,8 @@ export const CHECKPOINT_FILE = "checkpoints.sqlite";
 export const ARTIFACT_DIR = "artifacts";
 export const DEFAULT_RUNS_ROOT = "runs";
 
-export const RunStatusSchema = z.enum(["running", "done", "failed"]);
+/** paused: stopped at a pause point (or by the user) and resumable; cancelled: ended by steering, not resumable. */
+export const RunStatusSchema = z.enum(["running", "done", "failed", "paused", "cancelled"]);
 export type RunStatus = z.infer<typeof RunStatusSchema>;
 
 export const RunProgressSchema = z.object({
@@ -141,7 +144,7 @@ export async function readRunFile(dir: string): Promise<RunFile> {
 /** Merges a change into run.json and stamps `updated`. */
 export async function updateRunFile(
   dir: string,
-  change: Partial<Pick<RunFile, "status" | "progress" | "error">>,
+  change: Partial<Pick<RunFile, "status" | "progress" | "error" | "config">>,
 ): Promise<RunFile> {
   const run = await readRunFile(dir);
   const next: RunFile = { ...run, ...change, updated: new Date().toISOString() };

@@ -1,10 +1,13 @@
 /**
  * LLMSynthor (Algorithm 1 of the LLMSynthor paper) as a LangGraph state machine.
  *
- *   load → copula → measure ─(iterate)→ propose → sample ─(reinferGroups)→ copula
+ *   load → copula → measure → pause ─(iterate)→ propose → sample ─(reinferGroups)→ copula
  *                     ↑   │                          └────────────────────→ measure
  *                     │   ├─(T done or pool discrepancy < tolerance, rows missing)→ fill ⟲ → write → END
  *                     │   └─(N rows)→ write
+ *
+ * pause is the pause point after each iteration (graph/pause.ts; after measure, so the pool's discrepancy is
+ * fresh): it interrupts when asked and applies steering on resume (feedback joins the proposer's guidance).
  *
  * Wiring only: nodes in nodes.ts, routers in routers.ts, the loop's numbers and the pool format in state.ts,
  * discrepancy and sampling in discrepancy.ts and sampler.ts, prompts in prompts.ts, model calls in
@@ -21,7 +24,7 @@
  */
 import { END, START, StateGraph } from "@langchain/langgraph";
 import type { EngineRuntime } from "../../graph/runtime.ts";
-import { copula, fill, load, measure, propose, sample, write } from "./nodes.ts";
+import { copula, fill, load, measure, pause, propose, sample, write } from "./nodes.ts";
 import { afterFill, afterMeasure, afterSample } from "./routers.ts";
 import { LlmsynthorState } from "./state.ts";
 
@@ -30,6 +33,7 @@ export function buildLlmsynthorGraph(rt: EngineRuntime) {
     .addNode("load", load(rt))
     .addNode("copula", copula(rt))
     .addNode("measure", measure(rt))
+    .addNode("pause", pause(rt))
     .addNode("propose", propose(rt))
     .addNode("sample", sample(rt))
     .addNode("fill", fill(rt))
@@ -37,7 +41,8 @@ export function buildLlmsynthorGraph(rt: EngineRuntime) {
     .addEdge(START, "load")
     .addEdge("load", "copula")
     .addEdge("copula", "measure")
-    .addConditionalEdges("measure", afterMeasure, ["propose", "fill", "write"])
+    .addEdge("measure", "pause")
+    .addConditionalEdges("pause", afterMeasure, ["propose", "fill", "write"])
     .addEdge("propose", "sample")
     .addConditionalEdges("sample", afterSample, ["copula", "measure"])
     .addConditionalEdges("fill", afterFill, ["write", "fill"])

@@ -9,8 +9,10 @@ import { SynthgraphError } from "../../data/errors.ts";
 import type { Metadata, Table } from "../../data/types.ts";
 import { writeOutput } from "../../graph/finalize.ts";
 import { memoModelCall } from "../../graph/model-call.ts";
+import { appliedSteering, commonEffect, pausePoint, steeringEffects } from "../../graph/pause.ts";
 import type { EngineRuntime } from "../../graph/runtime.ts";
 import { deriveSeed, SEED_STREAMS } from "../../state/seeds.ts";
+import type { SteeringRecord } from "../../state/steering.ts";
 import { exactCopyMask } from "../../stats/privacy/exact-copies.ts";
 import { inferJointGroups } from "./copula-agent.ts";
 import { jointDiscrepancy, marginalDiscrepancy } from "./discrepancy.ts";
@@ -169,6 +171,87 @@ export const measure =
     return { iteration: t, history: [...s.history, record] };
   };
 
+/**
+ * The state update of steering actions given at LLMSynthor's pause point (after measure): feedback joins the
+ * proposer's guidance, rows change N (never below the pool: the pool only grows) and re-plan the open
+ * iteration's request, stop ends the loop (the open iteration is dropped; the missing rows are filled from the
+ * proposals so far). Pure.
+ */
+export function applyLlmsynthorSteering(
+  s: LlmsynthorStateT,
+  records: readonly SteeringRecord[],
+): LlmsynthorUpdate {
+  const e = steeringEffects(records);
+  const rows = e.rows ?? s.config.rows;
+  const config = { ...s.config, rows };
+  const update: LlmsynthorUpdate = {
+    userFeedback: [...s.userFeedback, ...e.feedback],
+    ...(e.rows === null ? {} : { config }),
+  };
+  const iterating = s.phase === "iterate";
+  const open = s.history[s.history.length - 1];
+  if (iterating && e.stop && open !== undefined) {
+    update.history = s.history.slice(0, -1);
+    update.iteration = s.iteration - 1;
+    update.stoppedBecause = "stopped";
+    update.stopRequested = true;
+    update.finalDiscrepancy = open.discrepancy;
+    update.phase = s.accepted >= rows ? "write" : "fill";
+  } else if (iterating && e.rows !== null && open !== undefined) {
+    update.history = withLast(s, {
+      requested: rowsForIteration(rows, s.accepted, s.iteration, s.iterations),
+    });
+  } else if (!iterating && e.rows !== null) {
+    update.phase = s.accepted >= rows ? "write" : "fill";
+  }
+  const effect = (a: SteeringRecord["action"]): string =>
+    a.type === "feedback"
+      ? iterating && !e.stop
+        ? "added to the proposer's guidance from the next iteration on"
+        : "recorded; no proposal round follows (the loop has ended)"
+      : a.type === "stop"
+        ? iterating
+          ? `loop stopped after ${s.iteration - 1} of ${s.iterations} iterations; missing rows are drawn from the proposals so far`
+          : "the loop had already ended"
+        : commonEffect(a);
+  update.steering = [
+    ...s.steering,
+    ...appliedSteering(
+      records,
+      { iteration: Math.max(0, s.iteration - (iterating ? 1 : 0)), phase: s.phase },
+      effect,
+    ),
+  ];
+  return update;
+}
+
+/** The pause point's diagnostics: the pool's discrepancy after the iterations done. */
+export function llmsynthorPausePoint(s: LlmsynthorStateT) {
+  const iterating = s.phase === "iterate";
+  const d = iterating ? s.history[s.history.length - 1]?.discrepancy : (s.finalDiscrepancy ?? undefined);
+  const done = iterating ? s.iteration - 1 : s.iteration;
+  return {
+    engine: "llmsynthor",
+    iteration: done,
+    next: iterating ? ("iterate" as const) : ("final" as const),
+    scores: { mean_tvd: d?.total ?? null },
+    summary: `pool ${s.accepted}/${s.config.rows} rows after ${done} of ${s.iterations} iterations; mean TVD ${d === undefined ? "n/a" : d.total.toFixed(4)}`,
+    rows: s.config.rows,
+  };
+}
+
+/**
+ * pause: LLMSynthor's pause point after each iteration (after measure: the pool's discrepancy is fresh, and
+ * before the fill when the loop ended). None before the first iteration. No model call.
+ */
+export const pause =
+  (_rt: LsRuntime) =>
+  async (s: LlmsynthorStateT): Promise<LlmsynthorUpdate> => {
+    if (s.chunks.length === 0) return {};
+    const records = await pausePoint(s.runDir, llmsynthorPausePoint(s));
+    return records === null || records.length === 0 ? {} : applyLlmsynthorSteering(s, records);
+  };
+
 /** Asks the proposer for iteration t's proposals, grounded on the stored guidance. */
 export const propose =
   (rt: LsRuntime) =>
@@ -189,6 +272,7 @@ export const propose =
           endpoint,
           metadata: real.metadata,
           guidance,
+          ...(s.userFeedback.length > 0 ? { userGuidance: s.userFeedback } : {}),
           nProposals: o.nProposals,
           nSamples,
           seed,

@@ -199,7 +199,15 @@ export function buildProposalPrompt(a: {
   marginalGuide: string;
   nProposals: number;
   nSamples: number;
+  /** (ours) Guidance a user gave by steering the run, shown after the measured guidance. */
+  userGuide?: readonly string[];
 }): string {
+  const user =
+    a.userGuide && a.userGuide.length > 0
+      ? [
+          `**User Guidance (from the person steering this run; follow it):**\n${a.userGuide.map((g) => `- ${g.replace(/\s+/g, " ").trim()}`).join("\n")}`,
+        ]
+      : [];
   return [
     "## Output Format:",
     "```json",
@@ -223,6 +231,7 @@ export function buildProposalPrompt(a: {
     "",
     `**Joint Guidance:**\n${a.jointGuide}`,
     `**Marginal Guidance:**\n${a.marginalGuide}`,
+    ...user,
     `**Variables:**\n${describeVariables(a.metadata)}`,
     DATA_RULE,
     "",

@@ -30,6 +30,8 @@ export interface ProposerInput {
   metadata: Metadata;
   /** {joint_guide} and {marginal_guide} from prompts/llmsynthor.ts renderJointGuidance / renderMarginalGuidance. */
   guidance: { joint: string; marginal: string };
+  /** Steering guidance from the user (shown after the measured guidance). */
+  userGuidance?: readonly string[];
   nProposals?: number;
   /** Rows this iteration must produce in total (the counts are rescaled to it). */
   nSamples: number;
@@ -180,6 +182,7 @@ export async function proposeSamples(i: ProposerInput): Promise<ProposerOutput> 
     metadata: i.metadata,
     jointGuide: i.guidance.joint,
     marginalGuide: i.guidance.marginal,
+    ...(i.userGuidance === undefined ? {} : { userGuide: i.userGuidance }),
     nProposals,
     nSamples: i.nSamples,
   });

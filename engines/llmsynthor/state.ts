@@ -271,7 +271,7 @@ export const LlmsynthorState = new StateSchema({
   /** Copula artifact keys, in order (one unless reinferGroups). */
   copulaKeys: z.array(z.string()).default(() => []),
   history: z.array(LsIterationSchema).default(() => []),
-  stoppedBecause: z.enum(["iterations", "tolerance"]).nullable().default(null),
+  stoppedBecause: z.enum(["iterations", "tolerance", "stopped"]).nullable().default(null),
   /** The pool's discrepancy when the loop stopped (before any fill). */
   finalDiscrepancy: LsIterationSchema.shape.discrepancy.nullable().default(null),
   /** Fill rounds done (rows drawn from the proposals' mixture after the loop). */

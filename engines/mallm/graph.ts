@@ -1,8 +1,8 @@
 /**
  * MALLM-GAN (the paper's §3.2 with its official code's schedule) as a LangGraph state machine.
  *
- *   init → generate → score → optimize ─(steps left)→ generate
- *                                      └─(loop done)→ choose → plan_round → wave ─Send×W→ batch → collect …
+ *   init → generate → score → optimize → pause ─(steps left)→ generate
+ *                                              └─(loop done | steering stop)→ choose → plan_round → wave ─Send×W→ batch → collect …
  *
  * One step = one batch of real rows: generate with theta ("batches in a batch", k examples in, k rows out per
  * call) → score with the discriminator (classifiers.ts, `--discriminator`; partial fit on 80%, accuracy on the
@@ -10,6 +10,9 @@
  * valid and re-score all stored pairs with the latest discriminator → the optimizer proposes the next theta
  * from the top-k pairs. After the frozen epoch the lowest-scoring theta of the last epoch generates the N final
  * rows through the shared final generation (graph/finalize.ts: Send fan-out, privacy guard, exactly N rows).
+ *
+ * pause is the pause point after each optimizer step (graph/pause.ts): it interrupts when asked and applies
+ * steering on resume (feedback goes to the optimizer's input; after the last step, into the final theta).
  *
  * Wiring only: nodes in nodes.ts (the score node's caches in score-cache.ts), routers in routers.ts, schedule,
  * keys and state in state.ts, scoring in score.ts and classifiers.ts, model calls in generator.ts and
@@ -19,7 +22,7 @@
 import { START, StateGraph } from "@langchain/langgraph";
 import { addFinalGeneration } from "../../graph/finalize.ts";
 import type { EngineRuntime } from "../../graph/runtime.ts";
-import { choose, finalGeneration, generate, init, optimize, score } from "./nodes.ts";
+import { choose, finalGeneration, generate, init, optimize, pause, score } from "./nodes.ts";
 import { afterOptimize } from "./routers.ts";
 import { MallmScoreCache } from "./score-cache.ts";
 import { MallmState } from "./state.ts";
@@ -30,11 +33,13 @@ export function buildMallmGraph(rt: EngineRuntime) {
     .addNode("generate", generate(rt))
     .addNode("score", score(rt, new MallmScoreCache(rt)))
     .addNode("optimize", optimize(rt))
+    .addNode("pause", pause(rt))
     .addNode("choose", choose(rt))
     .addEdge(START, "init")
     .addEdge("init", "generate")
     .addEdge("generate", "score")
     .addEdge("score", "optimize")
-    .addConditionalEdges("optimize", afterOptimize, ["generate", "choose"])
+    .addEdge("optimize", "pause")
+    .addConditionalEdges("pause", afterOptimize, ["generate", "choose"])
     .addEdge("choose", "plan_round");
 }

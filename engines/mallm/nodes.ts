@@ -9,12 +9,15 @@ import { rowsToTable, tableToRows } from "../../data/rows.ts";
 import type { Row } from "../../data/types.ts";
 import { type FinalizeNodes, finalizeNodes } from "../../graph/finalize.ts";
 import { memoModelCall, type ModelCallContext } from "../../graph/model-call.ts";
+import { appliedSteering, commonEffect, pausePoint, steeringEffects } from "../../graph/pause.ts";
+import type { SteeringRecord } from "../../state/steering.ts";
 import { type EngineRuntime, endpointFor, type RealData } from "../../graph/runtime.ts";
 import { Accounting } from "../../models/accounting.ts";
 import { type RowBatch, RowBatchSchema } from "../../state/artifacts.ts";
 import { deriveSeed, SEED_STREAMS } from "../../state/seeds.ts";
 import { learnStructure } from "../../stats/structure/hill-climb.ts";
 import { generateBatch } from "./generator.ts";
+import { userFeedbackText } from "./prompts.ts";
 import { optimizeTheta } from "./optimizer.ts";
 import { recordBatch, type ScoredCandidate, scoreBatch, scoreFrozen } from "./score.ts";
 import type { MallmScoreCache } from "./score-cache.ts";
@@ -227,6 +230,7 @@ export const optimize =
           metadata: real.metadata,
           pairs: s.candidates.map((c) => ({ theta: thetaAt.get(c.step) ?? thetaOf(s), score: c.score })),
           k: sched.topK,
+          ...(s.userFeedback.length > 0 ? { userFeedback: s.userFeedback } : {}),
           seed: ctx.seed,
           accounting: ctx.accounting,
         });
@@ -243,6 +247,7 @@ export const optimize =
     );
     return {
       iteration: step + 1,
+      feedbackSeen: s.userFeedback.length,
       trajectory,
       // An answer that stayed invalid after the re-ask is skipped: the current theta is kept.
       ...(value.theta === null ? {} : { theta: value.theta }),
@@ -254,12 +259,87 @@ export const optimize =
 export const choose =
   (rt: EngineRuntime) =>
   async (s: MallmStateT): Promise<MallmUpdate> => {
-    const choice = chooseFinal(s.candidates, lastEpoch(scheduleOf(s)));
+    const sched = scheduleOf(s);
+    const stopped = s.stopRequested && s.iteration < totalSteps(sched);
+    const picked = chooseFinal(s.candidates, lastEpoch(sched));
+    const choice = stopped ? { ...picked, stopped: true } : picked;
     const chosen = choice.step === null ? undefined : s.trajectory.find((r) => r.step === choice.step);
     // "initial": nothing was ever stored; theta_0 (the first batch's theta) is the only one with a known origin.
-    const theta = chosen?.theta ?? s.trajectory[0]?.theta ?? thetaOf(s);
+    const base = chosen?.theta ?? s.trajectory[0]?.theta ?? thetaOf(s);
+    // Steering feedback no optimizer step has seen goes into the final theta's guidance.
+    const unseen = s.userFeedback.slice(s.feedbackSeen);
+    const theta =
+      unseen.length === 0
+        ? base
+        : { ...base, causalNote: [base.causalNote, userFeedbackText(unseen)].filter(Boolean).join("\n") };
     await rt.store.put(FINAL_THETA_KEY, { theta });
     return { phase: "finalize", finalChoice: choice, theta };
+  };
+
+/**
+ * The state update of steering actions given at MALLM-GAN's pause point: feedback goes to the optimizer's input
+ * (or, when no optimizer step follows, into the final theta), rows change N, stop ends the loop. Pure.
+ */
+export function applyMallmSteering(s: MallmStateT, records: readonly SteeringRecord[]): MallmUpdate {
+  const e = steeringEffects(records);
+  const lastStep = s.iteration >= totalSteps(scheduleOf(s));
+  const effect = (a: SteeringRecord["action"]): string =>
+    a.type === "feedback"
+      ? lastStep || e.stop
+        ? "added to the final theta's guidance"
+        : "shown to the optimizer from its next step on"
+      : a.type === "stop"
+        ? lastStep
+          ? "the loop had already ended"
+          : `loop stopped after ${s.iteration} of ${totalSteps(scheduleOf(s))} batches; the best stored theta generates the output`
+        : commonEffect(a);
+  return {
+    userFeedback: [...s.userFeedback, ...e.feedback],
+    ...(e.rows === null ? {} : { config: { ...s.config, rows: e.rows } }),
+    ...(e.stop ? { stopRequested: true } : {}),
+    steering: [
+      ...s.steering,
+      ...appliedSteering(records, { iteration: s.iteration, phase: s.phase }, effect),
+    ],
+  };
+}
+
+/** The pause point's diagnostics after step t: the batch's score and the optimizer's step. */
+export function mallmPausePoint(s: MallmStateT) {
+  const last = s.trajectory[s.trajectory.length - 1];
+  const best = s.candidates.reduce<Candidate | undefined>(
+    (b, c) => (b === undefined || c.score < b.score ? c : b),
+    undefined,
+  );
+  const opt = last?.optimizer;
+  const parts = last
+    ? [
+        `batch ${last.step + 1} (epoch ${last.epoch + 1}${last.frozen ? ", frozen" : ""}): ${last.valid}/${last.requested} rows valid`,
+        last.score === null ? "not scored" : `discriminator accuracy ${last.score.toFixed(3)}`,
+        opt === null
+          ? "no optimizer step"
+          : opt.accepted
+            ? "optimizer proposed a new theta"
+            : "optimizer answer rejected",
+      ]
+    : ["no batch yet"];
+  return {
+    engine: "mallm-gan",
+    iteration: s.iteration,
+    next:
+      s.stopRequested || s.iteration >= totalSteps(scheduleOf(s)) ? ("final" as const) : ("iterate" as const),
+    scores: { accuracy: last?.score ?? null, best_stored: best?.score ?? null },
+    summary: parts.join("; "),
+    rows: s.config.rows,
+  };
+}
+
+/** pause: MALLM-GAN's pause point after each optimizer step. No model call (it re-runs from its top on resume). */
+export const pause =
+  (_rt: EngineRuntime) =>
+  async (s: MallmStateT): Promise<MallmUpdate> => {
+    const records = await pausePoint(s.runDir, mallmPausePoint(s));
+    return records === null || records.length === 0 ? {} : applyMallmSteering(s, records);
   };
 
 /** The shared final generation's nodes with MALLM-GAN's batch: the chosen theta, fresh real examples per batch. */

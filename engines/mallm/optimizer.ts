@@ -28,6 +28,8 @@ export interface OptimizerInput {
   pairs: ReadonlyArray<{ theta: Theta; score: number }>;
   /** Pairs shown (default 3). */
   k?: number;
+  /** Steering feedback from the user, shown to the optimizer. */
+  userFeedback?: readonly string[];
   /** Seed of the retry jitter (the model's own seed is in the endpoint config). */
   seed: number;
   accounting?: Accounting;
@@ -55,6 +57,7 @@ export async function optimizeTheta(i: OptimizerInput): Promise<OptimizerOutput>
     metadata: i.metadata,
     pairs: i.pairs,
     ...(i.k === undefined ? {} : { k: i.k }),
+    ...(i.userFeedback === undefined ? {} : { userFeedback: i.userFeedback }),
   });
   const best = prompt.shown[prompt.shown.length - 1].theta;
   const columns = rowColumns(i.metadata).map((c) => c.name);

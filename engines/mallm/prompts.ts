@@ -187,6 +187,8 @@ export function buildOptimizerPrompt(a: {
   metadata: Metadata;
   pairs: ReadonlyArray<{ theta: Theta; score: number }>;
   k?: number;
+  /** (ours) Feedback a user gave by steering the run: the optimizer is asked to follow it. */
+  userFeedback?: readonly string[];
 }): OptimizerPrompt {
   const k = Math.max(1, a.k ?? DEFAULT_TOP_K);
   // Stable: among equal scores the later (newer) pair counts as better and is shown later.
@@ -207,12 +209,23 @@ export function buildOptimizerPrompt(a: {
       "",
     );
   }
+  if (a.userFeedback && a.userFeedback.length > 0) {
+    user.push(userFeedbackText(a.userFeedback), "");
+  }
   user.push(
     "Your updated prompt should explicitly include any modifications to the causal graph and guidance. The aim is to create a prompt that leads to the lowest possible score.",
     OPTIMIZER_ANSWER_FORMAT,
     "The updated prompt:",
   );
   return { system: optimizerSystemPrompt(columns), user: user.join("\n"), shown };
+}
+
+/** (ours) Steering feedback for the optimizer (and for the final theta's guidance when no optimizer step follows). */
+export function userFeedbackText(feedback: readonly string[]): string {
+  return [
+    "Feedback from the user who is steering this run (follow it in the causal structure's guidance and the task):",
+    ...feedback.map((f) => `- ${inline(f)}`),
+  ].join("\n");
 }
 
 /** (ours) The follow-up after an unusable optimizer answer: the reasons, quoted. */

@@ -128,6 +128,8 @@ export type StepRecord = z.infer<typeof StepRecordSchema>;
 export const MallmFinalChoiceSchema = z.object({
   /** last_epoch: lowest score of the last epoch; best_stored: none stored there, lowest overall; initial: nothing stored. */
   reason: z.enum(["last_epoch", "best_stored", "initial"]),
+  /** The loop was stopped by steering before its schedule ended. */
+  stopped: z.boolean().optional(),
   step: z.number().int().nullable(),
   score: z.number().nullable(),
 });
@@ -156,6 +158,8 @@ export const MallmState = new StateSchema({
   candidates: z.array(CandidateSchema).default(() => []),
   trajectory: z.array(StepRecordSchema).default(() => []),
   finalChoice: MallmFinalChoiceSchema.nullable().default(null),
+  /** Steering feedback (userFeedback) the optimizer has been shown so far: the rest goes into the final theta. */
+  feedbackSeen: z.number().int().default(0),
   ...finalizeFields(),
 });
 

@@ -1,8 +1,9 @@
 /**
  * SYNTHIA (Algorithm 1 and appendix A of the SYNTHIA paper) as a LangGraph state machine.
  *
- *   init → generate → analyze → discriminate ─(Real, guard silent | t ≥ maxIterations)→ plan_round
- *                ↑                          └─(Synthetic | Real overruled by the guard)→ refine ─┘
+ *   init → generate → analyze → discriminate → pause ─(Real, guard silent | t ≥ maxIterations | stop)→ plan_round
+ *                ↑                                   └─(Synthetic | Real overruled by the guard)→ refine ─┘
+ *   pause: the pause point (graph/pause.ts): interrupts when asked, applies steering on resume
  *   plan_round ─(rows missing)→ wave ─Send×W→ batch → collect ─(more batches)→ wave
  *        │                                               └─(round done)→ plan_round
  *        └─(N rows accepted)→ write → END
@@ -22,6 +23,7 @@ import {
   finalGeneration,
   generateProbe,
   init,
+  pause,
   planFinalRound,
   refinePrompt,
 } from "./nodes.ts";
@@ -36,11 +38,13 @@ export function buildSynthiaGraph(rt: EngineRuntime) {
     .addNode("generate", generateProbe(rt))
     .addNode("analyze", analyzeProbe(rt))
     .addNode("discriminate", discriminateProbe(rt))
+    .addNode("pause", pause(rt))
     .addNode("refine", refinePrompt(rt))
     .addEdge(START, "init")
     .addEdge("init", "generate")
     .addEdge("generate", "analyze")
     .addEdge("analyze", "discriminate")
-    .addConditionalEdges("discriminate", afterDiscriminate, ["plan_round", "refine"])
+    .addEdge("discriminate", "pause")
+    .addConditionalEdges("pause", afterDiscriminate, ["plan_round", "refine"])
     .addEdge("refine", "generate");
 }

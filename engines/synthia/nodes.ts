@@ -14,6 +14,7 @@ import type { Row } from "../../data/types.ts";
 import { Accounting, type AccountingSnapshot } from "../../models/accounting.ts";
 import { type FinalBatchGenerator, type FinalizeNodes, finalizeNodes } from "../../graph/finalize.ts";
 import { memoModelCall, type ModelCallContext } from "../../graph/model-call.ts";
+import { appliedSteering, commonEffect, pausePoint, steeringEffects } from "../../graph/pause.ts";
 import { type EngineRuntime, endpointFor, type RealData, rowEncodingOf } from "../../graph/runtime.ts";
 import type { RowEncoding } from "../../data/compact.ts";
 import {
@@ -30,6 +31,7 @@ import {
   VerdictSchema,
 } from "../../state/schemas.ts";
 import { deriveSeed, SEED_STREAMS } from "../../state/seeds.ts";
+import type { SteeringRecord } from "../../state/steering.ts";
 import { renderAnalysis } from "./analysis-text.ts";
 import { analyze, type Diagnostics, DEFAULT_GUARD, statisticalGuard, stratifiedSample } from "./analyzer.ts";
 import { bestIteration, decide } from "./decisions.ts";
@@ -288,6 +290,79 @@ export const discriminateProbe =
       ...update,
       feedback: record.feedback === undefined ? s.feedback : [...s.feedback, record.feedback],
     };
+  };
+
+/**
+ * The state update of steering actions given at SYNTHIA's pause point: feedback joins F_t (and the final
+ * prompt's feedback when the loop has ended), rows change N, stop ends the loop with the best iteration's
+ * feedback plus the user's. Pure: the pause node calls it with the actions of the resume.
+ */
+export function applySynthiaSteering(s: SynthiaStateT, records: readonly SteeringRecord[]): SynthiaUpdate {
+  const e = steeringEffects(records);
+  const userFeedback = [...s.userFeedback, ...e.feedback];
+  const update: SynthiaUpdate = {
+    userFeedback,
+    feedback: [...s.feedback, ...e.feedback],
+    ...(e.rows === null ? {} : { config: { ...s.config, rows: e.rows } }),
+  };
+  let finalChoice = s.finalChoice;
+  let stopEffect = "the loop had already ended";
+  if (finalChoice !== null) {
+    finalChoice = { ...finalChoice, feedback: [...finalChoice.feedback, ...e.feedback] };
+  } else if (e.stop) {
+    const best = bestIteration(s.history);
+    const base = best?.feedback_in ?? s.feedback;
+    const mine = userFeedback.filter((f) => !base.includes(f));
+    finalChoice = {
+      reason: "stopped",
+      iteration: best?.iteration ?? s.iteration,
+      feedback: [...base, ...mine],
+    };
+    update.phase = "finalize";
+    update.stopRequested = true;
+    stopEffect = `loop stopped; the final prompt uses iteration ${finalChoice.iteration}'s feedback and the user's`;
+  }
+  if (finalChoice !== s.finalChoice) update.finalChoice = finalChoice;
+  const effect = (a: SteeringRecord["action"]): string =>
+    a.type === "feedback"
+      ? s.finalChoice === null
+        ? "added to the generator's feedback F_t"
+        : "added to the final prompt's feedback"
+      : a.type === "stop"
+        ? stopEffect
+        : commonEffect(a);
+  update.steering = [
+    ...s.steering,
+    ...appliedSteering(records, { iteration: s.iteration, phase: s.phase }, effect),
+  ];
+  return update;
+}
+
+/** The pause point's diagnostics after probe t: its scores and verdict. */
+export function synthiaPausePoint(s: SynthiaStateT) {
+  const last = s.history[s.history.length - 1];
+  const verdict = last
+    ? `verdict ${last.verdict}${last.overruled ? " (overruled by the statistical guard)" : ""}; ${last.valid}/${last.requested} probe rows valid`
+    : "no probe yet";
+  return {
+    engine: "synthia",
+    iteration: s.iteration,
+    next: s.phase === "finalize" ? ("final" as const) : ("iterate" as const),
+    scores: last ? { ...last.scores } : {},
+    summary: last?.feedback ? `${verdict}; feedback: ${last.feedback}` : verdict,
+    rows: s.config.rows,
+  };
+}
+
+/**
+ * pause: SYNTHIA's pause point, after the discriminator's verdict (so also right before the final generation
+ * when the loop ended). No model call: on resume LangGraph re-runs it from its top.
+ */
+export const pause =
+  (_rt: EngineRuntime) =>
+  async (s: SynthiaStateT): Promise<SynthiaUpdate> => {
+    const records = await pausePoint(s.runDir, synthiaPausePoint(s));
+    return records === null || records.length === 0 ? {} : applySynthiaSteering(s, records);
   };
 
 /** refine: P_{t+1} = U(M, X_sub, F_t) for the next probe. */

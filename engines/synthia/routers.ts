@@ -4,7 +4,7 @@
  */
 import type { SynthiaStateT } from "./state.ts";
 
-/** After discriminate: the loop ended (converged or max iterations) → plan_round, otherwise → refine. */
+/** After the pause point that follows discriminate: the loop ended (converged, max iterations or stopped) → plan_round, otherwise → refine. */
 export function afterDiscriminate(s: Pick<SynthiaStateT, "phase">): "plan_round" | "refine" {
   return s.phase === "finalize" ? "plan_round" : "refine";
 }

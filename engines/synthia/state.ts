@@ -33,7 +33,7 @@ export const SynthiaState = new StateSchema({
   /** Why the loop ended and which iteration's feedback the final prompt uses. */
   finalChoice: z
     .object({
-      reason: z.enum(["converged", "max_iterations"]),
+      reason: z.enum(["converged", "max_iterations", "stopped"]),
       iteration: z.number().int(),
       feedback: z.array(z.string()),
     })

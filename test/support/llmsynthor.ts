@@ -75,6 +75,9 @@ export function lsResponder(s: LsScript = {}): (req: RecordedRequest) => string 
 export function lsState(config: RunConfig, change: Partial<LlmsynthorStateT> = {}): LlmsynthorStateT {
   return {
     runDir: "unused-run-dir",
+    steering: [],
+    userFeedback: [],
+    stopRequested: false,
     config,
     phase: "init",
     dataset: null,

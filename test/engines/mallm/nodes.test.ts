@@ -82,6 +82,10 @@ function runtimeOf(config: RunConfig, store = ArtifactStore.inMemory()): EngineR
 function initialState(config: RunConfig): MallmStateT {
   return {
     runDir: "unused",
+    steering: [],
+    userFeedback: [],
+    stopRequested: false,
+    feedbackSeen: 0,
     config,
     phase: "init",
     dataset: null,

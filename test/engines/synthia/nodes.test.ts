@@ -66,6 +66,9 @@ function runtime(config: RunConfig): EngineRuntime {
 function stateOf(config: RunConfig, over: Partial<SynthiaStateT> = {}): SynthiaStateT {
   return {
     runDir: "memory",
+    steering: [],
+    userFeedback: [],
+    stopRequested: false,
     config,
     phase: "iterate",
     dataset: real.dataset,
