@@ -3,6 +3,7 @@ import type { Command } from "commander";
 import { evaluateCommand } from "./evaluate.ts";
 import { exampleCommand } from "./example.ts";
 import { generateCommand, resumeCommand, runsCommand } from "./generate.ts";
+import { mcpCommand } from "./mcp.ts";
 import { modelsCommand } from "./models.ts";
 import { structureCommand } from "./structure.ts";
 
@@ -18,4 +19,5 @@ export const commandModules: readonly CommandModule[] = [
   modelsCommand,
   structureCommand,
   exampleCommand,
+  mcpCommand,
 ];
