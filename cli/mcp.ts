@@ -8,7 +8,13 @@ import { z } from "zod";
 import { SynthgraphError } from "../data/errors.ts";
 import { resolveRoleConfigs } from "../models/spec.ts";
 import { createToolContext } from "../tools/context.ts";
-import { DEFAULT_BODY_LIMIT, DEFAULT_HOST, DEFAULT_PORT, serveHttp, serveStdio } from "../tools/mcp/server.ts";
+import {
+  DEFAULT_BODY_LIMIT,
+  DEFAULT_HOST,
+  DEFAULT_PORT,
+  serveHttp,
+  serveStdio,
+} from "../tools/mcp/server.ts";
 import type { CommandModule } from "./commands.ts";
 
 const McpOptionsSchema = z.object({

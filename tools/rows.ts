@@ -62,7 +62,10 @@ export const checkRowsSpec: ToolSpec<typeof CheckRowsInput, typeof CheckRowsOutp
     const overrides = i.metadata
       ? await readMetadataFile(ctx.guard.readable(i.metadata, "metadata"))
       : undefined;
-    const real = await readTable(ctx.guard.readable(i.real, "real"), overrides ? { metadata: overrides } : {});
+    const real = await readTable(
+      ctx.guard.readable(i.real, "real"),
+      overrides ? { metadata: overrides } : {},
+    );
     const validate = createRowValidator(real.metadata, {
       allowNewCategories: i.allow_new_categories,
       enforceMinMax: i.enforce_min_max,

@@ -19,7 +19,11 @@ const RUN_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 const MAX_WAIT_SECONDS = 60;
 
 export const StartRunInput = z.object({
-  data: z.string().min(1).max(4096).describe("real table to imitate: CSV, TSV or JSON Lines (relative to the root)"),
+  data: z
+    .string()
+    .min(1)
+    .max(4096)
+    .describe("real table to imitate: CSV, TSV or JSON Lines (relative to the root)"),
   rows: z.number().int().min(1).max(1_000_000).describe("number of synthetic rows to generate"),
   out: z.string().min(1).max(4096).describe("output CSV path (relative to the root); overwritten"),
   engine: z
@@ -37,10 +41,28 @@ export const StartRunInput = z.object({
   seed: z.number().int().default(0),
   target: z.string().min(1).optional().describe("target column (stratification, utility metrics)"),
   metadata: z.string().min(1).max(4096).optional().describe("SDV metadata JSON for the real table"),
-  max_iterations: z.number().int().min(1).max(100).optional().describe("synthia: refinement iterations at most (6)"),
-  probe_rows: z.number().int().min(1).max(10_000).optional().describe("synthia: rows per refinement probe (50)"),
+  max_iterations: z
+    .number()
+    .int()
+    .min(1)
+    .max(100)
+    .optional()
+    .describe("synthia: refinement iterations at most (6)"),
+  probe_rows: z
+    .number()
+    .int()
+    .min(1)
+    .max(10_000)
+    .optional()
+    .describe("synthia: rows per refinement probe (50)"),
   batch_rows: z.number().int().min(1).max(1000).optional().describe("rows per final generator call (25)"),
-  examples: z.number().int().min(0).max(1000).optional().describe("real example rows shown to the generator (20)"),
+  examples: z
+    .number()
+    .int()
+    .min(0)
+    .max(1000)
+    .optional()
+    .describe("real example rows shown to the generator (20)"),
 });
 
 export const StartRunOutput = z.object({
@@ -104,7 +126,9 @@ export const RunStatusInput = z.object({
     .min(0)
     .max(MAX_WAIT_SECONDS)
     .default(0)
-    .describe(`wait up to this long for the run to finish, reporting progress (0 = answer now; at most ${MAX_WAIT_SECONDS})`),
+    .describe(
+      `wait up to this long for the run to finish, reporting progress (0 = answer now; at most ${MAX_WAIT_SECONDS})`,
+    ),
 });
 
 export const RunStatusOutput = z.object({
@@ -123,7 +147,9 @@ export const RunStatusOutput = z.object({
     .record(z.string(), z.number().nullable())
     .nullable()
     .describe("SYNTHIA: similarity, coverage, divergence, correlation similarity of the latest probe"),
-  last_iteration: z.unknown().describe("the engine's latest iteration record (scores, verdict, feedback ...)"),
+  last_iteration: z
+    .unknown()
+    .describe("the engine's latest iteration record (scores, verdict, feedback ...)"),
   output: z.string().nullable().describe("output CSV once done"),
   error: z.string().nullable(),
 });
