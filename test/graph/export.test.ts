@@ -59,6 +59,8 @@ describe("exported engine graphs", () => {
   });
 
   it("refuses a thread whose input names no run", async () => {
-    await expect(synthia.invoke({} as never, { configurable: { thread_id: "none" } })).rejects.toThrow();
+    await expect(synthia.invoke({} as never, { configurable: { thread_id: "none" } })).rejects.toThrow(
+      /runDir|no run bound/,
+    );
   });
 });

@@ -70,7 +70,9 @@ describe("synthgraphTools", () => {
     ]);
     for (const t of tools) {
       expect(t.description.length).toBeGreaterThan(80);
-      expect((t.metadata as { output_schema: { type: string } }).output_schema.type).toBe("object");
+      expect(
+        (t as unknown as { metadata: { output_schema: { type: string } } }).metadata.output_schema.type,
+      ).toBe("object");
     }
   });
 
