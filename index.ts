@@ -44,3 +44,5 @@ export { buildMallmGraph } from "./engines/mallm/graph.ts";
 export { buildLlmsynthorGraph } from "./engines/llmsynthor/graph.ts";
 
 export { analyzeTool } from "./tools/analyze.ts";
+export { synthgraphTools, TOOL_SPECS, type SynthgraphToolOptions } from "./tools/index.ts";
+export { exportGraph, lazyRuntime } from "./graph/export.ts";

@@ -3,6 +3,7 @@ import type { Command } from "commander";
 import { evaluateCommand } from "./evaluate.ts";
 import { exampleCommand } from "./example.ts";
 import { generateCommand, resumeCommand, runsCommand } from "./generate.ts";
+import { mcpCommand } from "./mcp.ts";
 import { modelsCommand } from "./models.ts";
 import { pauseCommand } from "./pause.ts";
 import { steerCommand } from "./steer.ts";
@@ -24,4 +25,5 @@ export const commandModules: readonly CommandModule[] = [
   steerCommand,
   pauseCommand,
   chatCommand,
+  mcpCommand,
 ];

@@ -1,0 +1,267 @@
+/**
+ * Each tool of synthgraphTools through `tool.invoke`, with good and bad input. References: the functions the
+ * CLI runs (runEvaluate, analyzeFiles, learnStructure) on the same files, values read off the small tables
+ * by hand (realRows: age 20..59, sex Female/Male, income <=50K/>50K), and the durable runner's outputs.
+ */
+import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { StructuredToolInterface } from "@langchain/core/tools";
+import { beforeAll, describe, expect, it } from "vitest";
+import { runEvaluate } from "../../cli/evaluate.ts";
+import { parseMetadataJson } from "../../data/metadata.ts";
+import { readTable } from "../../data/read.ts";
+import { toJson } from "../../stats/metrics/evaluate.ts";
+import { learnStructure } from "../../stats/structure/hill-climb.ts";
+import { analyzeFiles } from "../../tools/analyze.ts";
+import { synthgraphTools, TOOL_SPECS } from "../../tools/index.ts";
+import { CheckRowsOutput } from "../../tools/rows.ts";
+import { RunStatusOutput, StartRunOutput } from "../../tools/runs.ts";
+import { EvaluateOutput, InferMetadataOutput, StructureOutput } from "../../tools/tables.ts";
+import { DATASETS } from "../support/fixtures.ts";
+import { csvRows, loopbackModels, useLlmServer, writeRealCsv } from "../support/harness.ts";
+import { responder } from "../support/synthia.ts";
+
+const server = useLlmServer();
+const SECRET = "sk-live-secret-0123456789abcdef";
+
+let root: string;
+let outside: string;
+let tools: StructuredToolInterface[];
+
+const named = (name: string): StructuredToolInterface => {
+  const t = tools.find((x) => x.name === name);
+  if (!t) throw new Error(`no tool ${name}`);
+  return t;
+};
+const call = async (name: string, input: Record<string, unknown>): Promise<unknown> =>
+  JSON.parse((await named(name).invoke(input)) as string);
+
+beforeAll(() => {
+  root = mkdtempSync(join(tmpdir(), "tools-root-"));
+  outside = mkdtempSync(join(tmpdir(), "tools-outside-"));
+  // insurance.csv split in two halves inside the root: rows 1-600 "real", 601-1200 "synthetic", rest holdout.
+  const lines = readFileSync(join(DATASETS, "insurance.csv"), "utf8").trimEnd().split("\n");
+  writeFileSync(join(root, "real.csv"), [lines[0], ...lines.slice(1, 601)].join("\n"));
+  writeFileSync(join(root, "synth.csv"), [lines[0], ...lines.slice(601, 1201)].join("\n"));
+  writeFileSync(join(root, "holdout.csv"), [lines[0], ...lines.slice(1201)].join("\n"));
+  mkdirSync(join(root, "small"));
+  writeRealCsv(join(root, "small"));
+  writeFileSync(join(outside, "secret.csv"), "a,b\n1,2\n");
+  symlinkSync(join(outside, "secret.csv"), join(root, "link.csv"));
+  symlinkSync(outside, join(root, "linkdir"));
+  tools = synthgraphTools({
+    root,
+    env: { OLLAMA_HOST: "http://127.0.0.1:9", OPENAI_API_KEY: SECRET },
+  });
+});
+
+describe("synthgraphTools", () => {
+  it("lists every tool with a zod input schema, a description and an output schema", () => {
+    expect(tools.map((t) => t.name)).toEqual(TOOL_SPECS.map((s) => s.name));
+    expect(tools.map((t) => t.name)).toEqual([
+      "evaluate",
+      "analyze",
+      "infer_metadata",
+      "structure",
+      "check_rows",
+      "start_run",
+      "run_status",
+    ]);
+    for (const t of tools) {
+      expect(t.description.length).toBeGreaterThan(80);
+      expect(
+        (t as unknown as { metadata: { output_schema: { type: string } } }).metadata.output_schema.type,
+      ).toBe("object");
+    }
+  });
+
+  it("evaluate: the CLI's evaluation of the same files, summary and quality report", async () => {
+    const out = EvaluateOutput.parse(
+      await call("evaluate", {
+        real: "real.csv",
+        synthetic: "synth.csv",
+        holdout: "holdout.csv",
+        target: "smoker",
+      }),
+    );
+    const ref = JSON.parse(
+      toJson(
+        await runEvaluate({
+          real: join(root, "real.csv"),
+          synthetic: join(root, "synth.csv"),
+          holdout: join(root, "holdout.csv"),
+          target: "smoker",
+          randomForest: false,
+        }),
+        0,
+      ),
+    );
+    expect(out.summary).toEqual(ref.summary);
+    expect(out.quality_report).toEqual(ref.quality_report);
+    expect(out.summary.rows).toEqual({ real: 600, synthetic: 600, holdout: 1338 - 1200 });
+    expect(out.detail).toBeUndefined();
+    const detailed = EvaluateOutput.parse(
+      await call("evaluate", { real: "real.csv", synthetic: "synth.csv", detail: true }),
+    );
+    expect(Object.keys(detailed.detail?.column_shapes as object).sort()).toEqual([
+      "age",
+      "bmi",
+      "charges",
+      "children",
+      "region",
+      "sex",
+      "smoker",
+    ]);
+  });
+
+  it("evaluate: bad input is an error naming what is wrong", async () => {
+    await expect(named("evaluate").invoke({ real: "real.csv" })).rejects.toThrow(/schema/i);
+    await expect(
+      named("evaluate").invoke({ real: "real.csv", synthetic: "synth.csv", target: "nope" }),
+    ).rejects.toThrow(/nope/);
+    await expect(named("evaluate").invoke({ real: "missing.csv", synthetic: "synth.csv" })).rejects.toThrow(
+      /missing\.csv does not exist under the root/,
+    );
+  });
+
+  it("analyze: the analyzer's diagnostics and summary of the same files", async () => {
+    const out = await call("analyze", { real: "real.csv", synthetic: "synth.csv" });
+    const ref = JSON.parse(toJson(await analyzeFiles(join(root, "real.csv"), join(root, "synth.csv")), 0));
+    expect(out).toEqual(ref);
+    await expect(named("analyze").invoke({ real: "real.csv", synthetic: 42 })).rejects.toThrow(/schema/i);
+  });
+
+  it("infer_metadata: types, ranges and categories of the small table (age 20..59, two sexes)", async () => {
+    const out = InferMetadataOutput.parse(
+      await call("infer_metadata", { data: "small/real.csv", target: "income" }),
+    );
+    expect(out.rows).toBe(40);
+    expect(out.target).toBe("income");
+    const age = out.columns.find((c) => c.name === "age");
+    expect(age).toMatchObject({ sdtype: "numerical", integer: true, min: 20, max: 59, missing_rate: 0 });
+    expect(out.columns.find((c) => c.name === "sex")).toMatchObject({ sdtype: "categorical", categories: 2 });
+    expect(out.columns.find((c) => c.name === "income")).toMatchObject({ categories: 2 });
+    // The returned metadata is valid SDV JSON that reads the table the same way.
+    const again = await readTable(join(root, "small/real.csv"), {
+      metadata: parseMetadataJson(out.metadata),
+    });
+    expect(again.metadata.columns.map((c) => c.sdtype)).toEqual(out.columns.map((c) => c.sdtype));
+    await expect(named("infer_metadata").invoke({ data: "small/real.csv", target: "zzz" })).rejects.toThrow(
+      /zzz/,
+    );
+  });
+
+  it("structure: the DAG learnStructure finds on the same table", async () => {
+    const out = StructureOutput.parse(await call("structure", { data: "real.csv", bins: 4 }));
+    const ref = learnStructure((await readTable(join(root, "real.csv"))).table, { bins: 4 });
+    expect(out.edges).toEqual(ref.dag.edges.map(([a, b]) => [a, b]));
+    expect(out.score).toBeCloseTo(ref.score, 9);
+    expect(out.rows).toBe(600);
+    await expect(named("structure").invoke({ data: "real.csv", bins: 1 })).rejects.toThrow(/schema/i);
+  });
+
+  it("check_rows: valid rows coerced, invalid ones with one reason per column", async () => {
+    const out = CheckRowsOutput.parse(
+      await call("check_rows", {
+        real: "small/real.csv",
+        rows: [
+          { age: "30", sex: "Male", hours: 30.5, income: "<=50K" },
+          { age: 212, sex: "Male", hours: 30.5, income: "<=50K" },
+          { age: 30, sex: "Other", hours: 30.5 },
+        ],
+      }),
+    );
+    expect(out.valid).toBe(1);
+    expect(out.invalid).toBe(2);
+    expect(out.results[0]).toMatchObject({ index: 0, ok: true, row: { age: 30, sex: "Male", hours: 30.5 } });
+    // realRows: ages 20..59, so 212 is above the maximum 59.
+    expect(out.results[1].errors).toEqual([
+      { column: "age", reason: "age: 212 is above the real maximum 59" },
+    ]);
+    expect(out.results[2].errors.map((e) => e.column).sort()).toEqual(["income", "sex"]);
+    expect(out.results[2].errors.find((e) => e.column === "income")?.reason).toBe('missing column "income"');
+    await expect(named("check_rows").invoke({ real: "small/real.csv", rows: [] })).rejects.toThrow(/schema/i);
+  });
+
+  it("refuses paths outside the root: absolute, .. escapes, symlinks out; nothing is read", async () => {
+    const refusal = /outside the root/;
+    await expect(named("infer_metadata").invoke({ data: join(outside, "secret.csv") })).rejects.toThrow(
+      refusal,
+    );
+    await expect(named("infer_metadata").invoke({ data: "../x.csv" })).rejects.toThrow(refusal);
+    await expect(named("infer_metadata").invoke({ data: "link.csv" })).rejects.toThrow(refusal);
+    await expect(named("infer_metadata").invoke({ data: "linkdir/secret.csv" })).rejects.toThrow(refusal);
+    // Writing through a symlinked directory is refused too.
+    await expect(
+      named("start_run").invoke({ data: "small/real.csv", rows: 5, out: "linkdir/out.csv" }),
+    ).rejects.toThrow(refusal);
+  });
+
+  it("keeps model API keys out of errors", async () => {
+    const err = await named("infer_metadata")
+      .invoke({ data: `${SECRET}.csv` })
+      .catch((e: Error) => e);
+    expect(String(err)).not.toContain(SECRET);
+    expect(String(err)).toContain("[redacted]");
+  });
+});
+
+describe("start_run and run_status", () => {
+  it("start_run returns a run id at once; run_status waits for the background run and reports it", async () => {
+    server.setDefault(responder());
+    const runTools = synthgraphTools({
+      root: join(root, "small"),
+      env: { OPENAI_API_KEY: SECRET },
+      models: loopbackModels(server, "ollama"),
+    });
+    const t = (n: string) => runTools.find((x) => x.name === n) as StructuredToolInterface;
+    const started = StartRunOutput.parse(
+      JSON.parse(
+        (await t("start_run").invoke({
+          data: "real.csv",
+          rows: 30,
+          out: "out.csv",
+          seed: 5,
+          max_iterations: 2,
+          probe_rows: 20,
+          batch_rows: 10,
+          examples: 8,
+        })) as string,
+      ),
+    );
+    expect(started.status).toBe("running");
+    expect(started.run_dir).toBe(join(root, "small", "runs", started.run_id));
+    let status = RunStatusOutput.parse(
+      JSON.parse((await t("run_status").invoke({ run_id: started.run_id })) as string),
+    );
+    for (let i = 0; i < 60 && status.status === "running"; i++) {
+      status = RunStatusOutput.parse(
+        JSON.parse((await t("run_status").invoke({ run_id: started.run_id, wait_seconds: 5 })) as string),
+      );
+    }
+    expect(status).toMatchObject({
+      status: "done",
+      engine: "synthia",
+      output: join(root, "small", "out.csv"),
+      progress: { rows_done: 30, rows_requested: 30 },
+      error: null,
+    });
+    expect(status.diagnostics?.similarity).toBeTypeOf("number");
+    expect(csvRows(join(root, "small", "out.csv"))).toHaveLength(30);
+  });
+
+  it("bad start_run and run_status input is an error, and no run is created", async () => {
+    await expect(
+      named("start_run").invoke({ data: "small/real.csv", rows: 0, out: "o.csv" }),
+    ).rejects.toThrow(/schema/i);
+    await expect(named("start_run").invoke({ data: "nope.csv", rows: 5, out: "o.csv" })).rejects.toThrow(
+      /nope\.csv/,
+    );
+    await expect(
+      named("start_run").invoke({ data: "small/real.csv", rows: 5, out: "o.csv", engine: "gan" }),
+    ).rejects.toThrow(/schema/i);
+    await expect(named("run_status").invoke({ run_id: "../etc" })).rejects.toThrow(/schema/i);
+    await expect(named("run_status").invoke({ run_id: "20990101-000000-abcdef" })).rejects.toThrow(/no run/);
+  });
+});
