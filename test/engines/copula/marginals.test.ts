@@ -80,7 +80,8 @@ describe("marginal fits, CDF, PPF and KS against scipy.stats", () => {
         const m = fitFamily(family, x);
         expect(m.family).toBe(family);
         // MLE shapes solved by different root finders agree to ~1e-7 relative (scipy's fsolve/brentq xtol).
-        for (const [k, v] of Object.entries(r.params)) close((m as Record<string, number>)[k], v, 1e-6, 1e-9);
+        for (const [k, v] of Object.entries(r.params))
+          close((m as unknown as Record<string, number>)[k], v, 1e-6, 1e-9);
         fit.probe_x.forEach((px, i) => close(marginalCdf(m, px), r.cdf[i], 1e-6, 1e-9));
         fit.probe_u.forEach((u, i) => close(marginalPpf(m, u), r.ppf[i], 1e-6, 1e-7));
         const sorted = Float64Array.from(x).sort();
