@@ -3,6 +3,7 @@
 Prints {file: {score, column_shapes, column_pair_trends}} as JSON.
 """
 import json
+import math
 import pathlib
 import sys
 import warnings
@@ -26,10 +27,15 @@ def main():
         report = QualityReport()
         report.generate(real, synth, meta, verbose=False)
         props = report.get_properties().set_index("Property")["Score"]
+        # NaN (e.g. a property with no eligible columns) is not JSON: written as null.
+        def num(x):
+            x = float(x)
+            return None if math.isnan(x) else x
+
         out[name] = {
-            "score": float(report.get_score()),
-            "column_shapes": float(props["Column Shapes"]),
-            "column_pair_trends": float(props["Column Pair Trends"]),
+            "score": num(report.get_score()),
+            "column_shapes": num(props["Column Shapes"]),
+            "column_pair_trends": num(props["Column Pair Trends"]),
         }
     print(json.dumps(out))
 

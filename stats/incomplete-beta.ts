@@ -49,20 +49,20 @@ function continuedFraction(a: number, b: number, x: number): number {
   return h;
 }
 
-/** I_x(a, b) for a, b > 0 and x in [0, 1] (NaN otherwise). */
-export function betainc(a: number, b: number, x: number): number {
+/** I_x(a, b) for a, b > 0 and x in [0, 1] (NaN otherwise); `lb` = ln B(a, b) when the caller has it. */
+export function betainc(a: number, b: number, x: number, lb = lbeta(a, b)): number {
   if (!(a > 0 && b > 0) || !(x >= 0 && x <= 1)) return Number.NaN;
   if (x === 0) return 0;
   if (x === 1) return 1;
-  const lfront = a * Math.log(x) + b * Math.log1p(-x) - lbeta(a, b);
+  const lfront = a * Math.log(x) + b * Math.log1p(-x) - lb;
   if (x < (a + 1) / (a + b + 2)) return (Math.exp(lfront) * continuedFraction(a, b, x)) / a;
   return 1 - (Math.exp(lfront) * continuedFraction(b, a, 1 - x)) / b;
 }
 
 /** Beta density x^(a−1)(1−x)^(b−1)/B(a, b) on (0, 1). */
-export function betaPdf(a: number, b: number, x: number): number {
+export function betaPdf(a: number, b: number, x: number, lb = lbeta(a, b)): number {
   if (x <= 0 || x >= 1) return 0;
-  return Math.exp((a - 1) * Math.log(x) + (b - 1) * Math.log1p(-x) - lbeta(a, b));
+  return Math.exp((a - 1) * Math.log(x) + (b - 1) * Math.log1p(-x) - lb);
 }
 
 /** The x in [0, 1] with I_x(a, b) = p (scipy.special.betaincinv). */
@@ -70,16 +70,17 @@ export function betaincinv(a: number, b: number, p: number): number {
   if (!(a > 0 && b > 0) || !(p >= 0 && p <= 1)) return Number.NaN;
   if (p === 0) return 0;
   if (p === 1) return 1;
+  const lb = lbeta(a, b);
   let lo = 0;
   let hi = 1;
   // Start at the mean; Newton steps that leave the bracket fall back to bisection.
   let x = a / (a + b);
   for (let it = 0; it < 200; it++) {
-    const f = betainc(a, b, x) - p;
+    const f = betainc(a, b, x, lb) - p;
     if (f === 0) return x;
     if (f < 0) lo = x;
     else hi = x;
-    const dens = betaPdf(a, b, x);
+    const dens = betaPdf(a, b, x, lb);
     let next = dens > 0 ? x - f / dens : Number.NaN;
     if (!(next > lo && next < hi)) next = 0.5 * (lo + hi);
     if (Math.abs(next - x) <= 1e-15 * Math.max(x, 1e-300) || hi - lo <= 1e-300) return next;
