@@ -12,7 +12,7 @@
  * Writes bench/results/baselines.json and bench/results/baselines.md.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { takeTableRows } from "../data/build.ts";
@@ -88,7 +88,10 @@ function run(cmd: string, args: string[]): (RunStats & { runs_seconds: number[] 
   const runs: RunStats[] = [];
   for (let k = 0; k < REPEATS; k++) {
     const r = spawnSync(cmd, args, { encoding: "utf8", cwd: ROOT, maxBuffer: 1 << 26 });
-    if (r.status !== 0) return { error: (r.stderr || r.stdout).trim().slice(-600) };
+    if (r.status !== 0) {
+      const why = r.error?.message ?? `exit ${r.status ?? r.signal}`;
+      return { error: `${why}: ${(r.stderr || r.stdout || "").trim().slice(-600)}` };
+    }
     runs.push(lastJson(r.stdout) as RunStats);
   }
   const best = runs.reduce((a, b) => (b.seconds < a.seconds ? b : a));
@@ -133,6 +136,13 @@ async function main(): Promise<void> {
   for (const name of names) {
     const dir = join(WORK, name);
     mkdirSync(dir, { recursive: true });
+    // BASELINES_RESUME=1 reuses a dataset's result from an earlier (interrupted) run of the same inputs.
+    const saved = join(dir, "result.json");
+    if (process.env.BASELINES_RESUME === "1" && existsSync(saved)) {
+      results[name] = JSON.parse(readFileSync(saved, "utf8"));
+      console.log(`${name}: reused ${saved}`);
+      continue;
+    }
     const full = await readTable(join(DATASETS_DIR, DATASETS[name]));
     const keep = full.table.columns.filter((c) => c.kind !== "id");
     let table: Table = { nRows: full.table.nRows, columns: keep };
@@ -191,6 +201,7 @@ async function main(): Promise<void> {
       }
     }
     results[name] = { rows: n, columns: real.table.columns.length, synthesizers: per };
+    writeFileSync(saved, JSON.stringify(results[name]));
     console.log(JSON.stringify(per));
   }
   const out = { rows_cap: ROWS_CAP, seed: SEED, sdv_unavailable: venvProblem, datasets: results };
