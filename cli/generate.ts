@@ -15,7 +15,12 @@ import { type EngineStateBase, optional } from "../graph/engine.ts";
 import { ENGINE_LIST, engineFor } from "../graph/registry.ts";
 import { concurrencyOf, type RunResult, realLoader, resumeRun, startRun } from "../graph/run.ts";
 import type { Env } from "../models/factory.ts";
-import { parseRoleAssignments, resolveRoleConfigs } from "../models/spec.ts";
+import {
+  parseRoleAssignments,
+  resolveRoleConfigs,
+  type Role,
+  type SamplingSettings,
+} from "../models/spec.ts";
 import { ENGINES, type RunConfig, RunConfigSchema } from "../state/config.ts";
 import { ArtifactStore } from "../state/artifacts.ts";
 import { DEFAULT_RUNS_ROOT, listRuns, newRunId, readRunFile, runPaths } from "../state/run-dir.ts";
@@ -36,6 +41,10 @@ const CommonOptionsSchema = z.object({
   model: z.string().optional(),
   roleModel: z.array(z.string()).default([]),
   temperature: z.array(z.string()).default([]),
+  topP: z.array(z.string()).default([]),
+  sampleTopK: z.array(z.string()).default([]),
+  repeatPenalty: z.array(z.string()).default([]),
+  maxTokens: z.array(z.string()).default([]),
   modelConfig: z.string().optional(),
   seed: int("--seed", -2147483648).default(0),
   batchRows: int("--batch-rows", 1).default(25),
@@ -78,6 +87,22 @@ function parseOptions<T>(schema: z.ZodType<T>, raw: unknown): T {
   return r.data;
 }
 
+/** `--top-p generator=0.9` etc. as per-role sampling settings (each value checked by RoleConfigSchema). */
+function samplingFlags(o: ParsedGenerateOptions): Partial<Record<Role, SamplingSettings>> {
+  const out: Partial<Record<Role, SamplingSettings>> = {};
+  const put = (flag: string, values: string[], key: keyof SamplingSettings): void => {
+    for (const [role, v] of Object.entries(parseRoleAssignments(values, Number, flag)) as [Role, number][]) {
+      if (!Number.isFinite(v)) throw new SynthgraphError(`${flag} ${role}= needs a number`, { exitCode: 2 });
+      out[role] = { ...out[role], [key]: v };
+    }
+  };
+  put("--top-p", o.topP, "topP");
+  put("--sample-top-k", o.sampleTopK, "topK");
+  put("--repeat-penalty", o.repeatPenalty, "repeatPenalty");
+  put("--max-tokens", o.maxTokens, "maxTokens");
+  return out;
+}
+
 /**
  * The run config from CLI options (paths made absolute; model configs resolved once, stored in run.json): the
  * common fields, then each engine's part (its toConfig of its own fields, read through its own schema).
@@ -89,7 +114,9 @@ export function runConfigFromOptions(o: ParsedGenerateOptions): RunConfig {
       ...(o.model ? { model: o.model } : {}),
       roleModels: parseRoleAssignments(o.roleModel, (v) => v, "--role-model"),
       temperatures: parseRoleAssignments(o.temperature, Number, "--temperature"),
+      sampling: samplingFlags(o),
     },
+    ...(engineFor(o.engine).sampling ? { engineDefaults: engineFor(o.engine).sampling } : {}),
   });
   const engineParts = ENGINE_LIST.map((e) => e.cli.toConfig(e.cli.schema.parse(o)));
   return RunConfigSchema.parse({
@@ -355,6 +382,20 @@ export const generateCommand: CommandModule = {
         [],
       )
       .option("--temperature <role=t>", "temperature for one role; repeatable", collect, [])
+      .option("--top-p <role=p>", "nucleus sampling top-p for one role; repeatable", collect, [])
+      .option(
+        "--sample-top-k <role=k>",
+        "top-k sampling for one role (Ollama, OpenAI-compatible servers; api.openai.com has none); repeatable",
+        collect,
+        [],
+      )
+      .option(
+        "--repeat-penalty <role=x>",
+        "repetition penalty for one role (Ollama, OpenAI-compatible servers); repeatable",
+        collect,
+        [],
+      )
+      .option("--max-tokens <role=n>", "max new tokens of one reply for one role; repeatable", collect, [])
       .option("--model-config <file>", "model config JSON (default + per-role settings)")
       .option("--seed <n>", "seed of every random choice (default 0)")
       .option("--batch-rows <b>", "rows per final generator call (default 25)")

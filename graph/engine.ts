@@ -10,7 +10,7 @@
 import type { BaseCheckpointSaver } from "@langchain/langgraph";
 import type { z } from "zod";
 import type { AccountingSnapshot } from "../models/accounting.ts";
-import type { Role } from "../models/spec.ts";
+import type { Role, RoleSampling } from "../models/spec.ts";
 import type { ArtifactStore } from "../state/artifacts.ts";
 import type { EngineName, RunConfig, RunConfigInput } from "../state/config.ts";
 import type { DatasetRef } from "../state/engine-state.ts";
@@ -85,6 +85,8 @@ export interface EngineDefinition<S extends z.ZodObject = z.ZodObject> {
   name: EngineName;
   /** The model roles the engine calls (models/spec.ts ROLES); empty: the engine runs without a model. */
   models: readonly Role[];
+  /** Sampling defaults of the engine's paper per role (below config files and flags; models/spec.ts). */
+  sampling?: Partial<Record<Role, RoleSampling>>;
   /** The start banner after "N rows from FILE with ". */
   describe(config: RunConfig, concurrency: number): string;
   compile(rt: EngineRuntime, checkpointer: BaseCheckpointSaver): EngineApp;

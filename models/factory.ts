@@ -86,6 +86,10 @@ export function createEndpoint(cfg: RoleConfig & { role?: Role }, env: Env = pro
       baseUrl,
       temperature: cfg.temperature,
       numCtx,
+      ...(cfg.topP === undefined ? {} : { topP: cfg.topP }),
+      ...(cfg.topK === undefined ? {} : { topK: cfg.topK }),
+      ...(cfg.repeatPenalty === undefined ? {} : { repeatPenalty: cfg.repeatPenalty }),
+      ...(cfg.maxTokens === undefined ? {} : { numPredict: cfg.maxTokens }),
       ...(cfg.seed === undefined ? {} : { seed: cfg.seed }),
       fetch: trackedFetch,
     });
@@ -100,12 +104,19 @@ export function createEndpoint(cfg: RoleConfig & { role?: Role }, env: Env = pro
     });
   }
   const apiKey = key ?? NO_KEY;
+  // api.openai.com rejects top_k and repetition_penalty; OpenAI-compatible servers (vLLM, llama.cpp) take them.
+  const extra: Record<string, number> = {};
+  if (cfg.seed !== undefined) extra.seed = cfg.seed;
+  if (custom && cfg.topK !== undefined) extra.top_k = cfg.topK;
+  if (custom && cfg.repeatPenalty !== undefined) extra.repetition_penalty = cfg.repeatPenalty;
   const chat = new ChatOpenAI({
     model,
     temperature: cfg.temperature,
     apiKey,
     maxRetries: 0,
-    ...(cfg.seed === undefined ? {} : { modelKwargs: { seed: cfg.seed } }),
+    ...(cfg.topP === undefined ? {} : { topP: cfg.topP }),
+    ...(cfg.maxTokens === undefined ? {} : { maxTokens: cfg.maxTokens }),
+    ...(Object.keys(extra).length === 0 ? {} : { modelKwargs: extra }),
     configuration: { baseURL: baseUrl, fetch: trackedFetch },
   });
   const ep: Endpoint = { ...common, chat, apiKeySet: key !== undefined };

@@ -78,8 +78,26 @@ export function parseModelSpec(spec: string): ModelSpec {
   return r.data;
 }
 
+/**
+ * Sampling settings besides temperature. Providers name them differently (factory.ts maps them): Ollama takes
+ * all four (top_p, top_k, repeat_penalty, num_predict); OpenAI takes top_p and max_tokens and has no top_k or
+ * repetition penalty, so those two are sent only to OpenAI-compatible servers (a custom base URL: vLLM and
+ * llama.cpp server accept top_k and repetition_penalty) and ignored for api.openai.com.
+ */
+export interface SamplingSettings {
+  topP?: number;
+  topK?: number;
+  repeatPenalty?: number;
+  /** Max new tokens of one reply. */
+  maxTokens?: number;
+}
+export const SAMPLING_KEYS = ["topP", "topK", "repeatPenalty", "maxTokens"] as const;
+
+/** A role's sampling defaults as an engine's paper sets them (temperature included). */
+export type RoleSampling = SamplingSettings & { temperature?: number };
+
 /** Everything needed to build one role's chat model. */
-export interface RoleConfig {
+export interface RoleConfig extends SamplingSettings {
   spec: string;
   temperature: number;
   /** Overrides OLLAMA_HOST / OPENAI_BASE_URL. */
@@ -102,7 +120,17 @@ const EndpointFields = {
   maxConcurrency: z.number().int().positive().optional(),
   seed: z.number().int().optional(),
 };
-const RoleEntry = z.strictObject({ ...EndpointFields, temperature: Temperature.optional() });
+const SamplingFields = {
+  topP: z.number().gt(0).max(1).optional(),
+  topK: z.number().int().positive().optional(),
+  repeatPenalty: z.number().positive().optional(),
+  maxTokens: z.number().int().positive().optional(),
+};
+const RoleEntry = z.strictObject({
+  ...EndpointFields,
+  ...SamplingFields,
+  temperature: Temperature.optional(),
+});
 
 /** The JSON config file: `{ "default": {...}, "roles": { "generator": {...}, ... } }`. */
 export const ModelConfigFile = z.strictObject({
@@ -119,6 +147,8 @@ export interface ModelFlags {
   timeoutMs?: number;
   roleModels?: Partial<Record<Role, string>>;
   temperatures?: Partial<Record<Role, number>>;
+  /** Per-role top-p, top-k, repetition penalty, max new tokens (`--top-p generator=0.9`, ...). */
+  sampling?: Partial<Record<Role, SamplingSettings>>;
 }
 
 export function loadModelConfigFile(path: string): ModelConfigFile {
@@ -144,16 +174,23 @@ export function loadModelConfigFile(path: string): ModelConfigFile {
   const r = ModelConfigFile.safeParse(raw);
   if (!r.success) {
     throw new SynthgraphError(`model config ${path} is invalid:\n${z.prettifyError(r.error)}`, {
-      hint: `roles are ${ROLES.join(", ")}; fields are model, temperature, baseUrl, numCtx, timeoutMs, maxConcurrency, seed`,
+      hint: `roles are ${ROLES.join(", ")}; fields are model, temperature, topP, topK, repeatPenalty, maxTokens, baseUrl, numCtx, timeoutMs, maxConcurrency, seed`,
       exitCode: 2,
     });
   }
   return r.data;
 }
 
-/** Resolves every role's config from defaults, an optional config file (path or parsed) and CLI flags. */
+/**
+ * Resolves every role's config. Precedence: built-in defaults < the engine's paper defaults (`engineDefaults`)
+ * < config file `default` < config file `roles.<role>` < CLI flags.
+ */
 export function resolveRoleConfigs(
-  input: { configFile?: string | ModelConfigFile; flags?: ModelFlags } = {},
+  input: {
+    configFile?: string | ModelConfigFile;
+    flags?: ModelFlags;
+    engineDefaults?: Partial<Record<Role, RoleSampling>>;
+  } = {},
 ): RoleConfigMap {
   const file =
     typeof input.configFile === "string" ? loadModelConfigFile(input.configFile) : input.configFile;
@@ -169,7 +206,9 @@ export function resolveRoleConfigs(
       flags.roleModels?.[role] ??
       flags.model ??
       (fileSpec ? `${fileSpec.provider}:${fileSpec.model}` : DEFAULT_SPEC);
-    const temperature = flags.temperatures?.[role] ?? r?.temperature ?? DEFAULT_TEMPERATURES[role];
+    const paper = input.engineDefaults?.[role];
+    const temperature =
+      flags.temperatures?.[role] ?? r?.temperature ?? paper?.temperature ?? DEFAULT_TEMPERATURES[role];
     const t = Temperature.safeParse(temperature);
     if (!t.success) {
       throw new SynthgraphError(`temperature for ${role} must be between 0 and 2, got ${temperature}`, {
@@ -188,6 +227,10 @@ export function resolveRoleConfigs(
     if (maxConcurrency !== undefined) cfg.maxConcurrency = maxConcurrency;
     const seed = r?.seed ?? d?.seed;
     if (seed !== undefined) cfg.seed = seed;
+    for (const k of SAMPLING_KEYS) {
+      const v = flags.sampling?.[role]?.[k] ?? r?.[k] ?? paper?.[k];
+      if (v !== undefined) cfg[k] = v;
+    }
     out[role] = cfg;
   }
   return out;

@@ -28,6 +28,10 @@ const RoleConfigSchema = z.object({
   timeoutMs: z.number().int().positive(),
   maxConcurrency: z.number().int().positive().optional(),
   seed: z.number().int().optional(),
+  topP: z.number().gt(0).max(1).optional(),
+  topK: z.number().int().positive().optional(),
+  repeatPenalty: z.number().positive().optional(),
+  maxTokens: z.number().int().positive().optional(),
 });
 
 export const RunConfigSchema = z.object({

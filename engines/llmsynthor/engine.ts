@@ -52,6 +52,8 @@ async function llmsynthorSummary({ state, store }: SummaryContext): Promise<Reco
 export const llmsynthorEngine = defineEngine({
   name: "llmsynthor",
   models: ["copula", "proposer"],
+  // LLMSynthor runs both of its agents at temperature 0.8.
+  sampling: { copula: { temperature: 0.8 }, proposer: { temperature: 0.8 } },
   describe: (c) =>
     `LLMSynthor (${c.models.proposer.spec}); ${plannedIterations(c.rows, c.llmsynthor.iterations)} iterations of up to ${c.llmsynthor.nProposals} proposals, stop under mean TVD ${c.llmsynthor.tolerance}`,
   compile: (rt, checkpointer) => buildLlmsynthorGraph(rt).compile({ checkpointer }) as unknown as EngineApp,

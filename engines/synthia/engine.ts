@@ -13,6 +13,9 @@ export const synthiaEngine = defineEngine({
   name: "synthia",
   // metadata: only with --describe-columns.
   models: ["generator", "discriminator", "metadata"],
+  // SYNTHIA samples its generator at temperature 0.7, top-p 0.9, top-k 50, repetition penalty 1.1, at most
+  // 2,048 new tokens (docs/papers.md, SYNTHIA experimental setup).
+  sampling: { generator: { temperature: 0.7, topP: 0.9, topK: 50, repeatPenalty: 1.1, maxTokens: 2048 } },
   describe: (c, concurrency) =>
     `${c.models.generator.spec}; up to ${c.maxIterations} iterations of ${c.probeRows} probe rows; ${concurrency} parallel batches`,
   // The compiled graph's generic methods are wider than EngineApp; the runner only uses these two.
