@@ -10,8 +10,11 @@ export const MallmOptionsSchema = z.object({
   epochs: z.number().int().positive().optional(),
   frozenEpochs: z.number().int().min(0).default(1),
   batchSize: z.number().int().positive().default(50),
-  /** k: real examples in, and rows out, per generator call ("batches in a batch"). */
-  examplesPerCall: z.number().int().positive().default(5),
+  /**
+   * k: real examples in, and rows out, per generator call ("batches in a batch"). 1 by default: the paper's
+   * ablation finds one example per call best (more examples raise copying); the official code uses 5.
+   */
+  examplesPerCall: z.number().int().positive().default(1),
   topK: z.number().int().positive().default(3),
   storeThreshold: z.number().min(0).max(1).default(0.8),
   testFraction: z.number().gt(0).lt(1).default(0.2),

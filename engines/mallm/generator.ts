@@ -15,7 +15,7 @@ import { causallyOrderedMetadata, type Theta } from "./theta.ts";
 import { type GeneratorOutput, generateRows } from "../../agents/generator.ts";
 
 /** Examples per generator call (official code: k = 5 examples in, 5 rows out). */
-export const DEFAULT_EXAMPLES_PER_CALL = 5;
+export const DEFAULT_EXAMPLES_PER_CALL = 1;
 
 export interface BatchInBatchInput {
   endpoint: Endpoint;

@@ -107,3 +107,20 @@ describe("provider option names", () => {
     expect(chat.modelKwargs?.repetition_penalty).toBeUndefined();
   });
 });
+
+describe("MALLM-GAN examples per call", () => {
+  it("defaults to one example per call (the paper's ablation), five on request", () => {
+    const parse = (extra: Record<string, unknown> = {}) =>
+      runConfigFromOptions(
+        GenerateOptionsSchema.parse({
+          data: "in.csv",
+          rows: 10,
+          out: "o.csv",
+          engine: "mallm-gan",
+          ...extra,
+        }),
+      ).mallm.examplesPerCall;
+    expect(parse()).toBe(1);
+    expect(parse({ examplesPerCall: "5" })).toBe(5);
+  });
+});

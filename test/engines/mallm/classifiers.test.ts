@@ -220,7 +220,7 @@ describe("MALLM-GAN graph with --discriminator logistic", () => {
       input: files.input,
       out: p.out,
       rows: 30,
-      mallm: { epochs: 2, batchSize: 20, discriminator: "logistic" },
+      mallm: { epochs: 2, batchSize: 20, discriminator: "logistic", examplesPerCall: 5 },
     });
     const { state } = await startRun<MallmStateT>(p.runDir, config, { env: TEST_ENV });
     const store = new ArtifactStore(join(p.runDir, "artifacts"));

@@ -72,7 +72,7 @@ describe.each(PROVIDERS)("MALLM-GAN graph over %s", (provider) => {
       input: files.input,
       out: p.out,
       rows: 30,
-      mallm: { epochs: 2, batchSize: 20 },
+      mallm: { epochs: 2, batchSize: 20, examplesPerCall: 5 },
     });
     const before = server.stats.completions;
     const { state } = await startRun<MallmStateT>(p.runDir, config, { env: TEST_ENV });
@@ -211,7 +211,7 @@ describe.each(PROVIDERS)("MALLM-GAN graph over %s", (provider) => {
       input: files.input,
       out: p.out,
       rows: 12,
-      mallm: { epochs: 2, batchSize: 20 },
+      mallm: { epochs: 2, batchSize: 20, examplesPerCall: 5 },
     });
     const { state } = await startRun<MallmStateT>(p.runDir, config, { env: TEST_ENV });
     const t = state.trajectory;
@@ -269,7 +269,7 @@ describe.each(PROVIDERS)("MALLM-GAN graph over %s", (provider) => {
       out: p.out,
       rows: 20,
       batchRows: 10,
-      mallm: { epochs: 1, batchSize: 20, frozenEpochs: 1 },
+      mallm: { epochs: 1, batchSize: 20, frozenEpochs: 1, examplesPerCall: 5 },
     });
     const { state } = await startRun<MallmStateT>(p.runDir, config, { env: TEST_ENV });
     // Round 1: 2 batches × 2 calls, one copy per call → 16 kept; round 2 (4 rows, 1 call) keeps 3; round 3 keeps 1.
@@ -293,7 +293,7 @@ describe.each(PROVIDERS)("MALLM-GAN determinism over %s", (provider) => {
         out: p.out,
         rows: 25,
         seed,
-        mallm: { epochs: 1, batchSize: 20 },
+        mallm: { epochs: 1, batchSize: 20, examplesPerCall: 5 },
       });
       await startRun(p.runDir, config, { env: TEST_ENV });
       outs.push(readFileSync(p.out, "utf8"));
@@ -320,6 +320,7 @@ describe("MALLM-GAN resume after kill -9", () => {
     const args = ["generate", files.input, "--engine", "mallm-gan", "--rows", "60", "--out", out];
     const summaryPath = join(files.dir, "killed-summary.json");
     args.push("--run-dir", runDir, "--model", "ollama:llama3.1:8b", "--seed", "11", "--top-k", "2");
+    args.push("--examples-per-call", "5");
     args.push("--json", summaryPath);
     const { atKill: storedAtKill, requestsBefore } = await killThenResume({
       server,
@@ -377,7 +378,7 @@ describe("MALLM-GAN resume after kill -9", () => {
         out: ref.out,
         rows: 60,
         seed: 11,
-        mallm: { topK: 2 },
+        mallm: { topK: 2, examplesPerCall: 5 },
       }),
       {
         env: TEST_ENV,

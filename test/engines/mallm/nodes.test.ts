@@ -69,7 +69,7 @@ function configOf(mallm: Partial<RunConfig["mallm"]> = {}): RunConfig {
     input: files.input,
     out: p.out,
     rows: 10,
-    mallm: { epochs: 2, batchSize: 20, ...mallm },
+    mallm: { epochs: 2, batchSize: 20, examplesPerCall: 5, ...mallm },
   });
 }
 
