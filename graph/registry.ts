@@ -8,6 +8,7 @@
 import { SynthgraphError } from "../data/errors.ts";
 import { llmsynthorEngine } from "../engines/llmsynthor/engine.ts";
 import { mallmEngine } from "../engines/mallm/engine.ts";
+import { synllmEngine } from "../engines/synllm/engine.ts";
 import { synthiaEngine } from "../engines/synthia/engine.ts";
 import { type EngineName, ENGINES } from "../state/config.ts";
 import type { EngineDefinition } from "./engine.ts";
@@ -19,6 +20,7 @@ export const ENGINE_REGISTRY: Record<EngineName, EngineDefinition> = {
   synthia: synthiaEngine,
   "mallm-gan": mallmEngine,
   llmsynthor: llmsynthorEngine,
+  synllm: synllmEngine,
 };
 
 /** The engines in ENGINES order (the order of --help and of the CLI schema). */

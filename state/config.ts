@@ -8,16 +8,18 @@ import { ROLES, type RoleConfigMap } from "../models/spec.ts";
 import { LlmsynthorOptionsSchema } from "../engines/llmsynthor/config.ts";
 import { MallmOptionsSchema } from "../engines/mallm/config.ts";
 import { GuardConfigSchema } from "../engines/synthia/config.ts";
+import { SynllmOptionsSchema } from "../engines/synllm/config.ts";
 
 export { type LlmsynthorOptions, LlmsynthorOptionsSchema } from "../engines/llmsynthor/config.ts";
 export { type MallmOptions, MallmOptionsSchema } from "../engines/mallm/config.ts";
 export { GuardConfigSchema } from "../engines/synthia/config.ts";
+export { type SynllmOptions, SynllmOptionsSchema } from "../engines/synllm/config.ts";
 
 /**
  * The engines' names. graph/registry.ts must hold one EngineDefinition per name (its type,
  * Record<EngineName, EngineDefinition>, makes a missing one a compile error).
  */
-export const ENGINES = ["synthia", "mallm-gan", "llmsynthor"] as const;
+export const ENGINES = ["synthia", "mallm-gan", "llmsynthor", "synllm"] as const;
 export type EngineName = (typeof ENGINES)[number];
 
 const RoleConfigSchema = z.object({
@@ -73,6 +75,8 @@ export const RunConfigSchema = z.object({
   mallm: MallmOptionsSchema.default(() => MallmOptionsSchema.parse({})),
   /** LLMSynthor knobs (engine "llmsynthor" only; engines/llmsynthor/config.ts). */
   llmsynthor: LlmsynthorOptionsSchema.default(() => LlmsynthorOptionsSchema.parse({})),
+  /** SynLLM knobs (engine "synllm" only; engines/synllm/config.ts). */
+  synllm: SynllmOptionsSchema.default(() => SynllmOptionsSchema.parse({})),
   /** SUMMARY.json path (absolute), written by the CLI at the end. */
   summary: z.string().optional(),
 });

@@ -28,6 +28,7 @@ export const SEED_STREAMS = {
   synthia: { probe: 1, discriminator: 2, metadata: 4 },
   mallm: { shuffle: 11, generator: 12, split: 13, optimizer: 14 },
   llmsynthor: { copula: 21, proposer: 22, sampler: 23, fill: 24 },
+  synllm: { examples: 31 },
 } as const;
 
 /** Seed of final batch b of round r (1-based round). */

@@ -94,6 +94,30 @@ const SAMPLES: Record<EngineName, { raw: Record<string, unknown>; config: Partia
       },
     },
   },
+  synllm: {
+    raw: {
+      promptType: "seedex",
+      miniBatch: "7",
+      seedExamples: "3",
+      appendixExamples: true,
+      replyFormat: "csv",
+      rules: "/tmp/rules.txt",
+      inferRules: false,
+      maxRuleBreak: "0.01",
+    },
+    config: {
+      synllm: {
+        promptType: "seedex",
+        batchRows: 7,
+        examples: 3,
+        appendixExamples: true,
+        replyFormat: "csv",
+        rules: "/tmp/rules.txt",
+        inferRules: false,
+        maxRuleBreak: 0.01,
+      },
+    },
+  },
 };
 
 const configOf = (e: EngineDefinition, raw: Record<string, unknown>) =>
@@ -214,6 +238,8 @@ const PROGRESS_EVENTS: Record<
       line: "  pool 10/30 rows (+12, exact copies removed 1)",
     },
     fill: { update: { exactCopiesRemoved: 2 }, line: "fill: pool 10/30 rows (exact copies removed 2)" },
+  },  synllm: {
+    collect: { update: {}, line: collectLine },
   },
 };
 

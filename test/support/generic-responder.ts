@@ -10,6 +10,7 @@ import { isNumeric } from "../../data/build.ts";
 import { readTable } from "../../data/read.ts";
 import type { ColumnMeta, Metadata, Table } from "../../data/types.ts";
 import { MALLM_GENERATOR_ROLE } from "../../engines/mallm/prompts.ts";
+import { SYNLLM_SYSTEM_MARK } from "../../engines/synllm/prompts.ts";
 import { DISCRIMINATOR_DECISION_PROMPT, GENERATOR_SYSTEM } from "../../engines/synthia/prompts.ts";
 import { createRng, type Rng } from "../../stats/primitives/rng.ts";
 import type { RecordedRequest, Reply } from "./llm-server.ts";
@@ -18,6 +19,7 @@ import { fnv } from "./mallm.ts";
 export type GenericKind =
   | "synthia-generator"
   | "mallm-generator"
+  | "synllm-generator"
   | "analysis"
   | "decision"
   | "metadata"
@@ -38,6 +40,7 @@ export function genericKindOf(req: RecordedRequest): GenericKind | undefined {
   const last = req.messages[req.messages.length - 1]?.content ?? "";
   if (system === GENERATOR_SYSTEM)
     return user.startsWith(MALLM_GENERATOR_ROLE) ? "mallm-generator" : "synthia-generator";
+  if (system.includes(SYNLLM_SYSTEM_MARK)) return "synllm-generator";
   if (system.startsWith("Your task is to optimize prompts")) return "optimizer";
   if (last === DISCRIMINATOR_DECISION_PROMPT) return "decision";
   if (user.startsWith("You are the discriminator")) return "analysis";
@@ -313,6 +316,7 @@ export function genericResponder(view: RealView): GenericResponder {
   const counts: Record<GenericKind, number> = {
     "synthia-generator": 0,
     "mallm-generator": 0,
+    "synllm-generator": 0,
     analysis: 0,
     decision: 0,
     metadata: 0,
@@ -337,6 +341,17 @@ export function genericResponder(view: RealView): GenericResponder {
         return JSON.stringify({
           rows: inPromptEncoding(prompt, syntheticRows(view, mallmColumns(prompt), n, rngOf(req))),
         });
+      }
+      case "synllm-generator": {
+        // JSON rows as the prompt's format sentence asks, or the templates' CSV lines (header first).
+        const n = Number(match(/Reply with exactly (\d+) (?:rows|records)/, prompt, "row count")[1]);
+        const columns = synthiaColumns(prompt);
+        const rows = syntheticRows(view, columns, n, rngOf(req));
+        if (!prompt.includes("records as CSV lines"))
+          return JSON.stringify({ rows: inPromptEncoding(prompt, rows) });
+        const cell = (v: Value): string =>
+          v === null ? "" : typeof v === "string" && /[",\\]/.test(v) ? JSON.stringify(v) : String(v);
+        return [columns.join(","), ...rows.map((r) => r.map(cell).join(","))].join("\n");
       }
       case "analysis":
         return "Analysis: the undetermined sample follows the real ranges; the rarest categories are under-represented.";

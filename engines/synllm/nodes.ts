@@ -1,0 +1,138 @@
+/**
+ * The SynLLM graph's nodes: `init` (profile, rules, examples, stored for the batches) and the batch generator
+ * the shared final generation fans out (graph/finalize.ts). Each batch builds its prompt for its own row
+ * count, calls the model once (re-asks aside), validates, and applies the hard rules before its rows can
+ * enter the output; what each rule rejected is stored beside the batch (rulesKey) for SUMMARY.json.
+ */
+import { basename, extname } from "node:path";
+import { z } from "zod";
+import { takeTableRows } from "../../data/build.ts";
+import { tableToRows } from "../../data/rows.ts";
+import type { Row } from "../../data/types.ts";
+import { type FinalBatchGenerator, type FinalizeNodes, finalizeNodes } from "../../graph/finalize.ts";
+import { type EngineRuntime, endpointFor, type RealData, rowEncodingOf } from "../../graph/runtime.ts";
+import { Accounting } from "../../models/accounting.ts";
+import type { RunConfig } from "../../state/config.ts";
+import { deriveSeed, SEED_STREAMS } from "../../state/seeds.ts";
+import { createRng, permutation } from "../../stats/primitives/rng.ts";
+import { generateSynllmBatch } from "./generator.ts";
+import { profileTable, type TableProfile } from "./profile.ts";
+import { buildSynllmPrompt } from "./prompts.ts";
+import { calibrateRules, inferRules, readRulesFile, ruleFilter, type RuleSpec } from "./rules.ts";
+import { CalibratedRuleSchema, type SynllmStateT, type SynllmUpdate } from "./state.ts";
+
+export const INPUTS_KEY = "synllm/inputs";
+/** Rows each hard rule rejected in final batch b of round r. */
+export const rulesKey = (round: number, batch: number): string =>
+  `synllm/rejected/r${String(round).padStart(3, "0")}-b${String(batch).padStart(5, "0")}`;
+
+export const RejectedSchema = z.object({ rejected: z.record(z.string(), z.number().int()) });
+
+const InputsSchema = z.object({
+  profile: z.custom<TableProfile>((v) => typeof v === "object" && v !== null),
+  rules: z.array(CalibratedRuleSchema),
+  /** Real row indices shown as examples (SEEDEx; FEATDESC / STATGUIDE with appendixExamples). */
+  examples: z.array(z.number().int()),
+});
+type Inputs = z.infer<typeof InputsSchema>;
+
+/** The real rows shown: SEEDEx's, or the appendix instances' when appendixExamples is on; none for CLINRULE. */
+export function exampleIndices(config: RunConfig, nRows: number): number[] {
+  const o = config.synllm;
+  const shows = o.promptType === "seedex" || (o.appendixExamples && o.promptType !== "clinrule");
+  if (!shows) return [];
+  const rng = createRng(deriveSeed(config.seed, SEED_STREAMS.synllm.examples, 0));
+  return Array.from(permutation(nRows, rng).subarray(0, Math.min(o.examples, nRows))).sort((a, b) => a - b);
+}
+
+/** The rules of a run: the file's, then the inferred ones, calibrated on the real table. */
+export function runRules(config: RunConfig, real: RealData) {
+  const specs: RuleSpec[] = [];
+  if (config.synllm.rules !== undefined) specs.push(...readRulesFile(config.synllm.rules, real.metadata));
+  if (config.synllm.inferRules) specs.push(...inferRules(real.table, real.metadata));
+  return calibrateRules(specs, real.table, real.metadata, config.synllm.maxRuleBreak);
+}
+
+function promptOf(rt: EngineRuntime, real: RealData, inputs: Inputs, examples: Row[], nRows: number): string {
+  const o = rt.config.synllm;
+  return buildSynllmPrompt({
+    type: o.promptType,
+    subject: basename(real.dataset.path, extname(real.dataset.path)),
+    metadata: real.metadata,
+    profile: inputs.profile,
+    rules: inputs.rules,
+    examples,
+    nRows,
+    format: o.replyFormat,
+    encoding: rowEncodingOf(rt),
+  });
+}
+
+/** init: the paper's profile, the calibrated rules and the example rows, stored for every batch. */
+export const init =
+  (rt: EngineRuntime) =>
+  async (s: SynllmStateT): Promise<SynllmUpdate> => {
+    const real = await rt.real();
+    const o = s.config.synllm;
+    const inputs: Inputs = {
+      profile: profileTable(real.table, real.metadata, {
+        rareCount: o.rareCount,
+        minCorrelation: o.minCorrelation,
+      }),
+      rules: runRules(s.config, real),
+      examples: exampleIndices(s.config, real.table.nRows),
+    };
+    await rt.store.put(INPUTS_KEY, inputs);
+    return {
+      phase: "finalize",
+      dataset: real.dataset,
+      metadata: real.metadata,
+      rules: inputs.rules,
+      prompt: promptOf(rt, real, inputs, examplesOf(real, inputs.examples), o.batchRows),
+    };
+  };
+
+function examplesOf(real: RealData, idx: readonly number[]): Row[] {
+  return idx.length === 0 ? [] : tableToRows(takeTableRows(real.table, idx), real.metadata);
+}
+
+/** One final batch: prompt, call, validation, hard rules (module header). */
+export const generateFinalBatch = (rt: EngineRuntime): FinalBatchGenerator => {
+  let cached: { inputs: Inputs; examples: Row[]; breaks: (row: Row) => string | null } | undefined;
+  return async ({ task, seed, key }) => {
+    const real = await rt.real();
+    if (cached === undefined) {
+      const inputs = await rt.store.require(key, InputsSchema);
+      cached = {
+        inputs,
+        examples: examplesOf(real, inputs.examples),
+        breaks: ruleFilter(inputs.rules, real.metadata),
+      };
+    }
+    const accounting = new Accounting();
+    const batch = await generateSynllmBatch({
+      endpoint: endpointFor(rt, "generator", seed),
+      accounting,
+      seed,
+      metadata: real.metadata,
+      prompt: promptOf(rt, real, cached.inputs, cached.examples, task.nRows),
+      nRows: task.nRows,
+      format: rt.config.synllm.replyFormat,
+      encoding: rowEncodingOf(rt),
+      breaks: cached.breaks,
+    });
+    // Written before graph/finalize.ts stores the batch: a re-run after a crash regenerates both together.
+    await rt.store.put(rulesKey(task.round, task.batch), { rejected: batch.rejected });
+    return {
+      requested: batch.requested,
+      rows: batch.rows,
+      invalid: batch.invalid,
+      reasons: batch.reasons,
+      seed,
+      usage: accounting.snapshot(),
+    };
+  };
+};
+
+export const finalGeneration = (rt: EngineRuntime): FinalizeNodes =>
+  finalizeNodes(rt, { key: INPUTS_KEY, generate: generateFinalBatch(rt) });
