@@ -36,7 +36,8 @@ export const mallmEngine = defineEngine({
       { flags: "--mallm-batch <b>", description: "mallm-gan: real rows per batch of the loop (default 50)" },
       {
         flags: "--examples-per-call <k>",
-        description: "mallm-gan: real examples in and rows out per generator call (default 1, the paper's best; the official code uses 5)",
+        description:
+          "mallm-gan: real examples in and rows out per generator call (default 1, the paper's best; the official code uses 5)",
       },
       {
         flags: "--top-k <k>",

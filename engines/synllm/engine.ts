@@ -21,6 +21,8 @@ import type { SynllmStateT } from "./state.ts";
 export const synllmEngine = defineEngine({
   name: "synllm",
   models: ["generator"],
+  // SynLLM samples at temperature 0.7 and top-p 0.9 (docs/papers.md, SynLLM experimental setup).
+  sampling: { generator: { temperature: 0.7, topP: 0.9 } },
   describe: (c, concurrency) =>
     `${c.models.generator.spec}; prompt ${c.synllm.promptType}, ${c.synllm.replyFormat} replies, mini-batches of ${c.synllm.batchRows}; ${concurrency} parallel batches`,
   compile: (rt, checkpointer) => buildSynllmGraph(rt).compile({ checkpointer }) as unknown as EngineApp,
