@@ -9,6 +9,8 @@ import { pauseCommand } from "./pause.ts";
 import { steerCommand } from "./steer.ts";
 import { chatCommand } from "./chat.ts";
 import { structureCommand } from "./structure.ts";
+import { reportCommand } from "./report.ts";
+import { benchmarkCommand } from "./benchmark.ts";
 
 export interface CommandModule {
   register(program: Command): void;
@@ -26,4 +28,6 @@ export const commandModules: readonly CommandModule[] = [
   pauseCommand,
   chatCommand,
   mcpCommand,
+  reportCommand,
+  benchmarkCommand,
 ];

@@ -29,6 +29,7 @@ export const evaluateParamsSchema = z.object({
   target: z.string().min(1).optional(),
   positive_label: z.union([z.string(), z.number(), z.boolean()]).transform(String).optional(),
   seed: z.number().int().optional(),
+  tree_depth: z.number().int().min(1).optional(),
 });
 
 const optionsSchema = z.object({
@@ -59,7 +60,7 @@ export async function readParamsFile(path: string): Promise<z.infer<typeof evalu
     const issue = parsed.error.issues[0];
     throw new DataError(`invalid params: ${issue.path.join(".") || "(root)"}: ${issue.message}`, {
       file: path,
-      hint: "keys: bins, kl_pseudo_count, ks_round_decimals, alpha_beta_steps, detection_folds, target, positive_label, seed",
+      hint: "keys: bins, kl_pseudo_count, ks_round_decimals, alpha_beta_steps, detection_folds, target, positive_label, seed, tree_depth",
     });
   }
   return parsed.data;
@@ -103,6 +104,20 @@ export function formatSummary(r: EvaluateResult): string {
     `privacy   exact copies of real rows: ${s.exact_copies ?? "n/a"}, median DCR (min-max) ${fmt(s.dcr_minmax_median)}, DCR share ${fmt(s.dcr_share)} (ideal ≈ train/(train+holdout))`,
     `utility   TSTR accuracy ${fmt(s.tstr_accuracy)} vs TRTR ${fmt(s.trtr_accuracy)}`,
   ];
+  const u = r.utility_protocols;
+  if (u)
+    lines.push(
+      `          best-of MLE (${u.metric}; ${u.classifiers.join(", ")}): TSTR ${fmt(u.tstr.score)} (${u.tstr.model ?? "n/a"}) vs TRTR ${fmt(u.trtr.score)} (${u.trtr.model ?? "n/a"})`,
+    );
+  const g = r.regression_utility;
+  if (g)
+    lines.push(
+      `utility   regression on ${g.target}, best R² (${g.regressors.join(", ")}): TSTR ${fmt(g.best_r2.tstr)} vs TRTR ${fmt(g.best_r2.trtr)}, TRTS ${fmt(g.best_r2.trts)}`,
+    );
+  if (r.alpha_beta && !("error" in r.alpha_beta))
+    lines.push(
+      `fidelity  α-precision ${fmt(r.alpha_beta.alpha_precision)}, β-recall ${fmt(r.alpha_beta.beta_recall)}, authenticity ${fmt(r.alpha_beta.authenticity)}`,
+    );
   for (const n of s.notes) lines.push(`note: ${n}`);
   return `${lines.join("\n")}\n`;
 }

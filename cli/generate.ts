@@ -56,6 +56,7 @@ const CommonOptionsSchema = z.object({
   privacyGuard: z.boolean().default(true),
   quiet: z.boolean().default(false),
   pause: z.boolean().default(false),
+  report: z.string().optional(),
 });
 
 /** The raw options of `generate`: the common ones typed; an engine's own are checked by its schema. */
@@ -284,7 +285,19 @@ export async function runGenerate(
   } catch (err) {
     throw withResumeHint(err, dir);
   }
-  return finish(result, io);
+  const done = await finish(result, io);
+  if (o.report && !("paused" in done)) await reportAfterRun(done, result.run.config, resolve(o.report), io);
+  return done;
+}
+
+/** `generate --report PATH`: the HTML report of the output against the input, with the run's iterations. */
+async function reportAfterRun(s: GenerateSummary, c: RunConfig, path: string, io: CliIo): Promise<void> {
+  const { writeRunReport } = await import("./report.ts");
+  await writeRunReport(
+    { input: c.input, out: c.out, target: c.target, metadata: c.metadata, seed: c.seed, summary: s },
+    path,
+    io,
+  );
 }
 
 const ResumeOptionsSchema = z.object({ dir: z.string().min(1), quiet: z.boolean().default(false) });
@@ -406,6 +419,10 @@ export const generateCommand: CommandModule = {
       .option("--run-dir <dir>", "run directory (default ./runs/<timestamp>-<id>)")
       .option("--no-privacy-guard", "keep synthetic rows that exactly copy a real row")
       .option("--quiet", "no progress on stderr")
+      .option(
+        "--report <file>",
+        "also write the HTML report (iterations, usage, plots) at the end of the run",
+      )
       .option(
         "--pause",
         "pause at every pause point (exit 0, run paused): steer it with `synthgraph steer DIR`",

@@ -18,6 +18,14 @@ import {
   numericalShapes,
 } from "./column/shapes.ts";
 import { tstrLogistic, tstrRandomForest, type Utility } from "./table/utility.ts";
+import { type AlphaBetaResult, alphaBetaTables } from "./rows/alpha-beta.ts";
+import { MLE_REGRESSORS, type RegressionUtility, regressionUtility } from "./table/regression-utility.ts";
+import {
+  type ClassifierName,
+  MLE_CLASSIFIERS,
+  type MleBestOf,
+  mleBestOf,
+} from "./table/utility-protocols.ts";
 
 export interface EvaluateParams {
   /** Equal-width bins for KL/JS/Hellinger and contingency tables (docs/metrics.md §1.5). */
@@ -33,6 +41,8 @@ export interface EvaluateParams {
   seed: number;
   /** Skip the (slowest) random-forest utility metric. */
   skip_random_forest?: boolean;
+  /** Depth limit of the decision tree in `utility_protocols` (docs/metrics-protocol.md). Default 5 (SynLLM). */
+  tree_depth?: number;
 }
 
 export const DEFAULT_EVALUATE_PARAMS: EvaluateParams = {
@@ -72,6 +82,15 @@ export interface EvaluateResult {
   tstr_logistic?: Utility;
   tstr_logistic_sklearn_default_lbfgs?: Utility;
   tstr_random_forest?: Utility & { _informational: string };
+  /**
+   * Classification target (docs/metrics-protocol.md): TSTR, TRTR and TRTS of each classifier (logistic, random
+   * forest unless skipped, depth-limited tree) and MALLM-GAN's best-of-classifiers MLE (F1 of the positive class).
+   */
+  utility_protocols?: MleBestOf & { positive_label: string; tree_depth: number };
+  /** Numerical target (more than two distinct values): OLS and random-forest regression, R² and RMSE. */
+  regression_utility?: RegressionUtility & { regressors: readonly string[] };
+  /** α-precision / β-recall / authenticity for any table sizes (stats/metrics/rows/alpha-beta.ts). */
+  alpha_beta?: AlphaBetaResult | { error: string };
   summary: EvaluateSummary;
 }
 
@@ -175,12 +194,59 @@ export function evaluateTables(
       };
     }
   }
+  if (target && holdout) addProtocolUtility(result, real, synthetic, holdout, target, p);
+  try {
+    result.alpha_beta = alphaBetaTables(real, synthetic, p.alpha_beta_steps);
+  } catch (err) {
+    result.alpha_beta = { error: err instanceof Error ? err.message : String(err) };
+  }
   if (!holdout)
     notes.push("DCR share and utility (TSTR/TRTR) need a holdout table: skipped (pass --holdout)");
   else if (!target) notes.push("utility (TSTR/TRTR) needs a target column: skipped (pass --target)");
 
   result.summary = summarise(result, real, synthetic, holdout, notes);
   return result;
+}
+
+/** More than two distinct values: a numerical target is a regression task; 0/1 (or two values) a binary one. */
+export function isRegressionTarget(real: Table, target: string): boolean {
+  const col = real.columns.find((c) => c.name === target);
+  if (!col || !isNumeric(col)) return false;
+  const seen = new Set<number>();
+  for (let i = 0; i < col.values.length && seen.size <= 2; i++)
+    if (!Number.isNaN(col.values[i])) seen.add(col.values[i]);
+  return seen.size > 2;
+}
+
+/** The protocol keys (utility_protocols or regression_utility); additive to the tstr_* keys above. */
+function addProtocolUtility(
+  result: EvaluateResult,
+  real: Table,
+  synthetic: Table,
+  holdout: Table,
+  target: string,
+  p: EvaluateParams,
+): void {
+  if (isRegressionTarget(real, target)) {
+    const regressors = p.skip_random_forest
+      ? MLE_REGRESSORS.filter((m) => m !== "random_forest")
+      : MLE_REGRESSORS;
+    result.regression_utility = {
+      ...regressionUtility(real, synthetic, holdout, target, { seed: p.seed, regressors }),
+      regressors,
+    };
+    return;
+  }
+  const positive = targetLabel(real, target, p.positive_label ?? defaultPositiveLabel(real, target));
+  const classifiers: readonly ClassifierName[] = p.skip_random_forest
+    ? MLE_CLASSIFIERS.filter((c) => c !== "random_forest")
+    : MLE_CLASSIFIERS;
+  const treeDepth = p.tree_depth ?? 5;
+  result.utility_protocols = {
+    ...mleBestOf(real, synthetic, holdout, target, positive, { seed: p.seed, treeDepth, classifiers }),
+    positive_label: positive,
+    tree_depth: treeDepth,
+  };
 }
 
 /**

@@ -4,16 +4,19 @@
  * (stats/classifiers/linear.ts) and a random-forest regressor (stats/classifiers/forest-regressor.ts), scored by
  * R² = 1 − Σ(y − ŷ)²/Σ(y − ȳ)² and RMSE = √(Σ(y − ŷ)²/n) on the test rows. Features: ENC-SDM fitted on the
  * training table (numeric as they are, missing → training mean; one-hot of each categorical column). Rows whose
- * target is missing are dropped. The best-of-regressors score (MALLM-GAN's MLE) is the higher R².
+ * target is missing are dropped. The best-of-regressors score (MALLM-GAN's MLE) is the higher R². On request
+ * (`regressors` including "tree") a depth-limited CART regression tree (stats/classifiers/tree.ts, depth 3 by
+ * default as in MALLM-GAN's evaluation code) joins them; the default list stays linear + random forest.
  */
 import { getColumn, isNumeric, takeTableRows } from "../../../data/build.ts";
 import { SynthgraphError } from "../../../data/errors.ts";
 import type { Table } from "../../../data/types.ts";
 import { fitForestRegressor, forestRegressorPredict } from "../../classifiers/forest-regressor.ts";
 import { fitLinear, predictLinear, r2Score, rmse } from "../../classifiers/linear.ts";
+import { fitTreeRegressor, treePredict } from "../../classifiers/tree.ts";
 import { fitSdmEncoder, transformSdm } from "../../classifiers/encode-sdm.ts";
 
-export type RegressorName = "linear" | "random_forest";
+export type RegressorName = "linear" | "random_forest" | "tree";
 export const MLE_REGRESSORS: readonly RegressorName[] = ["linear", "random_forest"];
 
 export interface RegressionScores {
@@ -38,6 +41,8 @@ export interface RegressionOptions {
   readonly seed?: number;
   readonly forestTrees?: number;
   readonly regressors?: readonly RegressorName[];
+  /** Depth limit of the "tree" regressor. Default 3. */
+  readonly treeDepth?: number;
 }
 
 function withTarget(table: Table, target: string, label: string): { table: Table; y: Float64Array } {
@@ -78,10 +83,12 @@ export function trainTestRegression(
   const pred =
     model === "linear"
       ? predictLinear(fitLinear(Xtr, tr.y), Xte)
-      : forestRegressorPredict(
-          fitForestRegressor(Xtr, tr.y, { nTrees: options.forestTrees ?? 100, seed: options.seed ?? 0 }),
-          Xte,
-        );
+      : model === "tree"
+        ? treePredict(fitTreeRegressor(Xtr, tr.y, { maxDepth: options.treeDepth ?? 3 }), Xte)
+        : forestRegressorPredict(
+            fitForestRegressor(Xtr, tr.y, { nTrees: options.forestTrees ?? 100, seed: options.seed ?? 0 }),
+            Xte,
+          );
   return { r2: r2Score(te.y, pred), rmse: rmse(te.y, pred) };
 }
 

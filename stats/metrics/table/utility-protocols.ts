@@ -26,6 +26,11 @@ export interface BinaryScores {
   /** F1 of the positive class (sklearn f1_score, average="binary"). */
   readonly f1: number;
   readonly f1_macro: number;
+  /**
+   * Support-weighted F1 over both classes (sklearn average="weighted"): (n₁·F1₁ + n₀·F1₀)/n with n_c the true
+   * count of class c. MALLM-GAN's MLE code scores classifiers with it.
+   */
+  readonly f1_weighted: number;
   readonly roc_auc: number;
 }
 
@@ -80,10 +85,32 @@ export function f1Binary(pred: Uint8Array, truth: Uint8Array): number {
   return tp + fp + fn === 0 ? Number.NaN : (2 * tp) / (2 * tp + fp + fn);
 }
 
+// Weighted F1 = Σ_c (n_c/n)·F1_c, F1_1 = 2TP/(2TP+FP+FN), F1_0 = 2TN/(2TN+FN+FP); a class that is absent from
+// truth has weight 0, so sklearn's zero_division choice cannot change the result.
+export function f1Weighted(pred: Uint8Array, truth: Uint8Array): number {
+  let tp = 0;
+  let tn = 0;
+  let fp = 0;
+  let fn = 0;
+  for (let i = 0; i < truth.length; i++) {
+    if (truth[i] === 1) {
+      if (pred[i] === 1) tp++;
+      else fn++;
+    } else if (pred[i] === 1) fp++;
+    else tn++;
+  }
+  const n = truth.length;
+  if (n === 0) return Number.NaN;
+  const f1Pos = tp + fn === 0 ? 0 : (2 * tp) / (2 * tp + fp + fn);
+  const f1Neg = tn + fp === 0 ? 0 : (2 * tn) / (2 * tn + fn + fp);
+  return ((tp + fn) * f1Pos + (tn + fp) * f1Neg) / n;
+}
+
 const NAN_SCORES: BinaryScores = {
   accuracy: Number.NaN,
   f1: Number.NaN,
   f1_macro: Number.NaN,
+  f1_weighted: Number.NaN,
   roc_auc: Number.NaN,
 };
 
@@ -109,6 +136,7 @@ export function trainTestBinary(
     accuracy: accuracy(pred, te.y),
     f1: f1Binary(pred, te.y),
     f1_macro: f1Macro(pred, te.y),
+    f1_weighted: f1Weighted(pred, te.y),
     roc_auc: rocAuc(prob, te.y),
   };
 }
