@@ -20,6 +20,13 @@ import { describePredicate } from "../data/predicate/describe.ts";
 import { assertFeasible, type NarrowedMetadata, narrowMetadata } from "../data/predicate/feasibility.ts";
 import { parsePredicate } from "../data/predicate/parse.ts";
 import type { Metadata, Row, Table } from "../data/types.ts";
+import {
+  type ArtifactStore,
+  FinalPlanSchema,
+  finalBatchKey,
+  finalPlanKey,
+  RowBatchSchema,
+} from "../state/artifacts.ts";
 import type { ConditionGroup, RunConfig } from "../state/config.ts";
 import { batchCount, batchSize } from "../state/finalize.ts";
 import { createRng, permutation } from "../stats/primitives/rng.ts";
@@ -123,9 +130,24 @@ export async function planConditions(
     }
     return { rows: req.rows, lines: [] };
   }
+  if (req.file && req.rows !== undefined) {
+    // Checked before any translation: the file's counts are known without a model.
+    const sum = req.file.entries.reduce((n, e) => n + e.rows, 0);
+    if (sum !== req.rows) {
+      throw new SynthgraphError(
+        `--rows ${req.rows} disagrees with ${req.file.path}, whose groups ask for ${sum} rows (${req.file.entries.map((e) => e.rows).join(" + ")})`,
+        { hint: "drop --rows (the file's groups give the size) or make them agree", exitCode: 2 },
+      );
+    }
+  }
   const wanted: Array<{ where?: string; condition?: string; rows: number | undefined }> = req.file
     ? req.file.entries.map((e) => ({ ...e }))
-    : [{ ...(req.where !== undefined ? { where: req.where } : { condition: req.condition }), rows: req.rows }];
+    : [
+        {
+          ...(req.where !== undefined ? { where: req.where } : { condition: req.condition }),
+          rows: req.rows,
+        },
+      ];
   const groups: ConditionGroup[] = [];
   const lines: string[] = [];
   for (const [g, w] of wanted.entries()) {
@@ -144,7 +166,10 @@ export async function planConditions(
       }
     }
     if (rows === undefined) {
-      throw new SynthgraphError(`no row count for ${JSON.stringify(where)}`, { hint: flagsHint, exitCode: 2 });
+      throw new SynthgraphError(`no row count for ${JSON.stringify(where)}`, {
+        hint: flagsHint,
+        exitCode: 2,
+      });
     }
     const pred = parsePredicate(where, real.metadata);
     const f = assertFeasible(pred, real.metadata, real.table);
@@ -159,12 +184,6 @@ export async function planConditions(
     });
   }
   const total = groups.reduce((n, gr) => n + gr.rows, 0);
-  if (req.file && req.rows !== undefined && req.rows !== total) {
-    throw new SynthgraphError(
-      `--rows ${req.rows} disagrees with ${req.file.path}, whose groups ask for ${total} rows (${groups.map((gr) => gr.rows).join(" + ")})`,
-      { hint: "drop --rows (the file's groups give the size) or make them agree", exitCode: 2 },
-    );
-  }
   return { rows: total, conditions: groups, lines };
 }
 
@@ -195,7 +214,13 @@ export function runConditions(config: RunConfig, metadata: Metadata): readonly R
   if (out === undefined) {
     out = config.conditions.map((g, index) => {
       const predicate = parsePredicate(g.where, metadata);
-      return { index, where: g.where, rows: g.rows, predicate, narrowed: narrowMetadata(predicate, metadata) };
+      return {
+        index,
+        where: g.where,
+        rows: g.rows,
+        predicate,
+        narrowed: narrowMetadata(predicate, metadata),
+      };
     });
     perMeta.set(metadata, out);
   }
@@ -307,4 +332,71 @@ export function conditionPromptLines(c: RunCondition, examplesShown: number): st
       : "The column ranges and categories above are already restricted to this condition. No real row satisfies it, so the examples show the table's general patterns only: follow the condition, not the examples, where they differ.",
     "Rows that do not satisfy the condition are discarded.",
   ];
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// SUMMARY.json
+
+/** One group's record in SUMMARY.json. */
+export interface ConditionSummary {
+  where: string;
+  request?: string;
+  rows: number;
+  /** Valid model rows of the group's final batches, before the condition check. */
+  model_rows: number;
+  /** Of those, the rows that did not satisfy the condition (dropped). */
+  unmet: number;
+  /** (model_rows − unmet) / model_rows; null when the model wrote no valid row. */
+  satisfied_share: number | null;
+  /** Final batches of the group and their model usage (the engine's loop before them is not per group). */
+  batches: number;
+  calls: number;
+  prompt_tokens: number;
+  completion_tokens: number;
+}
+
+/**
+ * Per group: the predicate, the share of the model's valid rows that satisfied it before filtering, calls and
+ * tokens, read from the final batches (final/plan-rNNN gives each round's layout). Empty when unconditional.
+ */
+export async function conditionsSummary(
+  config: RunConfig,
+  store: ArtifactStore,
+): Promise<ConditionSummary[]> {
+  if (config.conditions === undefined) return [];
+  const out: ConditionSummary[] = config.conditions.map((g) => ({
+    where: g.where,
+    ...(g.request === undefined ? {} : { request: g.request }),
+    rows: g.rows,
+    model_rows: 0,
+    unmet: 0,
+    satisfied_share: null,
+    batches: 0,
+    calls: 0,
+    prompt_tokens: 0,
+    completion_tokens: 0,
+  }));
+  for (let r = 1; ; r++) {
+    const plan = await store.get(finalPlanKey(r), FinalPlanSchema);
+    if (plan === undefined) break;
+    const layout = roundLayout(
+      plan.groups.reduce((a, b) => a + b, 0),
+      plan.groups,
+      config.batchRows,
+    );
+    for (let b = 0; b < layout.length; b++) {
+      const batch = await store.get(finalBatchKey(r, b), RowBatchSchema);
+      if (batch === undefined) continue;
+      const s = out[layout[b].group ?? 0];
+      const unmet = batch.unmet ?? 0;
+      s.model_rows += batch.model_rows ?? 0;
+      s.unmet += unmet;
+      s.batches += 1;
+      s.calls += batch.usage.calls;
+      s.prompt_tokens += batch.usage.prompt_tokens;
+      s.completion_tokens += batch.usage.completion_tokens;
+    }
+  }
+  for (const s of out) s.satisfied_share = s.model_rows > 0 ? (s.model_rows - s.unmet) / s.model_rows : null;
+  return out;
 }

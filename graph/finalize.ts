@@ -30,13 +30,7 @@ import type { RunConfig } from "../state/config.ts";
 import type { BatchTask } from "../state/finalize.ts";
 import { batchCount, waveSize } from "../state/finalize.ts";
 import { batchSeed } from "../state/seeds.ts";
-import {
-  conditionOf,
-  groupRows,
-  type LayoutBatch,
-  roundLayout,
-  splitBySatisfaction,
-} from "./conditions.ts";
+import { conditionOf, groupRows, type LayoutBatch, roundLayout, splitBySatisfaction } from "./conditions.ts";
 import { privacyFilter } from "./privacy-guard.ts";
 import type { EngineRuntime } from "./runtime.ts";
 
@@ -208,7 +202,7 @@ export function finalizeNodes(
         ...out,
         rows: kept.rows,
         exact_copies: kept.exactCopies,
-        ...(cond && met ? { group: cond.index, unmet: met.unmet } : {}),
+        ...(cond && met ? { group: cond.index, model_rows: out.rows.length, unmet: met.unmet } : {}),
       };
     });
     // A cached artifact means the previous attempt crashed before its checkpoint: its usage counts now, once.

@@ -148,6 +148,8 @@ export const RowBatchSchema = z.object({
   usage: AccountingSnapshotSchema,
   /** Conditional runs only (graph/conditions.ts): the batch's group and the valid rows that missed its condition. */
   group: z.number().int().min(0).optional(),
+  /** Valid rows the model wrote, before the condition check (so unmet / model_rows is the miss rate). */
+  model_rows: z.number().int().min(0).optional(),
   unmet: z.number().int().min(0).optional(),
 });
 export type RowBatch = z.infer<typeof RowBatchSchema>;

@@ -276,8 +276,7 @@ export const finalGeneration = (rt: EngineRuntime): FinalizeNodes =>
       // Conditional: real examples that satisfy the condition (repeated when fewer than the batch), so the
       // "batches in a batch" shape (k examples in, k rows out) holds; none satisfies it: the usual examples.
       const satisfying = cond ? conditionalExamples(cond, real.table, task.nRows, seed, true) : [];
-      const idx =
-        satisfying.length > 0 ? satisfying : finalExampleRows(real.table.nRows, task.nRows, seed);
+      const idx = satisfying.length > 0 ? satisfying : finalExampleRows(real.table.nRows, task.nRows, seed);
       const examples = tableToRows(takeTableRows(real.table, idx), real.metadata);
       // Not memoised here: the shared final generation stores the whole batch (after the privacy guard).
       const accounting = new Accounting();
