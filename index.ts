@@ -26,7 +26,24 @@ export { createChatModel, createEndpoint } from "./models/factory.ts";
 export { callStructured, callText } from "./models/structured.ts";
 export { Accounting } from "./models/accounting.ts";
 
-export { RunConfigSchema, type RunConfig } from "./state/config.ts";
+export {
+  ConditionGroupSchema,
+  ConditionsSchema,
+  RunConfigSchema,
+  type ConditionGroup,
+  type RunConfig,
+} from "./state/config.ts";
+export * from "./data/predicate/index.ts";
+export {
+  ConditionsFileSchema,
+  conditionsSummary,
+  parseConditionsFile,
+  planConditions,
+  type ConditionPlan,
+  type ConditionRequest,
+  type ConditionSummary,
+} from "./graph/conditions.ts";
+export { translateCondition } from "./agents/constraint.ts";
 export {
   resumeRun,
   startRun,

@@ -39,6 +39,12 @@ export interface GeneratorInput {
   validator?: RowValidatorOptions;
   /** How rows are written in the reply; default: what the endpoint's provider enforces (rowEncodingFor). */
   encoding?: RowEncoding;
+  /**
+   * Metadata of the provider-side row schema only (default `metadata`): a condition's narrowed metadata
+   * restricts the enums there, while rows are still validated against the real metadata, so a row outside the
+   * condition is counted by the condition check, not as invalid.
+   */
+  schemaMetadata?: Metadata;
 }
 
 export interface GeneratorOutput {
@@ -78,7 +84,8 @@ export function rowItemValidator(meta: Metadata, opts?: RowValidatorOptions): (i
 
 /** One generator call: nRows requested, the valid ones returned. */
 export async function generateRows(i: GeneratorInput): Promise<GeneratorOutput> {
-  const rowMeta: Metadata = { ...i.metadata, columns: rowColumns(i.metadata) };
+  const schemaMeta = i.schemaMetadata ?? i.metadata;
+  const rowMeta: Metadata = { ...schemaMeta, columns: rowColumns(schemaMeta) };
   // Each provider gets the row encoding its structured output fully enforces (data/compact.ts RowEncoding).
   const jsonSchema = rowsJsonSchema(rowMeta, i.nRows, i.encoding ?? rowEncodingFor(i.endpoint.provider));
   let result: Awaited<ReturnType<typeof callStructured<z.infer<typeof RowsReply>>>>;

@@ -5,7 +5,12 @@
 import { readFile, writeFile } from "node:fs/promises";
 import type { Command } from "commander";
 import { z } from "zod";
-import { DataError } from "../data/errors.ts";
+import { takeTableRows } from "../data/build.ts";
+import { DataError, SynthgraphError } from "../data/errors.ts";
+import type { Predicate } from "../data/predicate/ast.ts";
+import { predicateMask } from "../data/predicate/compile.ts";
+import { parsePredicate } from "../data/predicate/parse.ts";
+import type { Table } from "../data/types.ts";
 import { metadataToJson, readMetadataFile } from "../data/metadata.ts";
 import { readTable } from "../data/read.ts";
 import {
@@ -42,6 +47,7 @@ const optionsSchema = z.object({
   json: z.string().optional(),
   seed: z.coerce.number().int().optional(),
   randomForest: z.boolean().default(true),
+  where: z.string().min(1, "--where must not be empty").optional(),
 });
 type EvaluateCliOptions = z.infer<typeof optionsSchema>;
 
@@ -76,17 +82,54 @@ export async function runEvaluate(opts: EvaluateCliOptions): Promise<EvaluateRes
     metadata: metadataToJson(real.metadata),
     metadataSource: `the real table (${opts.real})`,
   };
-  const synthetic = await readTable(opts.synthetic, sameTypes);
-  const holdout = opts.holdout ? await readTable(opts.holdout, sameTypes) : undefined;
+  let synthetic = await readTable(opts.synthetic, sameTypes);
+  let holdout = opts.holdout ? await readTable(opts.holdout, sameTypes) : undefined;
+  let realTable = real.table;
+  const conditionNotes: string[] = [];
+  if (opts.where !== undefined) {
+    // Conditional fidelity: the synthetic rows that satisfy the condition against the real rows that do.
+    const pred = parsePredicate(opts.where, real.metadata);
+    const part = (t: Table, what: string): Table => {
+      const sub = satisfying(pred, t);
+      conditionNotes.push(`${what}: ${sub.nRows} of ${t.nRows} rows satisfy it`);
+      if (sub.nRows < 2) {
+        throw new SynthgraphError(
+          `only ${sub.nRows} ${what} row(s) satisfy ${pred.toString()}: too few to compare`,
+          {
+            hint: "widen the condition, or generate rows for it with `synthgraph generate --where`",
+            exitCode: 2,
+          },
+        );
+      }
+      return sub;
+    };
+    conditionNotes.push(`condition: ${pred.toString()}`);
+    realTable = part(real.table, "real");
+    synthetic = { ...synthetic, table: part(synthetic.table, "synthetic") };
+    if (holdout) holdout = { ...holdout, table: part(holdout.table, "holdout") };
+  }
   const p: Partial<EvaluateParams> = {
     ...params,
     target,
     seed: opts.seed ?? params.seed ?? 0,
     skip_random_forest: !opts.randomForest,
   };
-  const result = evaluateTables(real.table, synthetic.table, holdout?.table, p);
-  result.summary.notes.unshift(...real.warnings, ...synthetic.warnings, ...(holdout?.warnings ?? []));
+  const result = evaluateTables(realTable, synthetic.table, holdout?.table, p);
+  result.summary.notes.unshift(
+    ...conditionNotes,
+    ...real.warnings,
+    ...synthetic.warnings,
+    ...(holdout?.warnings ?? []),
+  );
   return result;
+}
+
+/** The rows of `t` that satisfy `pred`, in order. */
+function satisfying(pred: Predicate, t: Table): Table {
+  const mask = predicateMask(pred, t);
+  const idx: number[] = [];
+  for (let i = 0; i < mask.length; i++) if (mask[i] === 1) idx.push(i);
+  return takeTableRows(t, idx);
 }
 
 function fmt(x: number | null | undefined, digits = 3): string {
@@ -141,6 +184,10 @@ export const evaluateCommand: CommandModule = {
       )
       .option("--json <file>", "write the full result tree as JSON")
       .option("--seed <n>", "seed for folds, subsampling and the random forest (default 0)")
+      .option(
+        "--where <expr>",
+        "compare only the rows satisfying a condition (synthetic against real; counts shown), e.g. 'age > 60'",
+      )
       .option("--no-random-forest", "skip the (informational) random-forest utility metric")
       .action(async (raw: Record<string, unknown>) => {
         const opts = optionsSchema.parse(raw);

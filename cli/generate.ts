@@ -4,14 +4,24 @@
  * the privacy guard and the evaluation of the output against the input.
  */
 import { existsSync } from "node:fs";
-import { writeFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import type { Command } from "commander";
 import { z } from "zod";
 import { SynthgraphError } from "../data/errors.ts";
 import { metadataToJson } from "../data/metadata.ts";
 import { readTable } from "../data/read.ts";
+import { translateCondition } from "../agents/constraint.ts";
+import {
+  type ConditionPlan,
+  type ConditionRequest,
+  conditionsSummary,
+  parseConditionsFile,
+  planConditions,
+  type TranslateCondition,
+} from "../graph/conditions.ts";
 import { type EngineStateBase, optional } from "../graph/engine.ts";
+import { endpointFor } from "../graph/runtime.ts";
 import { ENGINE_LIST, engineFor } from "../graph/registry.ts";
 import { concurrencyOf, type RunResult, realLoader, resumeRun, startRun } from "../graph/run.ts";
 import type { Env } from "../models/factory.ts";
@@ -35,7 +45,10 @@ const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
 /** The options of `generate` every engine shares (each engine's own come from its `cli`, graph/registry.ts). */
 const CommonOptionsSchema = z.object({
   data: z.string().min(1),
-  rows: int("--rows", 1),
+  rows: int("--rows", 1).optional(),
+  where: z.string().min(1, "--where must not be empty").optional(),
+  condition: z.string().min(1, "--condition must not be empty").optional(),
+  conditions: z.string().min(1).optional(),
   out: z.string().min(1),
   engine: z.enum(ENGINES, { error: `--engine must be one of ${ENGINES.join(", ")}` }).default("synthia"),
   model: z.string().optional(),
@@ -108,7 +121,17 @@ function samplingFlags(o: ParsedGenerateOptions): Partial<Record<Role, SamplingS
  * The run config from CLI options (paths made absolute; model configs resolved once, stored in run.json): the
  * common fields, then each engine's part (its toConfig of its own fields, read through its own schema).
  */
-export function runConfigFromOptions(o: ParsedGenerateOptions): RunConfig {
+export function runConfigFromOptions(
+  o: ParsedGenerateOptions,
+  plan?: Pick<ConditionPlan, "rows" | "conditions">,
+): RunConfig {
+  const rows = plan?.rows ?? o.rows;
+  if (rows === undefined) {
+    throw new SynthgraphError("--rows is required", {
+      hint: "e.g. --rows 1000 (with --conditions FILE.json the file's groups give the rows)",
+      exitCode: 2,
+    });
+  }
   const models = resolveRoleConfigs({
     ...(o.modelConfig ? { configFile: o.modelConfig } : {}),
     flags: {
@@ -122,7 +145,8 @@ export function runConfigFromOptions(o: ParsedGenerateOptions): RunConfig {
   const engineParts = ENGINE_LIST.map((e) => e.cli.toConfig(e.cli.schema.parse(o)));
   return RunConfigSchema.parse({
     input: resolve(o.data),
-    rows: o.rows,
+    rows,
+    ...(plan?.conditions ? { conditions: plan.conditions } : {}),
     out: resolve(o.out),
     engine: o.engine,
     models,
@@ -172,11 +196,10 @@ export async function buildSummary(result: RunResult<EngineStateBase>): Promise<
     ...((config.target ?? real.metadata.target) ? { target: config.target ?? real.metadata.target } : {}),
   });
   const u = state.usage;
-  const extras = await engine.summary({
-    state,
-    config,
-    store: new ArtifactStore(runPaths(result.dir).artifacts),
-  });
+  const store = new ArtifactStore(runPaths(result.dir).artifacts);
+  const extras = await engine.summary({ state, config, store });
+  const conditions =
+    config.conditions === undefined ? {} : { conditions: await conditionsSummary(config, store) };
   return {
     rows: synthetic.table.nRows,
     run_dir: result.dir,
@@ -185,6 +208,7 @@ export async function buildSummary(result: RunResult<EngineStateBase>): Promise<
     output: config.out,
     stopped_because: engine.stoppedBecause(state),
     ...extras,
+    ...conditions,
     usage: {
       calls: u.calls,
       failed_calls: u.failed_calls,
@@ -258,17 +282,64 @@ function withResumeHint(err: unknown, dir: string): unknown {
   return err;
 }
 
+/** The conditions the options ask for (the file read and checked here). */
+async function conditionRequest(o: ParsedGenerateOptions): Promise<ConditionRequest> {
+  const req: ConditionRequest = {
+    ...(o.rows === undefined ? {} : { rows: o.rows }),
+    ...(o.where === undefined ? {} : { where: o.where }),
+    ...(o.condition === undefined ? {} : { condition: o.condition }),
+  };
+  if (o.conditions === undefined) return req;
+  const path = resolve(o.conditions);
+  const text = await readFile(path, "utf8").catch((e: unknown) => {
+    throw new SynthgraphError(`cannot read the conditions file ${path}: ${(e as Error).message}`, {
+      hint: 'write a JSON array such as [{"where": "stroke == 1", "rows": 300}]',
+      exitCode: 2,
+    });
+  });
+  return { ...req, file: { path, entries: parseConditionsFile(text, path) } };
+}
+
+/** --condition's words through the constraint agent (role "constraint"), re-asked on parse errors. */
+function constraintTranslator(config: RunConfig, io: CliIo): TranslateCondition {
+  return async (words) => {
+    const t = await translateCondition({
+      endpoint: endpointFor({ config, env: io.env }, "constraint"),
+      metadata: (await realLoader(config)()).metadata,
+      request: words,
+    });
+    return { where: t.where, rows: t.rows };
+  };
+}
+
 /** `generate` action: creates the run directory, runs, writes OUT.csv (+ SUMMARY.json). */
 export async function runGenerate(
   raw: GenerateOptions,
   io: CliIo = defaultIo(),
 ): Promise<GenerateSummary | PausedRun> {
   const o = parseOptions(GenerateOptionsSchema, raw);
-  const config = runConfigFromOptions(o);
+  const conditional = o.where !== undefined || o.condition !== undefined || o.conditions !== undefined;
+  // Conditions are planned against the real table before the run's config exists (they set its rows); an
+  // unconditional run builds its config exactly as before.
+  let config = conditional ? runConfigFromOptions(o, { rows: o.rows ?? 1 }) : runConfigFromOptions(o);
   const dir = resolve(o.runDir ?? join(DEFAULT_RUNS_ROOT, newRunId()));
   // Bad input fails here, before anything is printed about a run or a run directory exists.
-  const real = realLoader(config);
-  await real();
+  let real = realLoader(config);
+  const loaded = await real();
+  if (conditional && config.engine === "llmsynthor") {
+    throw new SynthgraphError("the llmsynthor engine does not take conditions yet", {
+      hint: "use --engine synthia or --engine mallm-gan for conditional sampling",
+      exitCode: 2,
+    });
+  }
+  if (conditional) {
+    // Every condition is parsed, translated and checked for feasibility before any generator call (exit 2).
+    const plan = await planConditions(await conditionRequest(o), loaded, constraintTranslator(config, io));
+    config = runConfigFromOptions(o, plan);
+    real = realLoader(config);
+    await real();
+    for (const line of plan.lines) io.stderr.write(`${line}\n`);
+  }
   if (!o.quiet) {
     io.stderr.write(
       `synthgraph: run ${dir}\n  ${config.rows} rows from ${config.input} with ${engineFor(config.engine).describe(config, concurrencyOf(config))}\n`,
@@ -384,7 +455,19 @@ export const generateCommand: CommandModule = {
         "generate a synthetic table from a real one (--engine synthia: LLM rows refined by a discriminator; llmsynthor: LLM proposals sampled by code, for large N)",
       )
       .argument("<data>", "real table, CSV or JSON Lines")
-      .requiredOption("--rows <n>", "number of synthetic rows")
+      .option("--rows <n>", "number of synthetic rows (with --conditions: the groups' sum, optional)")
+      .option(
+        "--where <expr>",
+        "generate only rows satisfying a condition, e.g. 'age > 60 and smoking_status == \"smokes\"' (docs/predicates.md)",
+      )
+      .option(
+        "--condition <words>",
+        'the condition in plain words, e.g. "smokers over 60" (translated by the constraint model, printed back)',
+      )
+      .option(
+        "--conditions <file>",
+        'JSON list of groups, e.g. [{"where": "stroke == 1", "rows": 300}, {"condition": "no stroke", "rows": 300}]',
+      )
       .requiredOption("--out <file>", "output CSV")
       .option("--engine <name>", `engine: ${ENGINES.join(", ")} (default synthia)`, "synthia")
       .option("--model <spec>", "model for every role, e.g. ollama:llama3.1:8b or openai:gpt-4o")

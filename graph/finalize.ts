@@ -4,6 +4,11 @@
  * returns the stored batch without a model call), the privacy guard, and the CSV of exactly N rows in batch
  * order. The engine supplies only how one batch is generated. Wiring: nodes plan_round → wave ─Send×W→ batch
  * → collect ─(more)→ wave | ─(round done)→ plan_round ─(N accepted)→ write.
+ *
+ * Conditional runs (config.conditions, graph/conditions.ts): each round plans the rows still missing per
+ * group (stored as final/plan-rNNN), its batches carry their group (group 0's batches first), every row is checked against the group's
+ * condition before the privacy guard (misses counted as `unmet` in the batch artifact), and `write` emits
+ * exactly the requested rows per group, group after group. Unconditional runs take none of these paths.
  */
 import { END, Send, type StateGraph } from "@langchain/langgraph";
 import { z } from "zod";
@@ -12,12 +17,20 @@ import { rowsToTable } from "../data/rows.ts";
 import type { Metadata, Row, Table } from "../data/types.ts";
 import { tableToCsv } from "../data/write.ts";
 import type { AccountingSnapshot } from "../models/accounting.ts";
-import { finalBatchKey, type RowBatch, RowBatchSchema } from "../state/artifacts.ts";
+import {
+  type ArtifactStore,
+  FinalPlanSchema,
+  finalBatchKey,
+  finalPlanKey,
+  type RowBatch,
+  RowBatchSchema,
+} from "../state/artifacts.ts";
 import { writeFileAtomic } from "../state/atomic.ts";
 import type { RunConfig } from "../state/config.ts";
 import type { BatchTask } from "../state/finalize.ts";
-import { batchCount, batchSize, waveSize } from "../state/finalize.ts";
+import { batchCount, waveSize } from "../state/finalize.ts";
 import { batchSeed } from "../state/seeds.ts";
+import { conditionOf, groupRows, type LayoutBatch, roundLayout, splitBySatisfaction } from "./conditions.ts";
 import { privacyFilter } from "./privacy-guard.ts";
 import type { EngineRuntime } from "./runtime.ts";
 
@@ -47,7 +60,12 @@ export interface FinalizeUpdate {
 
 /** A Send carries the task and one artifact key (the engine's stored final prompt inputs), a few bytes each. */
 const PayloadSchema = z.object({
-  task: z.object({ round: z.number().int(), batch: z.number().int(), nRows: z.number().int() }),
+  task: z.object({
+    round: z.number().int(),
+    batch: z.number().int(),
+    nRows: z.number().int(),
+    group: z.number().int().optional(),
+  }),
   key: z.string(),
 });
 
@@ -74,37 +92,94 @@ export async function writeOutput(
 
 export type FinalizeNodes = ReturnType<typeof finalizeNodes>;
 
+/** Stored batches of the finished rounds, per group: accepted rows (what the next round still misses). */
+async function acceptedPerGroup(
+  store: ArtifactStore,
+  rounds: number,
+  layout: (r: number) => Promise<readonly LayoutBatch[]>,
+  groups: number,
+): Promise<number[]> {
+  const out = new Array<number>(groups).fill(0);
+  for (let r = 1; r <= rounds; r++) {
+    const l = await layout(r);
+    for (let b = 0; b < l.length; b++) {
+      out[l[b].group ?? 0] += (await store.require(finalBatchKey(r, b), RowBatchSchema)).rows.length;
+    }
+  }
+  return out;
+}
+
 export function finalizeNodes(
   rt: Pick<EngineRuntime, "config" | "store" | "real" | "concurrency">,
   a: { key: string; generate: FinalBatchGenerator },
 ) {
-  const planRound = (s: FinalizeView): FinalizeUpdate => {
+  const conditional = rt.config.conditions !== undefined;
+  // Conditional rounds keep their per-group plan in the artifact store (final/plan-rNNN), not in the graph
+  // state: the state's fields stay those of every engine, and a plan once written never changes.
+  const plans = new Map<number, number[]>();
+  const planOf = async (r: number): Promise<number[]> => {
+    let p = plans.get(r);
+    if (p === undefined) {
+      p = (await rt.store.require(finalPlanKey(r), FinalPlanSchema)).groups;
+      plans.set(r, p);
+    }
+    return p;
+  };
+  /** The batches of round r (1-based), in batch order (graph/conditions.ts roundLayout). */
+  const layoutOf = async (s: FinalizeView, r: number): Promise<readonly LayoutBatch[]> =>
+    roundLayout(s.roundRows[r - 1], conditional ? await planOf(r) : undefined, s.config.batchRows);
+
+  const planRound = async (s: FinalizeView): Promise<FinalizeUpdate> => {
     const c = s.config;
-    const remaining = c.rows - s.accepted;
+    if (!conditional) {
+      const remaining = c.rows - s.accepted;
+      if (remaining <= 0) return { phase: "write" };
+      if (s.roundRows.length >= c.maxRounds) {
+        throw new SynthgraphError(
+          `after ${c.maxRounds} rounds only ${s.accepted} of ${c.rows} rows were accepted (${s.invalidRows} invalid rows, ${s.exactCopiesRemoved} exact copies of real rows removed)`,
+          {
+            hint: "the model rarely produces valid rows: look at the batch artifacts in the run directory, try a larger model, or lower --rows",
+          },
+        );
+      }
+      return { phase: "finalize", roundRows: [...s.roundRows, remaining], nextBatch: 0, waveEnd: 0 };
+    }
+    // What each group still misses (a group never borrows another's surplus).
+    const wanted = groupRows(c);
+    const done = await acceptedPerGroup(rt.store, s.roundRows.length, (r) => layoutOf(s, r), wanted.length);
+    const missing = wanted.map((rows, g) => Math.max(0, rows - done[g]));
+    const remaining = missing.reduce((x, y) => x + y, 0);
     if (remaining <= 0) return { phase: "write" };
     if (s.roundRows.length >= c.maxRounds) {
+      const short = (c.conditions ?? [])
+        .map((g, k) => ({ g, k }))
+        .filter(({ k }) => missing[k] > 0)
+        .map(({ g, k }) => `group ${k + 1} (${g.where}): ${done[k]} of ${g.rows}`);
       throw new SynthgraphError(
-        `after ${c.maxRounds} rounds only ${s.accepted} of ${c.rows} rows were accepted (${s.invalidRows} invalid rows, ${s.exactCopiesRemoved} exact copies of real rows removed)`,
+        `after ${c.maxRounds} rounds some groups are short of rows: ${short.join("; ")} (${s.invalidRows} invalid rows, ${s.exactCopiesRemoved} exact copies of real rows removed)`,
         {
-          hint: "the model rarely produces valid rows: look at the batch artifacts in the run directory, try a larger model, or lower --rows",
+          hint: "the model rarely writes rows that meet the condition: look at `unmet` in the batch artifacts of the run directory, try a larger model, or widen the condition",
         },
       );
     }
+    const round = s.roundRows.length + 1;
+    await rt.store.put(finalPlanKey(round), { groups: missing });
+    plans.set(round, missing);
     return { phase: "finalize", roundRows: [...s.roundRows, remaining], nextBatch: 0, waveEnd: 0 };
   };
 
-  const wave = (s: FinalizeView): FinalizeUpdate => {
-    const roundRows = s.roundRows[s.roundRows.length - 1];
-    const n = batchCount(roundRows, s.config.batchRows);
+  const wave = async (s: FinalizeView): Promise<FinalizeUpdate> => {
+    const n = (await layoutOf(s, s.roundRows.length)).length;
     return { waveEnd: Math.min(n, s.nextBatch + waveSize(rt.concurrency)) };
   };
 
-  const dispatch = (s: FinalizeView): Send[] => {
+  const dispatch = async (s: FinalizeView): Promise<Send[]> => {
     const round = s.roundRows.length;
-    const roundRows = s.roundRows[round - 1];
+    const layout = await layoutOf(s, round);
     const sends: Send[] = [];
     for (let b = s.nextBatch; b < s.waveEnd; b++) {
-      const task: BatchTask = { round, batch: b, nRows: batchSize(roundRows, s.config.batchRows, b) };
+      const { group, nRows } = layout[b];
+      const task: BatchTask = { round, batch: b, nRows, ...(group === undefined ? {} : { group }) };
       sends.push(new Send("batch", { task, key: a.key }));
     }
     return sends;
@@ -117,9 +192,18 @@ export function finalizeNodes(
     const seed = batchSeed(c.seed, task.round, task.batch);
     const { value } = await rt.store.memo(finalBatchKey(task.round, task.batch), RowBatchSchema, async () => {
       const out = await a.generate({ task, seed, key });
-      const rows = out.rows.slice(0, task.nRows);
-      const kept = c.privacyGuard ? privacyFilter(await rt.real(), rows) : { rows, exactCopies: 0 };
-      return { ...out, rows: kept.rows, exact_copies: kept.exactCopies };
+      const real = await rt.real();
+      const cond = conditionOf(c, real.metadata, task.group);
+      // Every row is checked against its group's condition by code, whatever the engine did at the source.
+      const met = cond ? splitBySatisfaction(cond, out.rows, real.metadata) : undefined;
+      const rows = (met?.kept ?? out.rows).slice(0, task.nRows);
+      const kept = c.privacyGuard ? privacyFilter(real, rows) : { rows, exactCopies: 0 };
+      return {
+        ...out,
+        rows: kept.rows,
+        exact_copies: kept.exactCopies,
+        ...(cond && met ? { group: cond.index, model_rows: out.rows.length, unmet: met.unmet } : {}),
+      };
     });
     // A cached artifact means the previous attempt crashed before its checkpoint: its usage counts now, once.
     return {
@@ -136,6 +220,21 @@ export function finalizeNodes(
   const write = async (s: FinalizeView): Promise<FinalizeUpdate> => {
     const real = await rt.real();
     const c = s.config;
+    if (conditional) {
+      // Exactly the requested rows per group, group after group, each group's rows in batch order.
+      const wanted = groupRows(c);
+      const perGroup: Row[][] = wanted.map(() => []);
+      for (let r = 1; r <= s.roundRows.length; r++) {
+        const layout = await layoutOf(s, r);
+        for (let b = 0; b < layout.length; b++) {
+          const g = layout[b].group ?? 0;
+          if (perGroup[g].length >= wanted[g]) continue;
+          const stored = await rt.store.require(finalBatchKey(r, b), RowBatchSchema);
+          perGroup[g].push(...stored.rows.slice(0, wanted[g] - perGroup[g].length));
+        }
+      }
+      return writeOutput(c, rowsToTable(perGroup.flat(), real.metadata), real.metadata);
+    }
     const rows: Row[] = [];
     for (let r = 1; r <= s.roundRows.length && rows.length < c.rows; r++) {
       const n = batchCount(s.roundRows[r - 1], c.batchRows);
@@ -159,10 +258,8 @@ export function finalizeNodes(
     write,
     afterPlan: (s: FinalizeView & { phase: string }): "write" | "wave" =>
       s.phase === "write" ? "write" : "wave",
-    afterCollect: (s: FinalizeView): "wave" | "plan_round" =>
-      s.nextBatch < batchCount(s.roundRows[s.roundRows.length - 1], s.config.batchRows)
-        ? "wave"
-        : "plan_round",
+    afterCollect: async (s: FinalizeView): Promise<"wave" | "plan_round"> =>
+      s.nextBatch < (await layoutOf(s, s.roundRows.length)).length ? "wave" : "plan_round",
   };
 }
 

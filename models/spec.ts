@@ -28,6 +28,7 @@ export const ROLES = [
   "copula",
   "metadata",
   "steering",
+  "constraint",
 ] as const;
 export type Role = (typeof ROLES)[number];
 export const RoleSchema = z.enum(ROLES);
@@ -35,7 +36,7 @@ export const RoleSchema = z.enum(ROLES);
 /**
  * Default temperatures. generator 0.5 and optimizer 1.0: MALLM-GAN (C.2, "highest confidence" generator,
  * "more creative" optimizer). copula and proposer 0.8: LLMSynthor (GPT-4.1-nano at 0.8). The rest 0.7:
- * SYNTHIA's llama-3.1-8B setting.
+ * SYNTHIA's llama-3.1-8B setting. constraint 0 (agents/constraint.ts: one faithful translation, no variety).
  */
 export const DEFAULT_TEMPERATURES: Readonly<Record<Role, number>> = {
   generator: 0.5,
@@ -45,6 +46,8 @@ export const DEFAULT_TEMPERATURES: Readonly<Record<Role, number>> = {
   copula: 0.8,
   metadata: 0.7,
   steering: 0.7,
+  /** Translating words into a condition is not a creative task: the most likely reading, every time. */
+  constraint: 0,
 };
 
 export type Provider = "ollama" | "openai";

@@ -146,6 +146,11 @@ export const RowBatchSchema = z.object({
   reasons: z.array(z.string()),
   seed: z.number().int(),
   usage: AccountingSnapshotSchema,
+  /** Conditional runs only (graph/conditions.ts): the batch's group and the valid rows that missed its condition. */
+  group: z.number().int().min(0).optional(),
+  /** Valid rows the model wrote, before the condition check (so unmet / model_rows is the miss rate). */
+  model_rows: z.number().int().min(0).optional(),
+  unmet: z.number().int().min(0).optional(),
 });
 export type RowBatch = z.infer<typeof RowBatchSchema>;
 
@@ -154,4 +159,7 @@ export const discriminationKey = (iteration: number): string =>
   `discriminator/iter-${String(iteration).padStart(3, "0")}`;
 export const finalBatchKey = (round: number, batch: number): string =>
   `final/r${String(round).padStart(3, "0")}-b${String(batch).padStart(5, "0")}`;
+/** Conditional runs: the rows round r plans per group (graph/finalize.ts; its batches follow this layout). */
+export const finalPlanKey = (round: number): string => `final/plan-r${String(round).padStart(3, "0")}`;
+export const FinalPlanSchema = z.object({ groups: z.array(z.number().int().min(0)) });
 export const DESCRIPTIONS_KEY = "metadata/descriptions";

@@ -22,6 +22,17 @@ export { type SynllmOptions, SynllmOptionsSchema } from "../engines/synllm/confi
 export const ENGINES = ["synthia", "mallm-gan", "llmsynthor", "synllm"] as const;
 export type EngineName = (typeof ENGINES)[number];
 
+/** One group of a conditional run: rows that all satisfy `where`. */
+export const ConditionGroupSchema = z.object({
+  /** The condition in canonical predicate syntax (what was printed back before generating). */
+  where: z.string().min(1),
+  rows: z.number().int().positive(),
+  /** The user's words, when the condition came from the constraint agent (--condition). */
+  request: z.string().optional(),
+});
+export const ConditionsSchema = z.array(ConditionGroupSchema).min(1);
+export type ConditionGroup = z.infer<typeof ConditionGroupSchema>;
+
 const RoleConfigSchema = z.object({
   spec: z.string().min(1),
   temperature: z.number().min(0).max(2),
@@ -77,6 +88,11 @@ export const RunConfigSchema = z.object({
   llmsynthor: LlmsynthorOptionsSchema.default(() => LlmsynthorOptionsSchema.parse({})),
   /** SynLLM knobs (engine "synllm" only; engines/synllm/config.ts). */
   synllm: SynllmOptionsSchema.default(() => SynllmOptionsSchema.parse({})),
+  /**
+   * Conditional sampling (graph/conditions.ts): groups of rows, each with its condition in canonical predicate
+   * syntax (data/predicate/) and its row count; the counts sum to `rows`. Absent: unconditional.
+   */
+  conditions: ConditionsSchema.optional(),
   /** SUMMARY.json path (absolute), written by the CLI at the end. */
   summary: z.string().optional(),
 });

@@ -16,6 +16,8 @@ export interface BatchTask {
   round: number;
   batch: number;
   nRows: number;
+  /** Conditional runs only: the group of config.conditions the batch generates for (graph/conditions.ts). */
+  group?: number;
 }
 
 /** Usage, row counters and output: the fields of graph/engine.ts EngineStateBase every engine's state has. */

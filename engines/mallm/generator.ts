@@ -10,7 +10,7 @@ import type { Accounting } from "../../models/accounting.ts";
 import type { Endpoint } from "../../models/factory.ts";
 import { StructuredOutputError, type StructuredReport } from "../../models/structured.ts";
 import { rowEncodingFor } from "../../data/compact.ts";
-import { buildMallmGeneratorPrompt } from "./prompts.ts";
+import { buildMallmGeneratorPrompt, conditionalInstruction } from "./prompts.ts";
 import { causallyOrderedMetadata, type Theta } from "./theta.ts";
 import { type GeneratorOutput, generateRows } from "../../agents/generator.ts";
 
@@ -29,6 +29,12 @@ export interface BatchInBatchInput {
   causalOrder?: boolean;
   /** Replaces the listing-2 instruction sentences (e.g. prompts/mallm.ts conditionalInstruction). */
   instruction?: string;
+  /**
+   * Conditional sampling (graph/conditions.ts): listing 4's conditional instruction with `text`, and the
+   * prompt's schema, categories and provider-side row schema from `metadata` (the condition's narrowed
+   * metadata); rows are still validated against the real metadata.
+   */
+  condition?: { text: string; metadata: Metadata };
   /** Seed of the retry jitter (the model's own seed is in the endpoint config). */
   seed: number;
   accounting?: Accounting;
@@ -47,18 +53,24 @@ export async function generateBatchInBatch(i: BatchInBatchInput): Promise<Genera
     };
   }
   // The same column order for the prompt and for the rows schema the call sends.
-  const metadata = i.causalOrder ? causallyOrderedMetadata(i.metadata, i.theta.causalEdges) : i.metadata;
+  const ordered = (m: Metadata): Metadata =>
+    i.causalOrder ? causallyOrderedMetadata(m, i.theta.causalEdges) : m;
+  const metadata = ordered(i.metadata);
+  const promptMeta = i.condition ? ordered(i.condition.metadata) : metadata;
+  const instruction =
+    i.instruction ?? (i.condition ? conditionalInstruction(nRows, i.condition.text) : undefined);
   const prompt = buildMallmGeneratorPrompt({
-    metadata,
+    metadata: promptMeta,
     theta: i.theta,
     examples: i.examples,
     nRows,
     encoding: rowEncodingFor(i.endpoint.provider),
-    ...(i.instruction === undefined ? {} : { instruction: i.instruction }),
+    ...(instruction === undefined ? {} : { instruction }),
   });
   return generateRows({
     endpoint: i.endpoint,
     metadata,
+    ...(i.condition ? { schemaMetadata: promptMeta } : {}),
     prompt,
     nRows,
     seed: i.seed,

@@ -6,8 +6,10 @@
 import { z } from "zod";
 import { takeTableRows } from "../../data/build.ts";
 import { rowsToTable, tableToRows } from "../../data/rows.ts";
-import type { Row } from "../../data/types.ts";
+import type { Metadata, Row } from "../../data/types.ts";
+import { conditionalExamples, conditionOf } from "../../graph/conditions.ts";
 import { type FinalizeNodes, finalizeNodes } from "../../graph/finalize.ts";
+import { describePredicate } from "../../data/predicate/describe.ts";
 import { memoModelCall, type ModelCallContext } from "../../graph/model-call.ts";
 import { appliedSteering, commonEffect, pausePoint, steeringEffects } from "../../graph/pause.ts";
 import type { SteeringRecord } from "../../state/steering.ts";
@@ -59,13 +61,14 @@ const FinalThetaSchema = z.object({ theta: ThetaSchema });
 async function generateWithTheta(
   rt: Pick<EngineRuntime, "config">,
   real: RealData,
-  a: { theta: Theta; examples: Row[] },
+  a: { theta: Theta; examples: Row[]; condition?: { text: string; metadata: Metadata } },
   ctx: ModelCallContext,
 ): Promise<Omit<RowBatch, "usage">> {
   const c = rt.config;
   const out = await generateBatch({
     endpoint: ctx.endpoint,
     metadata: real.metadata,
+    ...(a.condition ? { condition: a.condition } : {}),
     theta: a.theta,
     batch: a.examples,
     k: c.mallm.examplesPerCall,
@@ -349,14 +352,24 @@ export const finalGeneration = (rt: EngineRuntime): FinalizeNodes =>
     generate: async ({ task, seed, key }) => {
       const real = await rt.real();
       const { theta } = await rt.store.require(key, FinalThetaSchema);
-      const examples = tableToRows(
-        takeTableRows(real.table, finalExampleRows(real.table.nRows, task.nRows, seed)),
-        real.metadata,
-      );
+      const cond = conditionOf(rt.config, real.metadata, task.group);
+      // Conditional: real examples that satisfy the condition (repeated when fewer than the batch), so the
+      // "batches in a batch" shape (k examples in, k rows out) holds; none satisfies it: the usual examples.
+      const satisfying = cond ? conditionalExamples(cond, real.table, task.nRows, seed, true) : [];
+      const idx = satisfying.length > 0 ? satisfying : finalExampleRows(real.table.nRows, task.nRows, seed);
+      const examples = tableToRows(takeTableRows(real.table, idx), real.metadata);
       // Not memoised here: the shared final generation stores the whole batch (after the privacy guard).
       const accounting = new Accounting();
       const endpoint = endpointFor(rt, "generator", seed);
-      const batch = await generateWithTheta(rt, real, { theta, examples }, { endpoint, accounting, seed });
+      const condition = cond
+        ? { text: `${cond.where} (${describePredicate(cond.predicate)})`, metadata: cond.narrowed.metadata }
+        : undefined;
+      const batch = await generateWithTheta(
+        rt,
+        real,
+        { theta, examples, ...(condition ? { condition } : {}) },
+        { endpoint, accounting, seed },
+      );
       return { ...batch, usage: accounting.snapshot() };
     },
   });

@@ -10,9 +10,15 @@ import { describeColumns } from "../../agents/metadata.ts";
 import { generateRows } from "../../agents/generator.ts";
 import { takeTableRows } from "../../data/build.ts";
 import { rowsToTable, tableToRows } from "../../data/rows.ts";
-import type { Row } from "../../data/types.ts";
+import type { Metadata, Row } from "../../data/types.ts";
 import { Accounting, type AccountingSnapshot } from "../../models/accounting.ts";
 import { type FinalBatchGenerator, type FinalizeNodes, finalizeNodes } from "../../graph/finalize.ts";
+import {
+  conditionalExamples,
+  conditionOf,
+  conditionPromptLines,
+  type RunCondition,
+} from "../../graph/conditions.ts";
 import { memoModelCall, type ModelCallContext } from "../../graph/model-call.ts";
 import { appliedSteering, commonEffect, pausePoint, steeringEffects } from "../../graph/pause.ts";
 import { type EngineRuntime, endpointFor, type RealData, rowEncodingOf } from "../../graph/runtime.ts";
@@ -85,7 +91,7 @@ function examplesOf(real: RealData, xSub: readonly number[]): Row[] {
 async function generatorRows(
   real: RealData,
   ctx: ModelCallContext,
-  a: { prompt: string; nRows: number },
+  a: { prompt: string; nRows: number; schemaMetadata?: Metadata },
 ): Promise<Omit<RowBatch, "exact_copies" | "usage">> {
   const out = await generateRows({
     endpoint: ctx.endpoint,
@@ -94,6 +100,7 @@ async function generatorRows(
     nRows: a.nRows,
     seed: ctx.seed,
     accounting: ctx.accounting,
+    ...(a.schemaMetadata ? { schemaMetadata: a.schemaMetadata } : {}),
   });
   return {
     requested: a.nRows,
@@ -120,6 +127,35 @@ function promptFor(
     nRows,
     descriptions: s.descriptions,
   });
+}
+
+/**
+ * U(M, X_sub, F) conditioned at the source (graph/conditions.ts): the schema lines from the condition's
+ * narrowed metadata (levels restricted, ranges tightened), real examples that satisfy the condition (drawn per
+ * batch; the unconditioned X_sub only when no real row satisfies it), the chosen feedback, and the condition
+ * stated before the output format.
+ */
+function conditionalPrompt(
+  real: RealData,
+  inputs: z.infer<typeof PromptInputsSchema>,
+  cond: RunCondition,
+  nRows: number,
+  seed: number,
+  encoding: RowEncoding,
+  k: number,
+): string {
+  const idx = conditionalExamples(cond, real.table, k, seed);
+  const examples = idx.length > 0 ? examplesOf(real, idx) : examplesOf(real, inputs.xSub);
+  const base = buildGeneratorPrompt({
+    encoding,
+    metadata: cond.narrowed.metadata,
+    examples,
+    feedback: [...inputs.feedback],
+    nRows,
+    descriptions: inputs.descriptions,
+  });
+  const at = base.lastIndexOf("\n## Output\n");
+  return `${base.slice(0, at)}\n\n${conditionPromptLines(cond, idx.length).join("\n")}\n${base.slice(at)}`;
 }
 
 /** init: X_sub (stratified), the column descriptions (user's, else the metadata agent's, memoised), P_0. */
@@ -379,11 +415,18 @@ export const generateFinalBatch =
   async ({ task, seed, key }) => {
     const real = await rt.real();
     const inputs = await rt.store.require(key, PromptInputsSchema);
-    const prompt = promptFor(real, inputs, inputs.feedback, task.nRows, rowEncodingOf(rt));
+    const cond = conditionOf(rt.config, real.metadata, task.group);
+    const prompt = cond
+      ? conditionalPrompt(real, inputs, cond, task.nRows, seed, rowEncodingOf(rt), rt.config.examples)
+      : promptFor(real, inputs, inputs.feedback, task.nRows, rowEncodingOf(rt));
     // No memo here: graph/finalize.ts memoises the whole batch (with the privacy guard) under its own key.
     const accounting = new Accounting();
     const ctx = { endpoint: endpointFor(rt, "generator", seed), accounting, seed };
-    const batch = await generatorRows(real, ctx, { prompt, nRows: task.nRows });
+    const batch = await generatorRows(real, ctx, {
+      prompt,
+      nRows: task.nRows,
+      ...(cond ? { schemaMetadata: cond.narrowed.metadata } : {}),
+    });
     return { ...batch, usage: accounting.snapshot() };
   };
 
@@ -398,13 +441,13 @@ export const finalGeneration = (rt: EngineRuntime): FinalizeNodes =>
 export const planFinalRound = (rt: EngineRuntime) => {
   const fin = finalGeneration(rt);
   return async (s: SynthiaStateT): Promise<SynthiaUpdate> => {
-    if (s.roundRows.length > 0) return fin.planRound(s);
+    if (s.roundRows.length > 0) return await fin.planRound(s);
     const real = await rt.real();
     const feedback = s.finalChoice?.feedback ?? s.feedback;
     await rt.store.put(FINAL_PROMPT_KEY, { feedback, xSub: s.xSub, descriptions: s.descriptions });
     return {
       prompt: promptFor(real, s, feedback, s.config.batchRows, rowEncodingOf(rt)),
-      ...fin.planRound(s),
+      ...(await fin.planRound(s)),
     };
   };
 };

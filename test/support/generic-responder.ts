@@ -4,9 +4,16 @@
  * optimizer, LLMSynthor's copula and proposer — from the request and the real table only (any table, e.g.
  * examples/adult.csv): rows are real rows drawn with an RNG seeded by the request, lightly perturbed but
  * valid (numbers inside the real range, integers integral, categories from the real levels, nulls only where
- * the real column has missing values) and never an exact copy of a real row. Not a test file.
+ * the real column has missing values) and never an exact copy of a real row. A condition the prompt states
+ * (SYNTHIA's "Every row you write must satisfy: ...", MALLM-GAN's listing-4 "Generate n synthetic samples with
+ * ...") is honoured for a share of the rows only (`conditionShare`), so the code's check has rows to reject.
+ * Not a test file.
  */
 import { isNumeric } from "../../data/build.ts";
+import type { Predicate } from "../../data/predicate/ast.ts";
+import { rowSatisfies } from "../../data/predicate/compile.ts";
+import { narrowMetadata } from "../../data/predicate/feasibility.ts";
+import { parsePredicate } from "../../data/predicate/parse.ts";
 import { readTable } from "../../data/read.ts";
 import type { ColumnMeta, Metadata, Table } from "../../data/types.ts";
 import { MALLM_GENERATOR_ROLE } from "../../engines/mallm/prompts.ts";
@@ -200,6 +207,61 @@ export function syntheticRows(view: RealView, columns: readonly string[], n: num
   return out;
 }
 
+/** A value row as a Row keyed by the metadata's column names (for rowSatisfies). */
+function asRow(view: RealView, r: readonly Value[]): Record<string, Value> {
+  return Object.fromEntries(view.metadata.columns.map((c, j) => [c.name, r[j]]));
+}
+
+/** The condition a generator prompt states (canonical text), or undefined. */
+export function promptCondition(prompt: string): string | undefined {
+  const synthia = /^Every row you write must satisfy: (.*)$/m.exec(prompt);
+  if (synthia) return synthia[1];
+  const mallm = /Generate \d+ synthetic samples with (.+?) \("/.exec(prompt);
+  return mallm?.[1];
+}
+
+/**
+ * Rows for a prompt that states `pred`: each row, with probability `share`, is made from the real rows that
+ * satisfy it (perturbed, redrawn until it still satisfies it) or, when no real row does, an ordinary row with
+ * each narrowed column set to the lowest value or first level the condition allows; otherwise an ordinary row
+ * (which may miss it).
+ */
+export function conditionedRows(
+  view: RealView,
+  columns: readonly string[],
+  n: number,
+  rng: Rng,
+  pred: Predicate,
+  share: number,
+): Value[][] {
+  const all = view.metadata.columns.map((c) => c.name);
+  const sat = view.rows.filter((r) => rowSatisfies(pred, asRow(view, r), view.metadata));
+  const region: RealView = { ...view, rows: sat };
+  const index = new Map(all.map((name, j) => [name, j] as const));
+  const narrowed = narrowMetadata(pred, view.metadata).columns;
+  const out: Value[][] = [];
+  for (let i = 0; i < n; i++) {
+    let row = syntheticRows(view, all, 1, rng)[0];
+    if (sat.length === 0 && rng.next() < share) {
+      for (const c of narrowed) {
+        const j = index.get(c.column) as number;
+        if (c.levels !== undefined && c.levels.length > 0) row[j] = c.levels[0];
+        else if (c.min !== undefined) row[j] = c.minInclusive === false ? c.min + 1 : c.min;
+      }
+    } else if (sat.length > 0 && rng.next() < share) {
+      for (let tries = 0; tries < 50; tries++) {
+        const cand = syntheticRows(region, all, 1, rng)[0];
+        if (rowSatisfies(pred, asRow(view, cand), view.metadata)) {
+          row = cand;
+          break;
+        }
+      }
+    }
+    out.push(columns.map((name) => row[index.get(name) as number]));
+  }
+  return out;
+}
+
 /** Rows as the prompt asks for them: arrays, or objects keyed by position (`{"0": v1, ...}`) for OpenAI. */
 function inPromptEncoding(prompt: string, rows: Value[][]): Array<Value[] | Record<string, Value>> {
   if (!prompt.includes('{"0": v1')) return rows;
@@ -312,7 +374,15 @@ export interface GenericResponder {
  * decision request it sees and `{"Type": "Real"}` after (the only state it keeps); everything else is a
  * function of the request and the real table. A request from no known agent throws (the server answers 500).
  */
-export function genericResponder(view: RealView): GenericResponder {
+export function genericResponder(view: RealView, opts: { conditionShare?: number } = {}): GenericResponder {
+  const share = opts.conditionShare ?? 0.7;
+  /** Rows for a generator prompt: conditioned when it states a condition. */
+  const rowsFor = (prompt: string, columns: string[], n: number, rng: Rng): Value[][] => {
+    const where = promptCondition(prompt);
+    return where === undefined
+      ? syntheticRows(view, columns, n, rng)
+      : conditionedRows(view, columns, n, rng, parsePredicate(where, view.metadata), share);
+  };
   const counts: Record<GenericKind, number> = {
     "synthia-generator": 0,
     "mallm-generator": 0,
@@ -333,13 +403,13 @@ export function genericResponder(view: RealView): GenericResponder {
       case "synthia-generator": {
         const n = Number(match(/Reply with exactly (\d+) rows/, prompt, "row count")[1]);
         return JSON.stringify({
-          rows: inPromptEncoding(prompt, syntheticRows(view, synthiaColumns(prompt), n, rngOf(req))),
+          rows: inPromptEncoding(prompt, rowsFor(prompt, synthiaColumns(prompt), n, rngOf(req))),
         });
       }
       case "mallm-generator": {
         const n = Number(match(/holding (\d+) rows/, prompt, "row count")[1]);
         return JSON.stringify({
-          rows: inPromptEncoding(prompt, syntheticRows(view, mallmColumns(prompt), n, rngOf(req))),
+          rows: inPromptEncoding(prompt, rowsFor(prompt, mallmColumns(prompt), n, rngOf(req))),
         });
       }
       case "synllm-generator": {
