@@ -113,25 +113,20 @@ export function finalizeNodes(
   rt: Pick<EngineRuntime, "config" | "store" | "real" | "concurrency">,
   a: { key: string; generate: FinalBatchGenerator },
 ) {
-  const conditional = rt.config.conditions !== undefined;
+  // Read from the state, never at build time: an exported graph (graph/export.ts) is built once and serves
+  // many runs, each with its own config and store.
+  const isConditional = (s: FinalizeView): boolean => s.config.conditions !== undefined;
   // Conditional rounds keep their per-group plan in the artifact store (final/plan-rNNN), not in the graph
   // state: the state's fields stay those of every engine, and a plan once written never changes.
-  const plans = new Map<number, number[]>();
-  const planOf = async (r: number): Promise<number[]> => {
-    let p = plans.get(r);
-    if (p === undefined) {
-      p = (await rt.store.require(finalPlanKey(r), FinalPlanSchema)).groups;
-      plans.set(r, p);
-    }
-    return p;
-  };
+  const planOf = async (r: number): Promise<number[]> =>
+    (await rt.store.require(finalPlanKey(r), FinalPlanSchema)).groups;
   /** The batches of round r (1-based), in batch order (graph/conditions.ts roundLayout). */
   const layoutOf = async (s: FinalizeView, r: number): Promise<readonly LayoutBatch[]> =>
-    roundLayout(s.roundRows[r - 1], conditional ? await planOf(r) : undefined, s.config.batchRows);
+    roundLayout(s.roundRows[r - 1], isConditional(s) ? await planOf(r) : undefined, s.config.batchRows);
 
   const planRound = async (s: FinalizeView): Promise<FinalizeUpdate> => {
     const c = s.config;
-    if (!conditional) {
+    if (!isConditional(s)) {
       const remaining = c.rows - s.accepted;
       if (remaining <= 0) return { phase: "write" };
       if (s.roundRows.length >= c.maxRounds) {
@@ -164,7 +159,6 @@ export function finalizeNodes(
     }
     const round = s.roundRows.length + 1;
     await rt.store.put(finalPlanKey(round), { groups: missing });
-    plans.set(round, missing);
     return { phase: "finalize", roundRows: [...s.roundRows, remaining], nextBatch: 0, waveEnd: 0 };
   };
 
@@ -220,7 +214,7 @@ export function finalizeNodes(
   const write = async (s: FinalizeView): Promise<FinalizeUpdate> => {
     const real = await rt.real();
     const c = s.config;
-    if (conditional) {
+    if (isConditional(s)) {
       // Exactly the requested rows per group, group after group, each group's rows in batch order.
       const wanted = groupRows(c);
       const perGroup: Row[][] = wanted.map(() => []);
