@@ -13,6 +13,7 @@ import { metadataToJson } from "../data/metadata.ts";
 import { readTable } from "../data/read.ts";
 import { type EngineStateBase, engineFor } from "../graph/engines.ts";
 import { concurrencyOf, type RunResult, realLoader, resumeRun, startRun } from "../graph/run.ts";
+import { embeddedDefault } from "../models/embedded.ts";
 import type { Env } from "../models/factory.ts";
 import { parseRoleAssignments, resolveRoleConfigs } from "../models/spec.ts";
 import { type EngineName, ENGINES, type RunConfig, RunConfigSchema } from "../state/config.ts";
@@ -273,7 +274,10 @@ function withResumeHint(err: unknown, dir: string): unknown {
 /** `generate` action: creates the run directory, runs, writes OUT.csv (+ SUMMARY.json). */
 export async function runGenerate(raw: GenerateOptions, io: CliIo = defaultIo()): Promise<GenerateSummary> {
   const o = parseOptions(GenerateOptionsSchema, raw);
-  const config = runConfigFromOptions(o);
+  const base = runConfigFromOptions(o);
+  const embedded = await embeddedDefault(base.models, io.env);
+  const config = embedded ? { ...base, models: embedded.models } : base;
+  if (embedded && !o.quiet) io.stderr.write(`synthgraph: ${embedded.note}\n`);
   const dir = resolve(o.runDir ?? join(DEFAULT_RUNS_ROOT, newRunId()));
   // Bad input fails here, before anything is printed about a run or a run directory exists.
   const real = realLoader(config);

@@ -56,7 +56,11 @@ export function normalizeOllamaHost(host: string | undefined): string {
 }
 
 /** For `llamacpp:` the "base URL" is `llamacpp:<absolute path>`: the key that groups calls to one model. */
-export function resolveBaseUrl(provider: Provider, cfg: { baseUrl?: string; spec?: string }, env: Env): string {
+export function resolveBaseUrl(
+  provider: Provider,
+  cfg: { baseUrl?: string; spec?: string },
+  env: Env,
+): string {
   if (provider === "llamacpp") return `llamacpp:${expandModelPath(parseModelSpec(cfg.spec ?? "").model)}`;
   if (provider === "ollama") return normalizeOllamaHost(cfg.baseUrl ?? env.OLLAMA_HOST);
   const url = cfg.baseUrl ?? env.OPENAI_BASE_URL ?? "https://api.openai.com/v1";
