@@ -105,6 +105,18 @@ async function nodeLlamaCpp(): Promise<NodeLlamaCpp> {
 }
 
 let llamaP: Promise<Llama> | undefined;
+
+/** Process-wide counters (benches read them): prompt tokens sent and how many the KV cache already held. */
+export interface LlamaCppStats {
+  calls: number;
+  promptTokens: number;
+  reusedTokens: number;
+  completionTokens: number;
+}
+const stats: LlamaCppStats = { calls: 0, promptTokens: 0, reusedTokens: 0, completionTokens: 0 };
+export function llamaCppStats(): LlamaCppStats {
+  return { ...stats };
+}
 const loaded = new Map<string, Promise<LoadedLlama>>();
 
 export function expandModelPath(path: string): string {
@@ -351,6 +363,10 @@ export class ChatLlamaCpp extends BaseChatModel<ChatLlamaCppCallOptions> {
         },
         onTextChunk: (chunk) => void runManager?.handleLLMNewToken(chunk),
       });
+      stats.calls++;
+      stats.promptTokens += promptTokens;
+      stats.reusedTokens += reused;
+      stats.completionTokens += completionTokens;
       const message = new AIMessage({
         content: res.response,
         usage_metadata: {
