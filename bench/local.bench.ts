@@ -5,7 +5,8 @@
  * 1. Overhead: completion tokens per second of raw node-llama-cpp (LlamaChat.generateResponse with the
  *    JSON-schema grammar) vs the same prompt, schema, sampling and seed through our path
  *    (callStructured -> resilience -> ChatLlamaCpp). Both run with the prompt prefix already in the KV
- *    cache (steady state), REPEATS times each, alternating; ratio = raw / ours (1 = no overhead).
+ *    cache (steady state), REPEATS times each, alternating; ratio = raw / ours (1 = no overhead). Also raw
+ *    without the grammar, to show what grammar-constrained sampling itself costs.
  * 2. Rows per second of each engine: `synthgraph generate` in-process on examples/adult.csv, 20 rows,
  *    1 iteration, 10 probe rows (BENCH_ENGINES, default synthia,mallm-gan,llmsynthor).
  * 3. KV-cache prefix reuse over each engine run: prompt tokens the sequence already held / prompt tokens
@@ -57,14 +58,14 @@ const lm = await loadLlama(PATH, { sequences: 2, numCtx: 8192 });
 const grammar = await lm.grammar(jsonSchema);
 if ("error" in grammar) throw new Error(`grammar: ${grammar.error}`);
 
-async function raw(): Promise<{ tokens: number; ms: number }> {
+async function raw(useGrammar = true): Promise<{ tokens: number; ms: number }> {
   const seq = await lm.acquire();
   const chat = new LlamaChat({ contextSequence: seq });
   try {
     let tokens = 0;
     const t0 = performance.now();
     await chat.generateResponse(toChatHistory([new SystemMessage(system), new HumanMessage(user)]), {
-      grammar: grammar as Exclude<typeof grammar, { error: string }>,
+      ...(useGrammar ? { grammar: grammar as Exclude<typeof grammar, { error: string }> } : {}),
       temperature: sampling.temperature,
       topP: sampling.topP,
       topK: sampling.topK,
@@ -111,6 +112,9 @@ for (let i = 0; i < REPEATS; i++) {
 }
 const rate = (runs: typeof rawRuns): number =>
   runs.reduce((a, r) => a + r.tokens, 0) / (runs.reduce((a, r) => a + r.ms, 0) / 1000);
+const freeRuns: Array<{ tokens: number; ms: number }> = [];
+for (let i = 0; i < REPEATS; i++) freeRuns.push(await raw(false));
+const freeTps = rate(freeRuns);
 const rawTps = rate(rawRuns);
 const ourTps = rate(ourRuns);
 console.log(
@@ -178,7 +182,10 @@ writeFileSync(
         raw_tokens_per_second: Number(rawTps.toFixed(2)),
         ours_tokens_per_second: Number(ourTps.toFixed(2)),
         raw_over_ours: Number((rawTps / ourTps).toFixed(3)),
+        raw_without_grammar_tokens_per_second: Number(freeTps.toFixed(2)),
+        grammar_cost_ratio: Number((freeTps / rawTps).toFixed(3)),
         raw_runs: rawRuns,
+        raw_without_grammar_runs: freeRuns,
         our_runs: ourRuns,
       },
       engines,

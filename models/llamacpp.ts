@@ -258,6 +258,15 @@ export function toChatHistory(messages: readonly BaseMessage[]): ChatHistoryItem
   });
 }
 
+/**
+ * SYNTHGRAPH_LLAMACPP_MAX_TOKENS caps replies when no maxTokens is configured: a base (non-instruct) model
+ * may never emit its end-of-turn token in free-text roles and would otherwise run to 2,048 tokens.
+ */
+function envMaxTokens(): number | undefined {
+  const n = Number(process.env.SYNTHGRAPH_LLAMACPP_MAX_TOKENS);
+  return Number.isInteger(n) && n > 0 ? n : undefined;
+}
+
 export class ChatLlamaCpp extends BaseChatModel<ChatLlamaCppCallOptions> {
   readonly modelPath: string;
   readonly numCtx: number;
@@ -280,7 +289,7 @@ export class ChatLlamaCpp extends BaseChatModel<ChatLlamaCppCallOptions> {
       topP: fields.topP ?? LLAMACPP_DEFAULTS.topP,
       topK: fields.topK ?? LLAMACPP_DEFAULTS.topK,
       repeatPenalty: fields.repeatPenalty ?? LLAMACPP_DEFAULTS.repeatPenalty,
-      maxTokens: fields.maxTokens ?? LLAMACPP_DEFAULTS.maxTokens,
+      maxTokens: fields.maxTokens ?? envMaxTokens() ?? LLAMACPP_DEFAULTS.maxTokens,
       ...(fields.seed === undefined ? {} : { seed: fields.seed }),
     };
   }

@@ -177,6 +177,10 @@ describe.skipIf(!model.ok)("synthgraph generate with a real in-process model (CL
           "--max-iterations",
           "1",
           "--probe-rows",
+          "5",
+          "--examples",
+          "3",
+          "--batch-rows",
           "10",
           "--model",
           `llamacpp:${PATH}`,
@@ -188,7 +192,8 @@ describe.skipIf(!model.ok)("synthgraph generate with a real in-process model (CL
           join(dir, "run"),
           "--quiet",
         ],
-        { ...process.env },
+        // The 270M test model is a base model: free-text replies are capped so they end.
+        { ...process.env, SYNTHGRAPH_LLAMACPP_MAX_TOKENS: "200" },
       );
       expect(r.code, r.stderr).toBe(0);
       // Exactly 20 rows under the input's header, every value inside the real ranges / levels, no real row copied.
