@@ -5,7 +5,8 @@
  * - Chat template: the GGUF's own (node-llama-cpp resolves a chat wrapper from the file's metadata).
  * - Structured output: the `format` call option (a JSON Schema, as Ollama takes it) becomes a llama.cpp
  *   grammar (`createGrammarForJsonSchema`), so sampling can only produce JSON of that shape. The grammar
- *   enforces structure and enums, not numeric ranges or string lengths: callers still validate every value.
+ *   enforces structure and enums, not numeric ranges (small integer ranges are turned into enums) or string
+ *   lengths: callers still validate every value.
  *   A schema the grammar builder rejects is sent without a grammar (the tolerant parser and re-ask remain).
  * - Sampling: temperature, top-p, top-k, repetition penalty, max new tokens, seed.
  * - Usage: prompt tokens = the rendered chat template tokenised by the model's own tokenizer; completion
@@ -137,12 +138,38 @@ class ContextOverflowError extends Error {
   override name = "ContextOverflowError";
 }
 
-/** node-llama-cpp's JSON-schema grammar has no `$schema`/`anyOf`; zod emits both. */
-function grammarSchema(node: unknown): unknown {
+/** Integer ranges up to this many values are written into the grammar as enums. */
+const MAX_ENUMERATED_INTEGERS = 256;
+
+/**
+ * The schema as node-llama-cpp's grammar builder takes it: no `$schema`, `anyOf` read as `oneOf` (zod emits
+ * both). Its grammar has no numeric bounds, so a small integer range (e.g. age 17..79) becomes an enum of its
+ * values, which the grammar does enforce; wider ranges stay unbounded and are left to the row validator.
+ */
+export function grammarSchema(node: unknown): unknown {
   if (Array.isArray(node)) return node.map(grammarSchema);
   if (node === null || typeof node !== "object") return node;
+  const o = node as Record<string, unknown>;
+  const types = Array.isArray(o.type) ? (o.type as unknown[]) : [o.type];
+  const lo = o.minimum;
+  const hi = o.maximum;
+  if (
+    types.includes("integer") &&
+    types.every((t) => t === "integer" || t === "null") &&
+    o.enum === undefined &&
+    typeof lo === "number" &&
+    typeof hi === "number" &&
+    Number.isInteger(lo) &&
+    Number.isInteger(hi) &&
+    hi >= lo &&
+    hi - lo < MAX_ENUMERATED_INTEGERS
+  ) {
+    const values: Array<number | null> = Array.from({ length: hi - lo + 1 }, (_, i) => lo + i);
+    if (types.includes("null")) values.push(null);
+    return { ...(typeof o.description === "string" ? { description: o.description } : {}), enum: values };
+  }
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(node)) {
+  for (const [k, v] of Object.entries(o)) {
     if (k === "$schema") continue;
     out[k === "anyOf" ? "oneOf" : k] =
       k === "properties" && v && typeof v === "object"
