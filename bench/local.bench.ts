@@ -48,7 +48,7 @@ const PATH = model.path;
 // --- 1. overhead on one prompt ------------------------------------------------------------------------
 const real = await readRealView(INPUT, "income");
 const meta = { ...real.metadata, columns: rowColumns(real.metadata) };
-const N_ROWS = 3;
+const N_ROWS = Number(process.env.BENCH_ROWS ?? 3);
 const jsonSchema = compactRowsJsonSchema(meta, N_ROWS, { prefixItems: true });
 const system = "You generate rows of a table as JSON.";
 const user = `Write ${N_ROWS} plausible rows of the US census "adult" table (columns ${meta.columns.map((c) => c.name).join(", ")}) as {"rows": [[...], ...]}, each row the 15 values in that order.`;
@@ -177,7 +177,7 @@ writeFileSync(
       threads: Number(process.env.SYNTHGRAPH_LLAMACPP_THREADS),
       note: "throughput of a 270M test model on a shared 2-core CPU; not a quality measure of any engine",
       overhead: {
-        prompt: "adult rows, 3 rows, compact JSON-schema grammar, prefix warm in the KV cache",
+        prompt: `adult rows, ${N_ROWS} row(s), compact JSON-schema grammar, prefix warm in the KV cache`,
         repeats: REPEATS,
         raw_tokens_per_second: Number(rawTps.toFixed(2)),
         ours_tokens_per_second: Number(ourTps.toFixed(2)),

@@ -17,7 +17,7 @@ import { metadataToJson } from "../../data/metadata.ts";
 import { readTable } from "../../data/read.ts";
 import { Accounting } from "../../models/accounting.ts";
 import { createChatModel } from "../../models/factory.ts";
-import { ChatLlamaCpp, loadLlama } from "../../models/llamacpp.ts";
+import { ChatLlamaCpp, grammarSchema, loadLlama } from "../../models/llamacpp.ts";
 import { callStructured } from "../../models/structured.ts";
 import { readRealView, rowKey, tableRows } from "../support/generic-responder.ts";
 import { smallModel } from "../support/small-model.ts";
@@ -31,6 +31,36 @@ process.env.SYNTHGRAPH_LLAMACPP_THREADS ??= "1";
 
 const INPUT = resolve(import.meta.dirname, "../../examples/adult.csv");
 const text = (m: { content: unknown }): string => (typeof m.content === "string" ? m.content : "");
+
+describe("grammarSchema (the schema as the grammar builder takes it)", () => {
+  it("enumerates small integer ranges, keeps wide ones, drops $schema and reads anyOf as oneOf", () => {
+    expect(grammarSchema({ type: "integer", minimum: 1, maximum: 3, description: "d" })).toEqual({
+      description: "d",
+      enum: [1, 2, 3],
+    });
+    expect(grammarSchema({ type: ["integer", "null"], minimum: -1, maximum: 0 })).toEqual({
+      enum: [-1, 0, null],
+    });
+    // 0..999 has 1,000 values: above the 256 limit, left to the row validator.
+    expect(grammarSchema({ type: "integer", minimum: 0, maximum: 999 })).toEqual({
+      type: "integer",
+      minimum: 0,
+      maximum: 999,
+    });
+    expect(grammarSchema({ type: "number", minimum: 0, maximum: 1 })).toEqual({
+      type: "number",
+      minimum: 0,
+      maximum: 1,
+    });
+    expect(
+      grammarSchema({
+        $schema: "https://json-schema.org/draft/2020-12/schema",
+        type: "object",
+        properties: { anyOf: { anyOf: [{ type: "string" }, { type: "null" }] } },
+      }),
+    ).toEqual({ type: "object", properties: { anyOf: { oneOf: [{ type: "string" }, { type: "null" }] } } });
+  });
+});
 
 describe.skipIf(!model.ok)("llamacpp provider with a real GGUF", () => {
   it("answers a chat with the GGUF's template; prompt tokens = the template tokenised by the model", async () => {
@@ -100,6 +130,24 @@ describe.skipIf(!model.ok)("llamacpp provider with a real GGUF", () => {
     expect(JSON.parse(text(again))).toEqual({ ok: expect.any(Boolean) });
     expect(again.response_metadata.grammar).toBe("json_schema");
     expect(again.usage_metadata?.output_tokens).toBe(lm.model.tokenize(text(again)).length);
+  });
+
+  it("keeps a bounded integer inside its range through the grammar", async () => {
+    const chat = new ChatLlamaCpp({ modelPath: PATH, temperature: 1.0, seed: 3 });
+    const format = {
+      type: "object",
+      properties: { age: { type: "integer", minimum: 17, maximum: 79 } },
+      required: ["age"],
+    };
+    for (let i = 0; i < 3; i++) {
+      const r = await chat.invoke([new HumanMessage('Reply {"age": <a large number like 17328>}.')], {
+        format,
+      });
+      const age = (JSON.parse(text(r)) as { age: number }).age;
+      expect(Number.isInteger(age)).toBe(true);
+      expect(age).toBeGreaterThanOrEqual(17);
+      expect(age).toBeLessThanOrEqual(79);
+    }
   });
 
   it("stops on cancellation, and the model serves the next call", async () => {
