@@ -160,9 +160,17 @@ for (const engine of ENGINES) {
       kv_reuse_share: prompt > 0 ? Number((reused / prompt).toFixed(3)) : null,
     };
   } catch (err) {
+    // A run the small model cannot finish still shows how much of its prompts the KV cache held.
+    const after = llamaCppStats();
+    const prompt = after.promptTokens - before.promptTokens;
+    const reused = after.reusedTokens - before.reusedTokens;
     engines[engine] = {
-      error: (err as Error).message.slice(0, 400),
-      seconds: (performance.now() - t0) / 1000,
+      error: (err as Error).message.slice(0, 300),
+      seconds: Number(((performance.now() - t0) / 1000).toFixed(1)),
+      calls: after.calls - before.calls,
+      prompt_tokens: prompt,
+      kv_reused_prompt_tokens: reused,
+      kv_reuse_share: prompt > 0 ? Number((reused / prompt).toFixed(3)) : null,
     };
   }
   console.log(engine, JSON.stringify(engines[engine]));
