@@ -24,6 +24,7 @@ import { type EngineStateBase, optional } from "../graph/engine.ts";
 import { endpointFor } from "../graph/runtime.ts";
 import { ENGINE_LIST, engineFor } from "../graph/registry.ts";
 import { concurrencyOf, type RunResult, realLoader, resumeRun, startRun } from "../graph/run.ts";
+import { embeddedDefault } from "../models/embedded.ts";
 import type { Env } from "../models/factory.ts";
 import {
   parseRoleAssignments,
@@ -321,7 +322,11 @@ export async function runGenerate(
   const conditional = o.where !== undefined || o.condition !== undefined || o.conditions !== undefined;
   // Conditions are planned against the real table before the run's config exists (they set its rows); an
   // unconditional run builds its config exactly as before.
-  let config = conditional ? runConfigFromOptions(o, { rows: o.rows ?? 1 }) : runConfigFromOptions(o);
+  const base = conditional ? runConfigFromOptions(o, { rows: o.rows ?? 1 }) : runConfigFromOptions(o);
+  // No model configured and none answering: a cached local GGUF model, said on stderr (models/embedded.ts).
+  const embedded = await embeddedDefault(base.models, io.env);
+  let config = embedded ? { ...base, models: embedded.models } : base;
+  if (embedded && !o.quiet) io.stderr.write(`synthgraph: ${embedded.note}\n`);
   const dir = resolve(o.runDir ?? join(DEFAULT_RUNS_ROOT, newRunId()));
   // Bad input fails here, before anything is printed about a run or a run directory exists.
   let real = realLoader(config);
@@ -335,7 +340,8 @@ export async function runGenerate(
   if (conditional) {
     // Every condition is parsed, translated and checked for feasibility before any generator call (exit 2).
     const plan = await planConditions(await conditionRequest(o), loaded, constraintTranslator(config, io));
-    config = runConfigFromOptions(o, plan);
+    const planned = runConfigFromOptions(o, plan);
+    config = embedded ? { ...planned, models: embedded.models } : planned;
     real = realLoader(config);
     await real();
     for (const line of plan.lines) io.stderr.write(`${line}\n`);

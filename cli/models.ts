@@ -1,12 +1,18 @@
 /**
  * `synthgraph models [--model SPEC] [--config FILE] [--json]`: lists the model endpoint of every role,
  * whether each endpoint answers (Ollama: GET /api/version and /api/tags; OpenAI-compatible: GET /v1/models,
- * short timeout) and which models it serves. Fails with an actionable message when none is reachable.
+ * short timeout; llamacpp: the GGUF file exists) and which models it serves. Fails with an actionable
+ * message when none is reachable.
+ *
+ * `synthgraph models pull [--url URL] [--sha256 HEX]`: downloads a GGUF (default: a small instruct model)
+ * into the model cache with progress on stderr, resume and a sha256 check (models/pull.ts).
  */
+import { existsSync, statSync } from "node:fs";
 import type { Command } from "commander";
 import { SynthgraphError } from "../data/errors.ts";
 import { unreachableHint } from "../models/errors.ts";
 import { type Env, resolveBaseUrl } from "../models/factory.ts";
+import { DEFAULT_MODEL, type PullProgress, type PullResult, pullModel } from "../models/pull.ts";
 import { type Provider, parseModelSpec, ROLES, type Role, resolveRoleConfigs } from "../models/spec.ts";
 import type { CommandModule } from "./commands.ts";
 
@@ -90,6 +96,11 @@ export async function probeEndpoint(
   opts: { apiKey?: string; timeoutMs: number },
 ): Promise<Probe> {
   try {
+    if (provider === "llamacpp") {
+      const path = baseUrl.replace(/^llamacpp:/, "");
+      if (existsSync(path) && statSync(path).isFile()) return { reachable: true, served: [path] };
+      return { reachable: false, served: [], error: `no such file: ${path}` };
+    }
     if (provider === "ollama") {
       const version = await getJson(`${baseUrl}/api/version`, opts.timeoutMs);
       const tags = await getJson(`${baseUrl}/api/tags`, opts.timeoutMs);
@@ -228,10 +239,64 @@ export async function runModels(
   return report;
 }
 
+function mb(n: number): string {
+  return `${(n / 1_048_576).toFixed(1)} MB`;
+}
+
+/** `models pull`: progress on stderr (at most every 0.5 s and at the end), the model path on stdout. */
+export async function runPull(
+  opts: { url?: string; sha256?: string },
+  io: { env?: Env; stdout?: (s: string) => void; stderr?: (s: string) => void; fetch?: typeof fetch } = {},
+): Promise<PullResult> {
+  const out = io.stdout ?? ((s: string) => void process.stdout.write(s));
+  const err = io.stderr ?? ((s: string) => void process.stderr.write(s));
+  const url = opts.url ?? DEFAULT_MODEL.url;
+  err(`synthgraph: pulling ${url}\n`);
+  let last = 0;
+  const show = (p: PullProgress, final = false): void => {
+    const now = performance.now();
+    if (!final && now - last < 500) return;
+    last = now;
+    const pct = p.total ? ` (${((100 * p.received) / p.total).toFixed(1)}%)` : "";
+    const resumed = p.resumedFrom > 0 ? `, resumed at ${mb(p.resumedFrom)}` : "";
+    err(`  ${mb(p.received)}${p.total ? ` of ${mb(p.total)}` : ""}${pct}${resumed}\n`);
+  };
+  let lastP: PullProgress | undefined;
+  const r = await pullModel({
+    ...(opts.url === undefined ? {} : { url: opts.url }),
+    ...(opts.sha256 === undefined ? {} : { sha256: opts.sha256 }),
+    ...(io.env === undefined ? {} : { env: io.env }),
+    ...(io.fetch === undefined ? {} : { fetch: io.fetch }),
+    onProgress: (p) => {
+      lastP = p;
+      show(p);
+    },
+  });
+  if (lastP) show(lastP, true);
+  err(
+    r.cached
+      ? `synthgraph: already cached and verified (sha256 ${r.sha256})\n`
+      : `synthgraph: saved ${mb(r.bytes)}, sha256 ${r.sha256}${r.resumedFrom > 0 ? ` (resumed from ${mb(r.resumedFrom)})` : ""}\n`,
+  );
+  err(`  use it with --model llamacpp:${r.path} (or leave --model out when Ollama is not running)\n`);
+  out(`${r.path}\n`);
+  return r;
+}
+
 export const modelsCommand: CommandModule = {
   register(program: Command): void {
-    program
-      .command("models")
+    const models = program.command("models");
+    models
+      .command("pull")
+      .description(
+        `Download a GGUF model for in-process use (default: ${DEFAULT_MODEL.file}) into $SYNTHGRAPH_HOME/models or ~/.cache/synthgraph/models; resumes, checks sha256`,
+      )
+      .option("--url <url>", "GGUF file URL (default: Qwen2.5 1.5B Instruct Q4_K_M from Hugging Face)")
+      .option("--sha256 <hex>", "expected sha256 of the file (checked before it is used)")
+      .action(async (o: { url?: string; sha256?: string }) => {
+        await runPull(o);
+      });
+    models
       .description(
         "List the model of every agent role, whether its endpoint is reachable, and the models it serves",
       )

@@ -36,10 +36,16 @@ export class ModelError extends SynthgraphError {
   }
 }
 
+/** The one command that makes a model available without any server. */
+export const PULL_HINT =
+  "or run `synthgraph models pull` once to download a small local model that runs inside synthgraph (no server needed)";
+
 export function unreachableHint(provider: Provider, baseUrl: string): string {
+  if (provider === "llamacpp")
+    return `check the GGUF path ${baseUrl.replace(/^llamacpp:/, "")}; ${PULL_HINT}`;
   return provider === "ollama"
-    ? `start it with \`ollama serve\`, then \`ollama pull llama3.1:8b\` (or set OLLAMA_HOST if it listens elsewhere than ${baseUrl}); or set OPENAI_API_KEY and pass --model openai:gpt-4o; or pass --model openai:<model> with OPENAI_BASE_URL for a vLLM / LM Studio / llama.cpp server`
-    : `check that the server at ${baseUrl} is running and that OPENAI_BASE_URL (or baseUrl in the model config) points at its /v1 endpoint; or use a local model with --model ollama:llama3.1:8b`;
+    ? `start it with \`ollama serve\`, then \`ollama pull llama3.1:8b\` (or set OLLAMA_HOST if it listens elsewhere than ${baseUrl}); or set OPENAI_API_KEY and pass --model openai:gpt-4o; or pass --model openai:<model> with OPENAI_BASE_URL for a vLLM / LM Studio / llama.cpp server; ${PULL_HINT}`
+    : `check that the server at ${baseUrl} is running and that OPENAI_BASE_URL (or baseUrl in the model config) points at its /v1 endpoint; or use a local model with --model ollama:llama3.1:8b; ${PULL_HINT}`;
 }
 
 export class ModelUnreachableError extends ModelError {
@@ -60,7 +66,9 @@ export class ModelNotFoundError extends ModelError {
       hint:
         provider === "ollama"
           ? `run \`ollama pull ${model}\` (or pick a model you have: \`ollama list\`)`
-          : `check the model name; \`synthgraph models\` lists the models the server at ${baseUrl} serves`,
+          : provider === "llamacpp"
+            ? `check that ${model} exists and is a GGUF file; \`synthgraph models pull\` downloads a default one and prints its path`
+            : `check the model name; \`synthgraph models\` lists the models the server at ${baseUrl} serves`,
       ...options,
     });
     this.name = "ModelNotFoundError";

@@ -1,12 +1,14 @@
 /**
  * Builds LangChain chat models from a role config: ChatOllama for `ollama:`, ChatOpenAI for `openai:`
- * (OpenAI itself or any OpenAI-compatible server). SDK retries are off (maxRetries: 0): resilience.ts
+ * (OpenAI itself or any OpenAI-compatible server), ChatLlamaCpp for `llamacpp:` (a GGUF file in-process;
+ * every role on the same file shares one loaded model). SDK retries are off (maxRetries: 0): resilience.ts
  * owns retries, and every client fetches through `trackedFetch` so timeouts and cancellation reach the socket.
  */
 import type { BaseChatModel } from "@langchain/core/language_models/chat_models";
 import { ChatOllama } from "@langchain/ollama";
 import { ChatOpenAI } from "@langchain/openai";
 import { SynthgraphError } from "../data/errors.ts";
+import { ChatLlamaCpp, expandModelPath, type LlamaSampling } from "./llamacpp.ts";
 import type { EndpointInfo } from "./resilience.ts";
 import { trackedFetch } from "./resilience.ts";
 import type { UnusableReplyBudget } from "./unusable-budget.ts";
@@ -56,14 +58,27 @@ export function normalizeOllamaHost(host: string | undefined): string {
   return url.toString().replace(/\/+$/, "");
 }
 
-export function resolveBaseUrl(provider: Provider, cfg: { baseUrl?: string }, env: Env): string {
+/** For `llamacpp:` the "base URL" is `llamacpp:<absolute path>`: the key that groups calls to one model. */
+export function resolveBaseUrl(
+  provider: Provider,
+  cfg: { baseUrl?: string; spec?: string },
+  env: Env,
+): string {
+  if (provider === "llamacpp") return `llamacpp:${expandModelPath(parseModelSpec(cfg.spec ?? "").model)}`;
   if (provider === "ollama") return normalizeOllamaHost(cfg.baseUrl ?? env.OLLAMA_HOST);
   const url = cfg.baseUrl ?? env.OPENAI_BASE_URL ?? "https://api.openai.com/v1";
   return url.replace(/\/+$/, "");
 }
 
-/** Creates the chat model for one role config. Reads OLLAMA_HOST, OPENAI_API_KEY, OPENAI_BASE_URL from `env`. */
-export function createEndpoint(cfg: RoleConfig & { role?: Role }, env: Env = process.env): Endpoint {
+/**
+ * Creates the chat model for one role config. Reads OLLAMA_HOST, OPENAI_API_KEY, OPENAI_BASE_URL from `env`.
+ * The llamacpp provider also takes the sampling fields topP, topK, repeatPenalty and maxTokens when the
+ * config carries them.
+ */
+export function createEndpoint(
+  cfg: RoleConfig & Omit<LlamaSampling, "temperature" | "seed"> & { role?: Role },
+  env: Env = process.env,
+): Endpoint {
   const { provider, model } = parseModelSpec(cfg.spec);
   const baseUrl = resolveBaseUrl(provider, cfg, env);
   const maxConcurrency = cfg.maxConcurrency ?? DEFAULT_CONCURRENCY[provider];
@@ -79,6 +94,20 @@ export function createEndpoint(cfg: RoleConfig & { role?: Role }, env: Env = pro
     timeoutMs,
     ...role,
   };
+  if (provider === "llamacpp") {
+    const chat = new ChatLlamaCpp({
+      modelPath: model,
+      temperature: cfg.temperature,
+      numCtx: cfg.numCtx ?? DEFAULT_NUM_CTX,
+      sequences: maxConcurrency,
+      ...(cfg.seed === undefined ? {} : { seed: cfg.seed }),
+      ...(cfg.topP === undefined ? {} : { topP: cfg.topP }),
+      ...(cfg.topK === undefined ? {} : { topK: cfg.topK }),
+      ...(cfg.repeatPenalty === undefined ? {} : { repeatPenalty: cfg.repeatPenalty }),
+      ...(cfg.maxTokens === undefined ? {} : { maxTokens: cfg.maxTokens }),
+    });
+    return { ...common, model: chat.modelPath, chat };
+  }
   if (provider === "ollama") {
     const numCtx = cfg.numCtx ?? DEFAULT_NUM_CTX;
     const chat = new ChatOllama({

@@ -1,7 +1,9 @@
 /**
  * Model specs and per-role model configuration.
  *
- * A spec string names a provider and a model: `ollama:llama3.1:8b` (the default) or `openai:gpt-4o`.
+ * A spec string names a provider and a model: `ollama:llama3.1:8b` (the default), `openai:gpt-4o`, or
+ * `llamacpp:PATH.gguf` (a GGUF file run inside the process, models/llamacpp.ts). With no model configured,
+ * SYNTHGRAPH_MODEL_FILE names a GGUF to use instead of the default.
  * An OpenAI-compatible server (vLLM, LM Studio, llama.cpp server) is `openai:<model>` plus a base URL
  * (the `baseUrl` option, or OPENAI_BASE_URL). Every agent role may use its own spec and temperature.
  *
@@ -18,7 +20,8 @@ export const DEFAULT_OLLAMA_HOST = "http://127.0.0.1:11434";
 export const DEFAULT_NUM_CTX = 8192;
 export const DEFAULT_TIMEOUT_MS = 180_000;
 /** Ollama serves OLLAMA_NUM_PARALLEL requests at once (1–4 by default); hosted APIs take more. */
-export const DEFAULT_CONCURRENCY = { ollama: 2, openai: 4 } as const;
+/** llamacpp: context sequences of the one in-process model (each costs KV-cache memory). */
+export const DEFAULT_CONCURRENCY = { ollama: 2, openai: 4, llamacpp: 2 } as const;
 
 export const ROLES = [
   "generator",
@@ -50,7 +53,7 @@ export const DEFAULT_TEMPERATURES: Readonly<Record<Role, number>> = {
   constraint: 0,
 };
 
-export type Provider = "ollama" | "openai";
+export type Provider = "ollama" | "openai" | "llamacpp";
 
 export interface ModelSpec {
   provider: Provider;
@@ -58,13 +61,18 @@ export interface ModelSpec {
   model: string;
 }
 
-const SPEC_RE = /^(ollama|openai):(.+)$/;
+const SPEC_RE = /^(ollama|openai|llamacpp):(.+)$/;
 
-/** Parses `ollama:<model>` / `openai:<model>`; the model part may itself contain colons (`llama3.1:8b`). */
+/**
+ * Parses `ollama:<model>` / `openai:<model>` / `llamacpp:<path>`; the model part may itself contain colons
+ * (`llama3.1:8b`).
+ */
 export const ModelSpecString = z
   .string()
   .trim()
-  .regex(SPEC_RE, { message: "a model spec looks like ollama:llama3.1:8b or openai:gpt-4o" })
+  .regex(SPEC_RE, {
+    message: "a model spec looks like ollama:llama3.1:8b, openai:gpt-4o or llamacpp:/path/model.gguf",
+  })
   .transform((s): ModelSpec => {
     const m = SPEC_RE.exec(s)!;
     return { provider: m[1] as Provider, model: m[2].trim() };
@@ -74,7 +82,7 @@ export function parseModelSpec(spec: string): ModelSpec {
   const r = ModelSpecString.safeParse(spec);
   if (!r.success) {
     throw new SynthgraphError(`not a model spec: "${spec}"`, {
-      hint: "use ollama:<model> (e.g. ollama:llama3.1:8b) or openai:<model> (e.g. openai:gpt-4o); for vLLM / LM Studio / llama.cpp use openai:<model> with OPENAI_BASE_URL",
+      hint: "use ollama:<model> (e.g. ollama:llama3.1:8b), openai:<model> (e.g. openai:gpt-4o) or llamacpp:<file.gguf> (a local GGUF file; `synthgraph models pull` downloads one); for vLLM / LM Studio / a llama.cpp server use openai:<model> with OPENAI_BASE_URL",
       exitCode: 2,
     });
   }
@@ -193,8 +201,13 @@ export function resolveRoleConfigs(
     configFile?: string | ModelConfigFile;
     flags?: ModelFlags;
     engineDefaults?: Partial<Record<Role, RoleSampling>>;
+    env?: Readonly<Record<string, string | undefined>>;
   } = {},
 ): RoleConfigMap {
+  const env = input.env ?? process.env;
+  const modelFile = env.SYNTHGRAPH_MODEL_FILE?.trim();
+  // SYNTHGRAPH_MODEL_FILE replaces the built-in default only: any configured model still wins.
+  const fallbackSpec = modelFile ? `llamacpp:${modelFile}` : DEFAULT_SPEC;
   const file =
     typeof input.configFile === "string" ? loadModelConfigFile(input.configFile) : input.configFile;
   const flags = input.flags ?? {};
@@ -208,7 +221,7 @@ export function resolveRoleConfigs(
     const spec =
       flags.roleModels?.[role] ??
       flags.model ??
-      (fileSpec ? `${fileSpec.provider}:${fileSpec.model}` : DEFAULT_SPEC);
+      (fileSpec ? `${fileSpec.provider}:${fileSpec.model}` : fallbackSpec);
     const paper = input.engineDefaults?.[role];
     const temperature =
       flags.temperatures?.[role] ?? r?.temperature ?? paper?.temperature ?? DEFAULT_TEMPERATURES[role];

@@ -29,6 +29,7 @@ import { type Accounting, type CallUsage, usageFrom } from "./accounting.ts";
 import { ModelContextOverflowError } from "./errors.ts";
 import { extractJson } from "./extract.ts";
 import type { Endpoint } from "./factory.ts";
+import { ChatLlamaCpp } from "./llamacpp.ts";
 import { type EndpointInfo, type RetryPolicy, withResilience } from "./resilience.ts";
 import { DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT_MS } from "./spec.ts";
 import type { UnusableReplyBudget } from "./unusable-budget.ts";
@@ -137,6 +138,16 @@ function endpointInfoOf(
 ): EndpointInfo & { chat: BaseChatModel; timeoutMs: number; numCtx?: number } {
   if ("chat" in ep && "baseUrl" in ep) return ep as Endpoint;
   const chat = ep as BaseChatModel;
+  if (chat instanceof ChatLlamaCpp) {
+    return {
+      provider: "llamacpp",
+      model: chat.modelPath,
+      baseUrl: `llamacpp:${chat.modelPath}`,
+      maxConcurrency: chat.sequences,
+      chat,
+      timeoutMs: DEFAULT_TIMEOUT_MS,
+    };
+  }
   if (chat instanceof ChatOllama) {
     return {
       provider: "ollama",
@@ -276,10 +287,10 @@ export async function callText(opts: CallCommon & InvokeOptions): Promise<TextRe
   // Streamed for both providers: ChatOpenAI.invoke with a json_schema response_format goes through the SDK's
   // chat.completions.parse(), which JSON.parses the reply and throws on anything else, losing the text the
   // tolerant extractor needs; the streamed path uses create() and still reports usage (include_usage).
-  // ChatOllama streams internally either way.
+  // ChatOllama streams internally either way. ChatLlamaCpp takes the schema as `format` too (as a grammar).
   const invoke = async (signal: AbortSignal): Promise<AIMessageChunk> => {
     const stream =
-      chat instanceof ChatOllama
+      chat instanceof ChatOllama || chat instanceof ChatLlamaCpp
         ? await chat.stream(messages, { signal, ...(format ? { format } : {}) })
         : chat instanceof ChatOpenAI
           ? await chat.stream(messages, {

@@ -1,0 +1,206 @@
+/**
+ * `npm run bench:local`: the in-process llamacpp provider with the real small test model (Gemma 3 270M
+ * Q4_K_M, fetched by test/support/small-model.ts) on this machine's CPU.
+ *
+ * 1. Overhead: completion tokens per second of raw node-llama-cpp (LlamaChat.generateResponse with the
+ *    JSON-schema grammar) vs the same prompt, schema, sampling and seed through our path
+ *    (callStructured -> resilience -> ChatLlamaCpp). Both run with the prompt prefix already in the KV
+ *    cache (steady state), REPEATS times each, alternating; ratio = raw / ours (1 = no overhead). Also raw
+ *    without the grammar, to show what grammar-constrained sampling itself costs.
+ * 2. Rows per second of each engine: `synthgraph generate` in-process on examples/adult.csv, 20 rows,
+ *    1 iteration, 10 probe rows (BENCH_ENGINES, default synthia,mallm-gan,llmsynthor).
+ * 3. KV-cache prefix reuse over each engine run: prompt tokens the sequence already held / prompt tokens
+ *    sent (llamaCppStats, counted by the provider from the longest common token prefix).
+ *
+ * Threads per evaluation: SYNTHGRAPH_LLAMACPP_THREADS (default 1 here: the machine's 2 cores are shared).
+ * Writes bench/results/local.json. Throughput of a 270M model says nothing about any method's quality.
+ */
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { HumanMessage, SystemMessage } from "@langchain/core/messages";
+import { LlamaChat } from "node-llama-cpp";
+import { z } from "zod";
+import { runGenerate } from "../cli/generate.ts";
+import { compactRowsJsonSchema } from "../data/compact.ts";
+import { rowColumns } from "../data/schema.ts";
+import { createChatModel } from "../models/factory.ts";
+import { type ChatLlamaCpp, llamaCppStats, loadLlama, toChatHistory } from "../models/llamacpp.ts";
+import { callStructured } from "../models/structured.ts";
+import { readRealView } from "../test/support/generic-responder.ts";
+import { smallModel } from "../test/support/small-model.ts";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const OUT = join(here, "results/local.json");
+const INPUT = resolve(here, "../examples/adult.csv");
+const REPEATS = Number(process.env.BENCH_REPEATS ?? 3);
+const ENGINES = (process.env.BENCH_ENGINES ?? "synthia,mallm-gan,llmsynthor").split(",").filter(Boolean);
+process.env.SYNTHGRAPH_LLAMACPP_THREADS ??= "1";
+
+const model = await smallModel();
+if (!model.ok) {
+  console.error(`bench:local needs the small model: ${model.reason}`);
+  process.exit(1);
+}
+const PATH = model.path;
+
+// --- 1. overhead on one prompt ------------------------------------------------------------------------
+const real = await readRealView(INPUT, "income");
+const meta = { ...real.metadata, columns: rowColumns(real.metadata) };
+const N_ROWS = Number(process.env.BENCH_ROWS ?? 3);
+const jsonSchema = compactRowsJsonSchema(meta, N_ROWS, { prefixItems: true });
+const system = "You generate rows of a table as JSON.";
+const user = `Write ${N_ROWS} plausible rows of the US census "adult" table (columns ${meta.columns.map((c) => c.name).join(", ")}) as {"rows": [[...], ...]}, each row the 15 values in that order.`;
+const sampling = { temperature: 0.7, topP: 0.9, topK: 50, repeatPenalty: 1.1, maxTokens: 600, seed: 7 };
+
+const lm = await loadLlama(PATH, { sequences: 2, numCtx: 8192 });
+const grammar = await lm.grammar(jsonSchema);
+if ("error" in grammar) throw new Error(`grammar: ${grammar.error}`);
+
+async function raw(useGrammar = true): Promise<{ tokens: number; ms: number }> {
+  const seq = await lm.acquire();
+  const chat = new LlamaChat({ contextSequence: seq });
+  try {
+    let tokens = 0;
+    const t0 = performance.now();
+    await chat.generateResponse(toChatHistory([new SystemMessage(system), new HumanMessage(user)]), {
+      ...(useGrammar ? { grammar: grammar as Exclude<typeof grammar, { error: string }> } : {}),
+      temperature: sampling.temperature,
+      topP: sampling.topP,
+      topK: sampling.topK,
+      seed: sampling.seed,
+      repeatPenalty: { penalty: sampling.repeatPenalty },
+      maxTokens: sampling.maxTokens,
+      onToken: (t) => {
+        tokens += t.length;
+      },
+    });
+    return { tokens, ms: performance.now() - t0 };
+  } finally {
+    chat.dispose({ disposeSequence: false });
+    lm.release(seq);
+  }
+}
+
+const ep = createChatModel(`llamacpp:${PATH}`, { temperature: sampling.temperature, seed: sampling.seed });
+const chat = ep.chat as ChatLlamaCpp;
+Object.assign(chat.sampling, sampling);
+async function ours(): Promise<{ tokens: number; ms: number }> {
+  const t0 = performance.now();
+  const r = await callStructured({
+    role: "generator",
+    endpoint: ep,
+    schema: z.object({ rows: z.array(z.unknown()) }),
+    jsonSchema,
+    maxReasks: 0,
+    messages: [
+      { role: "system", content: system },
+      { role: "user", content: user },
+    ],
+  });
+  return { tokens: r.usage.completion_tokens, ms: performance.now() - t0 };
+}
+
+await raw(); // warm: loads the prefix into a sequence
+await ours();
+const rawRuns: Array<{ tokens: number; ms: number }> = [];
+const ourRuns: Array<{ tokens: number; ms: number }> = [];
+for (let i = 0; i < REPEATS; i++) {
+  rawRuns.push(await raw());
+  ourRuns.push(await ours());
+}
+const rate = (runs: typeof rawRuns): number =>
+  runs.reduce((a, r) => a + r.tokens, 0) / (runs.reduce((a, r) => a + r.ms, 0) / 1000);
+const freeRuns: Array<{ tokens: number; ms: number }> = [];
+for (let i = 0; i < REPEATS; i++) freeRuns.push(await raw(false));
+const freeTps = rate(freeRuns);
+const rawTps = rate(rawRuns);
+const ourTps = rate(ourRuns);
+console.log(
+  `raw node-llama-cpp: ${rawTps.toFixed(1)} tokens/s; ours: ${ourTps.toFixed(1)} tokens/s; ratio ${(rawTps / ourTps).toFixed(3)}`,
+);
+
+// --- 2 + 3. engines -----------------------------------------------------------------------------------
+const sink = { write: (_s: string) => true };
+const engines: Record<string, unknown> = {};
+for (const engine of ENGINES) {
+  const dir = mkdtempSync(join(tmpdir(), `bench-local-${engine}-`));
+  const before = llamaCppStats();
+  const t0 = performance.now();
+  try {
+    const summary = await runGenerate(
+      {
+        data: INPUT,
+        rows: 20,
+        out: join(dir, "out.csv"),
+        engine,
+        model: `llamacpp:${PATH}`,
+        maxIterations: 1,
+        probeRows: 10,
+        runDir: join(dir, "run"),
+        quiet: true,
+        ...(engine === "llmsynthor" ? { iterations: 1 } : {}),
+      } as Parameters<typeof runGenerate>[0],
+      { stdout: sink, stderr: sink, env: process.env } as unknown as Parameters<typeof runGenerate>[1],
+    );
+    const s = (summary as unknown as { rows: number }).rows;
+    const secs = (performance.now() - t0) / 1000;
+    const after = llamaCppStats();
+    const prompt = after.promptTokens - before.promptTokens;
+    const reused = after.reusedTokens - before.reusedTokens;
+    engines[engine] = {
+      rows: s,
+      seconds: Number(secs.toFixed(1)),
+      rows_per_second: Number((s / secs).toFixed(3)),
+      calls: after.calls - before.calls,
+      prompt_tokens: prompt,
+      completion_tokens: after.completionTokens - before.completionTokens,
+      kv_reused_prompt_tokens: reused,
+      kv_reuse_share: prompt > 0 ? Number((reused / prompt).toFixed(3)) : null,
+    };
+  } catch (err) {
+    // A run the small model cannot finish still shows how much of its prompts the KV cache held.
+    const after = llamaCppStats();
+    const prompt = after.promptTokens - before.promptTokens;
+    const reused = after.reusedTokens - before.reusedTokens;
+    engines[engine] = {
+      error: (err as Error).message.slice(0, 300),
+      seconds: Number(((performance.now() - t0) / 1000).toFixed(1)),
+      calls: after.calls - before.calls,
+      prompt_tokens: prompt,
+      kv_reused_prompt_tokens: reused,
+      kv_reuse_share: prompt > 0 ? Number((reused / prompt).toFixed(3)) : null,
+    };
+  }
+  console.log(engine, JSON.stringify(engines[engine]));
+}
+
+mkdirSync(dirname(OUT), { recursive: true });
+writeFileSync(
+  OUT,
+  `${JSON.stringify(
+    {
+      model: "gemma-3-270m-q4_k_m.gguf (sha256 from test/support/small-model.ts)",
+      threads: Number(process.env.SYNTHGRAPH_LLAMACPP_THREADS),
+      note: "throughput of a 270M test model on a shared 2-core CPU; not a quality measure of any engine",
+      overhead: {
+        prompt: `adult rows, ${N_ROWS} row(s), compact JSON-schema grammar, prefix warm in the KV cache`,
+        repeats: REPEATS,
+        raw_tokens_per_second: Number(rawTps.toFixed(2)),
+        ours_tokens_per_second: Number(ourTps.toFixed(2)),
+        raw_over_ours: Number((rawTps / ourTps).toFixed(3)),
+        raw_without_grammar_tokens_per_second: Number(freeTps.toFixed(2)),
+        grammar_cost_ratio: Number((freeTps / rawTps).toFixed(3)),
+        raw_runs: rawRuns,
+        raw_without_grammar_runs: freeRuns,
+        our_runs: ourRuns,
+      },
+      engines,
+    },
+    null,
+    2,
+  )}\n`,
+);
+console.log(`wrote ${OUT}`);
+process.exit(0);

@@ -1,0 +1,428 @@
+/**
+ * `llamacpp:PATH.gguf`: a GGUF model run inside this process through node-llama-cpp (llama.cpp bindings),
+ * as a LangChain chat model.
+ *
+ * - Chat template: the GGUF's own (node-llama-cpp resolves a chat wrapper from the file's metadata).
+ * - Structured output: the `format` call option (a JSON Schema, as Ollama takes it) becomes a llama.cpp
+ *   grammar (`createGrammarForJsonSchema`), so sampling can only produce JSON of that shape. The grammar
+ *   enforces structure and enums, not numeric ranges (small integer ranges are turned into enums) or string
+ *   lengths: callers still validate every value.
+ *   A schema the grammar builder rejects is sent without a grammar (the tolerant parser and re-ask remain).
+ * - Sampling: temperature, top-p, top-k, repetition penalty, max new tokens, seed.
+ * - Usage: prompt tokens = the rendered chat template tokenised by the model's own tokenizer; completion
+ *   tokens = tokens sampled. Reported as `usage_metadata` like the HTTP providers; `response_metadata`
+ *   adds `kv_reused_tokens` (prompt tokens already in the sequence's KV cache, not evaluated again).
+ * - Context size: the model's training context, capped at `numCtx`; a prompt that does not leave room for
+ *   an answer fails as a context overflow instead of being silently shifted out.
+ * - Sharing: one loaded model and one context per (file, sequences, context size) in a process, cached by
+ *   path; every concurrent call takes its own context sequence from a pool (waiting when all are busy).
+ *   A freed sequence keeps its tokens, so the next call with the same prompt prefix skips re-reading it.
+ * - Cancellation: the call's AbortSignal stops generation (and a wait for a free sequence).
+ *
+ * node-llama-cpp is an optional dependency: it is imported on first use, and a missing package is a clear
+ * error rather than a crash at startup.
+ */
+import { homedir } from "node:os";
+import { resolve } from "node:path";
+import type { CallbackManagerForLLMRun } from "@langchain/core/callbacks/manager";
+import {
+  BaseChatModel,
+  type BaseChatModelCallOptions,
+  type BaseChatModelParams,
+} from "@langchain/core/language_models/chat_models";
+import { AIMessage, type BaseMessage } from "@langchain/core/messages";
+import type { ChatResult } from "@langchain/core/outputs";
+import type {
+  ChatHistoryItem,
+  Llama,
+  LlamaContext,
+  LlamaContextSequence,
+  LlamaGrammar,
+  LlamaModel,
+} from "node-llama-cpp";
+import { SynthgraphError } from "../data/errors.ts";
+
+/** SYNTHIA's generator settings (top-p 0.9, top-k 50, repetition penalty 1.1, 2,048 new tokens). */
+export const LLAMACPP_DEFAULTS = {
+  topP: 0.9,
+  topK: 50,
+  repeatPenalty: 1.1,
+  maxTokens: 2048,
+  sequences: 2,
+} as const;
+
+export interface LlamaSampling {
+  temperature?: number;
+  topP?: number;
+  topK?: number;
+  /** Multiplicative penalty on recently seen tokens; 1 disables it. */
+  repeatPenalty?: number;
+  maxTokens?: number;
+  seed?: number;
+}
+
+export interface ChatLlamaCppFields extends BaseChatModelParams, LlamaSampling {
+  /** Path of the .gguf file (`~` is expanded). */
+  modelPath: string;
+  /** Upper bound for the context of each sequence (default 8192); the model's training context caps it. */
+  numCtx?: number;
+  /** Context sequences = concurrent calls served at once (default 2). */
+  sequences?: number;
+  /** CPU threads per evaluation (default: node-llama-cpp's choice; SYNTHGRAPH_LLAMACPP_THREADS overrides). */
+  threads?: number;
+}
+
+export interface ChatLlamaCppCallOptions extends BaseChatModelCallOptions, LlamaSampling {
+  /** JSON Schema the reply must follow (turned into a grammar). */
+  format?: Record<string, unknown>;
+}
+
+/** A model loaded once per process, its context and the pool of its sequences. */
+export interface LoadedLlama {
+  path: string;
+  llama: Llama;
+  model: LlamaModel;
+  context: LlamaContext;
+  /** Tokens each sequence can hold. */
+  contextSize: number;
+  acquire(signal?: AbortSignal): Promise<LlamaContextSequence>;
+  release(seq: LlamaContextSequence): void;
+  grammar(schema: Record<string, unknown>): Promise<LlamaGrammar | { error: string }>;
+}
+
+type NodeLlamaCpp = typeof import("node-llama-cpp");
+let moduleP: Promise<NodeLlamaCpp> | undefined;
+
+async function nodeLlamaCpp(): Promise<NodeLlamaCpp> {
+  moduleP ??= import("node-llama-cpp").catch((err: unknown) => {
+    moduleP = undefined;
+    throw new SynthgraphError("the llamacpp provider needs the optional package node-llama-cpp", {
+      hint: "install it with `npm install node-llama-cpp@3.21.1` (about 110 MB on linux-x64 with its CPU build), or use --model ollama:<model> / openai:<model>",
+      exitCode: 3,
+      cause: err,
+    });
+  });
+  return moduleP;
+}
+
+let llamaP: Promise<Llama> | undefined;
+
+/** Process-wide counters (benches read them): prompt tokens sent and how many the KV cache already held. */
+export interface LlamaCppStats {
+  calls: number;
+  promptTokens: number;
+  reusedTokens: number;
+  completionTokens: number;
+}
+const stats: LlamaCppStats = { calls: 0, promptTokens: 0, reusedTokens: 0, completionTokens: 0 };
+export function llamaCppStats(): LlamaCppStats {
+  return { ...stats };
+}
+const loaded = new Map<string, Promise<LoadedLlama>>();
+
+export function expandModelPath(path: string): string {
+  const p = path.trim();
+  return resolve(p === "~" ? homedir() : p.startsWith("~/") ? `${homedir()}${p.slice(1)}` : p);
+}
+
+/** An Error the resilience layer classifies as "model not found" (status 404, message names the model). */
+class MissingModelFileError extends Error {
+  readonly status = 404;
+  constructor(path: string, cause: unknown) {
+    super(`model file not found or not a loadable GGUF: ${path}`, { cause });
+  }
+}
+
+/** An Error the resilience layer classifies as a context overflow (by name). */
+class ContextOverflowError extends Error {
+  override name = "ContextOverflowError";
+}
+
+/** Integer ranges up to this many values are written into the grammar as enums. */
+const MAX_ENUMERATED_INTEGERS = 256;
+
+/**
+ * The schema as node-llama-cpp's grammar builder takes it: no `$schema`, `anyOf` read as `oneOf` (zod emits
+ * both). Its grammar has no numeric bounds, so a small integer range (e.g. age 17..79) becomes an enum of its
+ * values, which the grammar does enforce; wider ranges stay unbounded and are left to the row validator.
+ */
+export function grammarSchema(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(grammarSchema);
+  if (node === null || typeof node !== "object") return node;
+  const o = node as Record<string, unknown>;
+  const types = Array.isArray(o.type) ? (o.type as unknown[]) : [o.type];
+  const lo = o.minimum;
+  const hi = o.maximum;
+  if (
+    types.includes("integer") &&
+    types.every((t) => t === "integer" || t === "null") &&
+    o.enum === undefined &&
+    typeof lo === "number" &&
+    typeof hi === "number" &&
+    Number.isInteger(lo) &&
+    Number.isInteger(hi) &&
+    hi >= lo &&
+    hi - lo < MAX_ENUMERATED_INTEGERS
+  ) {
+    const values: Array<number | null> = Array.from({ length: hi - lo + 1 }, (_, i) => lo + i);
+    if (types.includes("null")) values.push(null);
+    return { ...(typeof o.description === "string" ? { description: o.description } : {}), enum: values };
+  }
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(o)) {
+    if (k === "$schema") continue;
+    out[k === "anyOf" ? "oneOf" : k] =
+      k === "properties" && v && typeof v === "object"
+        ? Object.fromEntries(Object.entries(v).map(([pk, pv]) => [pk, grammarSchema(pv)]))
+        : grammarSchema(v);
+  }
+  return out;
+}
+
+/**
+ * The shared model for `path` (loaded on first use). `sequences` and `numCtx` only matter for the first
+ * caller with a given path: every later caller shares that context and its pool.
+ */
+export function loadLlama(
+  path: string,
+  opts: { sequences?: number; numCtx?: number; threads?: number } = {},
+): Promise<LoadedLlama> {
+  const abs = expandModelPath(path);
+  let p = loaded.get(abs);
+  if (!p) {
+    p = openModel(abs, opts);
+    loaded.set(abs, p);
+    p.catch(() => loaded.delete(abs));
+  }
+  return p;
+}
+
+async function openModel(
+  path: string,
+  opts: { sequences?: number; numCtx?: number; threads?: number },
+): Promise<LoadedLlama> {
+  const mod = await nodeLlamaCpp();
+  llamaP ??= mod.getLlama({ gpu: false, logLevel: mod.LlamaLogLevel.error });
+  const llama = await llamaP;
+  let model: LlamaModel;
+  try {
+    model = await llama.loadModel({ modelPath: path });
+  } catch (err) {
+    throw new MissingModelFileError(path, err);
+  }
+  const sequences = Math.max(1, opts.sequences ?? LLAMACPP_DEFAULTS.sequences);
+  const contextSize = Math.min(model.trainContextSize, opts.numCtx ?? 8192);
+  const envThreads = Number(process.env.SYNTHGRAPH_LLAMACPP_THREADS);
+  const threads = opts.threads ?? (Number.isInteger(envThreads) && envThreads > 0 ? envThreads : undefined);
+  const context = await model.createContext({
+    sequences,
+    contextSize,
+    ...(threads === undefined ? {} : { threads }),
+  });
+  const free: LlamaContextSequence[] = [];
+  for (let i = 0; i < sequences; i++) free.push(context.getSequence());
+  const waiters: Array<(s: LlamaContextSequence) => void> = [];
+  const grammars = new Map<string, Promise<LlamaGrammar | { error: string }>>();
+  return {
+    path,
+    llama,
+    model,
+    context,
+    contextSize: context.contextSize,
+    acquire(signal?: AbortSignal): Promise<LlamaContextSequence> {
+      if (signal?.aborted) return Promise.reject(signal.reason);
+      const s = free.pop();
+      if (s) return Promise.resolve(s);
+      return new Promise((res, rej) => {
+        const take = (seq: LlamaContextSequence): void => {
+          signal?.removeEventListener("abort", onAbort);
+          res(seq);
+        };
+        const onAbort = (): void => {
+          const i = waiters.indexOf(take);
+          if (i >= 0) waiters.splice(i, 1);
+          rej(signal?.reason);
+        };
+        signal?.addEventListener("abort", onAbort, { once: true });
+        waiters.push(take);
+      });
+    },
+    release(seq: LlamaContextSequence): void {
+      const next = waiters.shift();
+      if (next) next(seq);
+      else free.push(seq);
+    },
+    grammar(schema: Record<string, unknown>): Promise<LlamaGrammar | { error: string }> {
+      const key = JSON.stringify(schema);
+      let g = grammars.get(key);
+      if (!g) {
+        // The schema is only known at run time; node-llama-cpp's parameter type is a compile-time literal.
+        const make = llama.createGrammarForJsonSchema.bind(llama) as unknown as (
+          s: unknown,
+        ) => Promise<LlamaGrammar>;
+        g = Promise.resolve()
+          .then(() => make(grammarSchema(schema)))
+          .catch((err: unknown) => ({ error: (err as Error).message }));
+        grammars.set(key, g);
+      }
+      return g;
+    },
+  };
+}
+
+function text(m: BaseMessage): string {
+  if (typeof m.content === "string") return m.content;
+  return m.content.map((p) => (typeof p === "string" ? p : p.type === "text" ? String(p.text) : "")).join("");
+}
+
+/** LangChain messages to node-llama-cpp chat history (tool/function messages are read as user text). */
+export function toChatHistory(messages: readonly BaseMessage[]): ChatHistoryItem[] {
+  return messages.map((m): ChatHistoryItem => {
+    const type = m.getType();
+    if (type === "system") return { type: "system", text: text(m) };
+    if (type === "ai") return { type: "model", response: [text(m)] };
+    return { type: "user", text: text(m) };
+  });
+}
+
+/**
+ * SYNTHGRAPH_LLAMACPP_MAX_TOKENS caps replies when no maxTokens is configured: a base (non-instruct) model
+ * may never emit its end-of-turn token in free-text roles and would otherwise run to 2,048 tokens.
+ */
+function envMaxTokens(): number | undefined {
+  const n = Number(process.env.SYNTHGRAPH_LLAMACPP_MAX_TOKENS);
+  return Number.isInteger(n) && n > 0 ? n : undefined;
+}
+
+export class ChatLlamaCpp extends BaseChatModel<ChatLlamaCppCallOptions> {
+  readonly modelPath: string;
+  readonly numCtx: number;
+  readonly sequences: number;
+  readonly threads: number | undefined;
+  readonly sampling: Required<Omit<LlamaSampling, "seed">> & { seed?: number };
+
+  static override lc_name(): string {
+    return "ChatLlamaCpp";
+  }
+
+  constructor(fields: ChatLlamaCppFields) {
+    super(fields);
+    this.modelPath = expandModelPath(fields.modelPath);
+    this.numCtx = fields.numCtx ?? 8192;
+    this.sequences = fields.sequences ?? LLAMACPP_DEFAULTS.sequences;
+    this.threads = fields.threads;
+    this.sampling = {
+      temperature: fields.temperature ?? 0.7,
+      topP: fields.topP ?? LLAMACPP_DEFAULTS.topP,
+      topK: fields.topK ?? LLAMACPP_DEFAULTS.topK,
+      repeatPenalty: fields.repeatPenalty ?? LLAMACPP_DEFAULTS.repeatPenalty,
+      maxTokens: fields.maxTokens ?? envMaxTokens() ?? LLAMACPP_DEFAULTS.maxTokens,
+      ...(fields.seed === undefined ? {} : { seed: fields.seed }),
+    };
+  }
+
+  _llmType(): string {
+    return "llamacpp";
+  }
+
+  /** The shared loaded model (loads it on first use). */
+  load(): Promise<LoadedLlama> {
+    return loadLlama(this.modelPath, {
+      sequences: this.sequences,
+      numCtx: this.numCtx,
+      ...(this.threads === undefined ? {} : { threads: this.threads }),
+    });
+  }
+
+  async _generate(
+    messages: BaseMessage[],
+    options: this["ParsedCallOptions"],
+    runManager?: CallbackManagerForLLMRun,
+  ): Promise<ChatResult> {
+    const mod = await nodeLlamaCpp();
+    const lm = await this.load();
+    const signal = options.signal;
+    const s = { ...this.sampling };
+    for (const k of ["temperature", "topP", "topK", "repeatPenalty", "maxTokens", "seed"] as const) {
+      const v = options[k];
+      if (v !== undefined) s[k] = v;
+    }
+    let grammar: LlamaGrammar | undefined;
+    let grammarNote = "none";
+    if (options.format) {
+      const g = await lm.grammar(options.format);
+      if ("error" in g) grammarNote = `schema not usable as a grammar: ${g.error}`;
+      else {
+        grammar = g;
+        grammarNote = "json_schema";
+      }
+    }
+    const history = toChatHistory(messages);
+    const seq = await lm.acquire(signal);
+    const chat = new mod.LlamaChat({ contextSequence: seq });
+    try {
+      // What the template renders for this history, with the model's turn opened (as generation sees it).
+      const rendered = chat.chatWrapper.generateContextState({
+        chatHistory: [...history, { type: "model", response: [] }],
+      }).contextText;
+      const promptTokenList = rendered.tokenize(lm.model.tokenizer);
+      const promptTokens = promptTokenList.length;
+      // llama.cpp keeps the sequence's KV cache for the longest common prefix and evaluates only the rest
+      // (at least one token, to get logits).
+      const cachedTokens = seq.contextTokens;
+      let common = 0;
+      while (
+        common < cachedTokens.length &&
+        common < promptTokens &&
+        cachedTokens[common] === promptTokenList[common]
+      )
+        common++;
+      const reused = Math.min(common, promptTokens - 1);
+      const room = lm.contextSize - promptTokens;
+      if (room < 16) {
+        throw new ContextOverflowError(
+          `${promptTokens} prompt tokens leave no room for a reply in the ${lm.contextSize}-token context`,
+        );
+      }
+      let completionTokens = 0;
+      const res = await chat.generateResponse(history, {
+        ...(grammar ? { grammar } : {}),
+        ...(signal ? { signal } : {}),
+        temperature: s.temperature,
+        topP: s.topP,
+        topK: s.topK,
+        ...(s.seed === undefined ? {} : { seed: s.seed }),
+        repeatPenalty: s.repeatPenalty === 1 ? false : { penalty: s.repeatPenalty },
+        maxTokens: Math.min(s.maxTokens, room),
+        onToken: (tokens) => {
+          completionTokens += tokens.length;
+        },
+        onTextChunk: (chunk) => void runManager?.handleLLMNewToken(chunk),
+      });
+      stats.calls++;
+      stats.promptTokens += promptTokens;
+      stats.reusedTokens += reused;
+      stats.completionTokens += completionTokens;
+      const message = new AIMessage({
+        content: res.response,
+        usage_metadata: {
+          input_tokens: promptTokens,
+          output_tokens: completionTokens,
+          total_tokens: promptTokens + completionTokens,
+        },
+        response_metadata: {
+          model_provider: "llamacpp",
+          model: lm.path,
+          finish_reason: res.metadata.stopReason,
+          grammar: grammarNote,
+          kv_reused_tokens: reused,
+          context_size: lm.contextSize,
+        },
+      });
+      return { generations: [{ text: res.response, message }] };
+    } finally {
+      chat.dispose({ disposeSequence: false });
+      lm.release(seq);
+    }
+  }
+}

@@ -1,0 +1,276 @@
+/**
+ * The llamacpp provider through a real small GGUF (Gemma 3 270M Q4_K_M, test/support/small-model.ts):
+ * chat template, grammar-constrained JSON, token counts from the model's tokenizer, cancellation, one
+ * shared model under concurrent calls, and `synthgraph generate` end to end through the CLI binary.
+ *
+ * These tests check the plumbing, not output quality: a 270M model writes poor rows, and nothing here
+ * measures the engines' quality. They skip (printing why) only when the model cannot be fetched.
+ */
+import { execFile } from "node:child_process";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { AIMessage, HumanMessage } from "@langchain/core/messages";
+import { describe, expect, it } from "vitest";
+import { z } from "zod";
+import { metadataToJson } from "../../data/metadata.ts";
+import { readTable } from "../../data/read.ts";
+import { Accounting } from "../../models/accounting.ts";
+import { createChatModel } from "../../models/factory.ts";
+import { ChatLlamaCpp, grammarSchema, loadLlama } from "../../models/llamacpp.ts";
+import { callStructured } from "../../models/structured.ts";
+import { readRealView, rowKey, tableRows } from "../support/generic-responder.ts";
+import { smallModel } from "../support/small-model.ts";
+
+const model = await smallModel();
+if (!model.ok) console.warn(`[llamacpp tests skipped] the small test model is unavailable: ${model.reason}`);
+const PATH = model.ok ? model.path : "";
+// Two cores shared with other work: one thread per evaluation avoids llama.cpp's spin-waiting threads
+// starving each other (measured: 25 tokens/s with 1 thread, under 3 with 2 on a loaded machine).
+process.env.SYNTHGRAPH_LLAMACPP_THREADS ??= "1";
+
+const INPUT = resolve(import.meta.dirname, "../../examples/adult.csv");
+const text = (m: { content: unknown }): string => (typeof m.content === "string" ? m.content : "");
+
+describe("grammarSchema (the schema as the grammar builder takes it)", () => {
+  it("enumerates small integer ranges, keeps wide ones, drops $schema and reads anyOf as oneOf", () => {
+    expect(grammarSchema({ type: "integer", minimum: 1, maximum: 3, description: "d" })).toEqual({
+      description: "d",
+      enum: [1, 2, 3],
+    });
+    expect(grammarSchema({ type: ["integer", "null"], minimum: -1, maximum: 0 })).toEqual({
+      enum: [-1, 0, null],
+    });
+    // 0..999 has 1,000 values: above the 256 limit, left to the row validator.
+    expect(grammarSchema({ type: "integer", minimum: 0, maximum: 999 })).toEqual({
+      type: "integer",
+      minimum: 0,
+      maximum: 999,
+    });
+    expect(grammarSchema({ type: "number", minimum: 0, maximum: 1 })).toEqual({
+      type: "number",
+      minimum: 0,
+      maximum: 1,
+    });
+    expect(
+      grammarSchema({
+        $schema: "https://json-schema.org/draft/2020-12/schema",
+        type: "object",
+        properties: { anyOf: { anyOf: [{ type: "string" }, { type: "null" }] } },
+      }),
+    ).toEqual({ type: "object", properties: { anyOf: { oneOf: [{ type: "string" }, { type: "null" }] } } });
+  });
+});
+
+describe.skipIf(!model.ok)("llamacpp provider with a real GGUF", () => {
+  it("answers a chat with the GGUF's template; prompt tokens = the template tokenised by the model", async () => {
+    const chat = new ChatLlamaCpp({ modelPath: PATH, temperature: 0, maxTokens: 12 });
+    const reply = await chat.invoke([new HumanMessage("Say hello.")]);
+    expect(text(reply).length).toBeGreaterThan(0);
+    // Gemma's documented chat format, written out by hand: <bos><start_of_turn>user\n…<end_of_turn>\n
+    // <start_of_turn>model\n. Tokenised with special tokens by the model's tokenizer, plus the BOS token.
+    const lm = await loadLlama(PATH);
+    const reference = [
+      lm.model.tokens.bos,
+      ...lm.model.tokenize("<start_of_turn>user\nSay hello.<end_of_turn>\n<start_of_turn>model\n", true),
+    ];
+    expect(reply.usage_metadata?.input_tokens).toBe(reference.length);
+    // Stopped by maxTokens or by the end-of-turn token: exactly 12 sampled tokens in the first case.
+    const finish = reply.response_metadata.finish_reason;
+    expect(["maxTokens", "eogToken"]).toContain(finish);
+    if (finish === "maxTokens") expect(reply.usage_metadata?.output_tokens).toBe(12);
+    else expect(reply.usage_metadata?.output_tokens).toBeGreaterThan(0);
+    expect(reply.usage_metadata?.total_tokens).toBe(
+      (reply.usage_metadata?.input_tokens ?? 0) + (reply.usage_metadata?.output_tokens ?? 0),
+    );
+  });
+
+  it("gives grammar-constrained JSON through callStructured unchanged, with tokenizer usage in accounting", async () => {
+    const ep = createChatModel(`llamacpp:${PATH}`, { temperature: 0.3 });
+    const accounting = new Accounting();
+    const schema = z.object({
+      city: z.string(),
+      weather: z.enum(["sunny", "rainy", "snowy"]),
+      rooms: z.array(z.object({ name: z.string(), floor: z.number().int() })).max(3),
+    });
+    const r = await callStructured({
+      role: "generator",
+      endpoint: ep,
+      schema,
+      accounting,
+      maxReasks: 0,
+      messages: [
+        {
+          role: "user",
+          content:
+            'Describe a house as JSON: {"city": string, "weather": "sunny"|"rainy"|"snowy", "rooms": [{"name": string, "floor": integer}] } with at most 3 rooms.',
+        },
+      ],
+    });
+    expect(r.attempts).toBe(1);
+    expect(["sunny", "rainy", "snowy"]).toContain(r.value.weather);
+    expect(r.report.repairs).toEqual([]); // the grammar made it valid JSON as sent, no text repair needed
+    expect(r.usage.estimated).toBe(false);
+    expect(r.usage.prompt_tokens).toBeGreaterThan(0);
+    expect(r.usage.completion_tokens).toBeGreaterThan(0);
+    const snap = accounting.snapshot();
+    expect(snap.by_role.generator).toMatchObject({
+      calls: 1,
+      prompt_tokens: r.usage.prompt_tokens,
+      completion_tokens: r.usage.completion_tokens,
+      estimated: false,
+    });
+    // The completion's token count equals the tokenizer's count of the JSON text it produced (the grammar
+    // ends generation at the closing brace, so no end-of-turn token is counted).
+    const lm = await loadLlama(PATH);
+    const again = await (ep.chat as ChatLlamaCpp).invoke(
+      [new HumanMessage('Reply with JSON {"ok": true}.')],
+      { format: { type: "object", properties: { ok: { type: "boolean" } }, required: ["ok"] } },
+    );
+    expect(JSON.parse(text(again))).toEqual({ ok: expect.any(Boolean) });
+    expect(again.response_metadata.grammar).toBe("json_schema");
+    expect(again.usage_metadata?.output_tokens).toBe(lm.model.tokenize(text(again)).length);
+  });
+
+  it("keeps a bounded integer inside its range through the grammar", async () => {
+    const chat = new ChatLlamaCpp({ modelPath: PATH, temperature: 1.0, seed: 3 });
+    const format = {
+      type: "object",
+      properties: { age: { type: "integer", minimum: 17, maximum: 79 } },
+      required: ["age"],
+    };
+    for (let i = 0; i < 3; i++) {
+      const r = await chat.invoke([new HumanMessage('Reply {"age": <a large number like 17328>}.')], {
+        format,
+      });
+      const age = (JSON.parse(text(r)) as { age: number }).age;
+      expect(Number.isInteger(age)).toBe(true);
+      expect(age).toBeGreaterThanOrEqual(17);
+      expect(age).toBeLessThanOrEqual(79);
+    }
+  });
+
+  it("stops on cancellation, and the model serves the next call", async () => {
+    const chat = new ChatLlamaCpp({ modelPath: PATH, temperature: 0.8, maxTokens: 4000 });
+    const ac = new AbortController();
+    let streamed = 0;
+    const call = chat.invoke([new HumanMessage("Write a very long story about a lighthouse.")], {
+      signal: ac.signal,
+      callbacks: [
+        {
+          handleLLMNewToken: () => {
+            if (++streamed === 5) ac.abort(new Error("user cancelled"));
+          },
+        },
+      ],
+    });
+    await expect(call).rejects.toThrow(/cancel|abort/i);
+    expect(streamed).toBeGreaterThanOrEqual(5);
+    expect(streamed).toBeLessThan(4000);
+    const aborted = new AbortController();
+    aborted.abort(new Error("cancelled before start"));
+    await expect(chat.invoke([new HumanMessage("hi")], { signal: aborted.signal })).rejects.toThrow(/cancel/);
+    const next = await chat.invoke([new HumanMessage("Say yes.")], { maxTokens: 4 });
+    expect(next.usage_metadata?.output_tokens).toBeGreaterThan(0);
+  });
+
+  it("serves two concurrent calls from one loaded model, one context sequence each", async () => {
+    const a = new ChatLlamaCpp({ modelPath: PATH, temperature: 0.2, maxTokens: 16 });
+    const b = new ChatLlamaCpp({ modelPath: PATH, temperature: 1.0, maxTokens: 16 });
+    const [la, lb] = await Promise.all([a.load(), b.load()]);
+    expect(la).toBe(lb);
+    expect(la.context.totalSequences).toBe(2);
+    const [ra, rb] = await Promise.all([
+      a.invoke([new HumanMessage("Count to five.")]),
+      b.invoke([new HumanMessage("Name a fruit."), new AIMessage("Apple."), new HumanMessage("Another?")]),
+    ]);
+    expect(ra.usage_metadata?.output_tokens).toBeGreaterThan(0);
+    expect(rb.usage_metadata?.output_tokens).toBeGreaterThan(0);
+    // Both sequences were taken at once (a single-sequence pool would have made the second call wait).
+    expect(la.context.sequencesLeft).toBe(0);
+  });
+});
+
+function cli(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((done) => {
+    execFile(
+      process.execPath,
+      [resolve("bin/synthgraph.js"), ...args],
+      { env, maxBuffer: 64 * 1024 * 1024 },
+      (err, stdout, stderr) => {
+        const code = err ? (err as { code?: unknown }).code : 0;
+        done({ code: typeof code === "number" ? code : 1, stdout, stderr });
+      },
+    );
+  });
+}
+
+describe.skipIf(!model.ok)("synthgraph generate with a real in-process model (CLI binary)", () => {
+  for (const engine of ["synthia"] as const) {
+    it(`${engine}: exactly 20 valid rows and SUMMARY.json`, { timeout: 900_000 }, async () => {
+      const dir = mkdtempSync(join(tmpdir(), `synthgraph-llamacpp-${engine}-`));
+      const out = join(dir, "out.csv");
+      const summary = join(dir, "SUMMARY.json");
+      const r = await cli(
+        [
+          "generate",
+          INPUT,
+          "--rows",
+          "20",
+          "--engine",
+          engine,
+          "--max-iterations",
+          "1",
+          "--probe-rows",
+          "5",
+          "--examples",
+          "3",
+          "--batch-rows",
+          "10",
+          "--model",
+          `llamacpp:${PATH}`,
+          "--out",
+          out,
+          "--json",
+          summary,
+          "--run-dir",
+          join(dir, "run"),
+          "--quiet",
+        ],
+        // The 270M test model is a base model: free-text replies are capped so they end.
+        { ...process.env, SYNTHGRAPH_LLAMACPP_MAX_TOKENS: "200" },
+      );
+      expect(r.code, r.stderr).toBe(0);
+      // Exactly 20 rows under the input's header, every value inside the real ranges / levels, no real row copied.
+      const real = await readRealView(INPUT, "income");
+      const back = await readTable(out, { metadata: metadataToJson(real.metadata) });
+      expect(back.table.nRows).toBe(20);
+      expect(back.table.columns.map((x) => x.name)).toEqual(real.metadata.columns.map((x) => x.name));
+      const rows = tableRows(back.table);
+      real.metadata.columns.forEach((m, j) => {
+        const levels = new Set((m.levels ?? []).map((l) => l.value));
+        for (const row of rows) {
+          const v = row[j];
+          if (v === null)
+            expect(m.missingRate, `${m.name} is never missing in the real data`).toBeGreaterThan(0);
+          else if (m.sdtype === "numerical") {
+            expect(v as number).toBeGreaterThanOrEqual(m.min as number);
+            expect(v as number).toBeLessThanOrEqual(m.max as number);
+          } else expect(levels.has(v as string), `${m.name} = ${JSON.stringify(v)}`).toBe(true);
+        }
+      });
+      for (const row of rows) expect(real.keys.has(rowKey(row))).toBe(false);
+      const s = JSON.parse(readFileSync(summary, "utf8")) as {
+        rows: number;
+        usage: { calls: number; prompt_tokens: number; completion_tokens: number; estimated: boolean };
+      };
+      expect(s.rows).toBe(20);
+      expect(s.usage.calls).toBeGreaterThan(0);
+      expect(s.usage.prompt_tokens).toBeGreaterThan(0);
+      expect(s.usage.estimated).toBe(false); // token counts came from the model's tokenizer
+    });
+  }
+});
