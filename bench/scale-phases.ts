@@ -1,7 +1,8 @@
 /**
  * Where an evaluate's time and memory go: reads the two files, then runs each part of evaluateTables on its
  * own and prints seconds and RSS after each. `npx tsx bench/scale-phases.ts <real.csv> <synthetic.csv>
- * [target] [maxRows]`. Diagnostic only (bench/scale.bench.ts measures the whole command).
+ * [target] [rowLevelSample]`, with the samples evaluateTables takes above its threshold (stats/metrics/sampling.ts).
+ * Diagnostic only (bench/scale.bench.ts measures the whole command).
  */
 import { metadataToJson } from "../data/metadata.ts";
 import { readTable } from "../data/read.ts";
@@ -11,6 +12,13 @@ import { columnPairs } from "../stats/metrics/pairs/pairs.ts";
 import { rowLevelMetrics } from "../stats/metrics/rows/rowlevel.ts";
 import { detectionMetrics, stratifiedFolds } from "../stats/metrics/table/detection.ts";
 import { isNumeric } from "../data/build.ts";
+import {
+  MODEL_SAMPLE,
+  modelSample,
+  ROW_LEVEL_SAMPLE,
+  SAMPLING_STREAMS,
+  SCALE_THRESHOLD,
+} from "../stats/metrics/sampling.ts";
 import { categoricalShapes, numericalShapes } from "../stats/metrics/column/shapes.ts";
 
 const [realPath, synthPath, target = "income", maxRowsArg] = process.argv.slice(2);
@@ -44,9 +52,17 @@ lap("correlation matrices");
 const rl = rowLevelMetrics(R, S, undefined, {
   alphaBetaSteps: 30,
   seed: 0,
-  ...(maxRowsArg ? { maxRows: Number(maxRowsArg) } : {}),
+  maxRows: maxRowsArg ? Number(maxRowsArg) : ROW_LEVEL_SAMPLE,
 });
 lap("row level");
 process.stdout.write(`  ${rl._notes.join("; ")}\n`);
-detectionMetrics(R, S, stratifiedFolds(R.nRows, S.nRows, 3, 0));
+const sp2 = {
+  threshold: SCALE_THRESHOLD,
+  rowLevelSample: ROW_LEVEL_SAMPLE,
+  modelSample: MODEL_SAMPLE,
+  seed: 0,
+};
+const dR = modelSample(R, sp2, SAMPLING_STREAMS.detectionReal, "real", []);
+const dS = modelSample(S, sp2, SAMPLING_STREAMS.detectionSynthetic, "synthetic", []);
+detectionMetrics(dR, dS, stratifiedFolds(dR.nRows, dS.nRows, 3, 0));
 lap("detection");

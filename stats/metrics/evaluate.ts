@@ -18,6 +18,19 @@ import {
   numericalShapes,
 } from "./column/shapes.ts";
 import { tstrLogistic, tstrRandomForest, type Utility } from "./table/utility.ts";
+import {
+  detectionSampling,
+  MODEL_SAMPLE,
+  modelSample,
+  needsSampling,
+  ROW_LEVEL_SAMPLE,
+  rowLevelSampling,
+  SAMPLING_STREAMS,
+  SCALE_THRESHOLD,
+  type SamplingReport,
+  type ScaleParams,
+  utilitySampling,
+} from "./sampling.ts";
 
 export interface EvaluateParams {
   /** Equal-width bins for KL/JS/Hellinger and contingency tables (metrics.md §1.5). */
@@ -33,6 +46,12 @@ export interface EvaluateParams {
   seed: number;
   /** Skip the (slowest) random-forest utility metric. */
   skip_random_forest?: boolean;
+  /** Above this many rows in any table, row-level and model-based metrics are sampled (./sampling.ts). */
+  scale_threshold: number;
+  /** Rows per table for row-level metrics above the threshold. */
+  row_level_sample: number;
+  /** Rows per table for detection and TSTR/TRTR above the threshold. */
+  model_sample: number;
 }
 
 export const DEFAULT_EVALUATE_PARAMS: EvaluateParams = {
@@ -41,6 +60,9 @@ export const DEFAULT_EVALUATE_PARAMS: EvaluateParams = {
   ks_round_decimals: 14,
   alpha_beta_steps: 30,
   seed: 0,
+  scale_threshold: SCALE_THRESHOLD,
+  row_level_sample: ROW_LEVEL_SAMPLE,
+  model_sample: MODEL_SAMPLE,
 };
 
 export interface EvaluateSummary {
@@ -72,6 +94,8 @@ export interface EvaluateResult {
   tstr_logistic?: Utility;
   tstr_logistic_sklearn_default_lbfgs?: Utility;
   tstr_random_forest?: Utility & { _informational: string };
+  /** Present only when a table is above `scale_threshold`: sample sizes and 95% intervals (./sampling.ts). */
+  sampling?: SamplingReport;
   summary: EvaluateSummary;
 }
 
@@ -137,15 +161,48 @@ export function evaluateTables(
     Object.values(column_shapes).map(shapeScore),
     Object.values(column_pairs).map((x) => x.report_score),
   );
+  const scale: ScaleParams = {
+    threshold: p.scale_threshold,
+    rowLevelSample: p.row_level_sample,
+    modelSample: p.model_sample,
+    seed: p.seed,
+  };
+  const sampled = needsSampling(scale, real, synthetic, holdout);
   const row_level = rowLevelMetrics(real, synthetic, holdout, {
     alphaBetaSteps: p.alpha_beta_steps,
     seed: p.seed,
+    ...(sampled ? { maxRows: p.row_level_sample } : {}),
   });
+  const sampling: SamplingReport | undefined = sampled
+    ? {
+        threshold: p.scale_threshold,
+        row_level_sample: p.row_level_sample,
+        model_sample: p.model_sample,
+        seed: p.seed,
+        row_level: rowLevelSampling(
+          row_level,
+          real.nRows,
+          synthetic.nRows,
+          holdout?.nRows,
+          p.row_level_sample,
+        ),
+      }
+    : undefined;
 
   let detection: Detection | { error: string };
   try {
-    const folds = p.detection_folds ?? stratifiedFolds(real.nRows, synthetic.nRows, 3, p.seed);
-    detection = detectionMetrics(real, synthetic, folds);
+    // User folds index the full tables: they are never sampled.
+    const sampleDetection = sampled && p.detection_folds === undefined;
+    const dReal = sampleDetection
+      ? modelSample(real, scale, SAMPLING_STREAMS.detectionReal, "real (detection)", notes)
+      : real;
+    const dSynthetic = sampleDetection
+      ? modelSample(synthetic, scale, SAMPLING_STREAMS.detectionSynthetic, "synthetic (detection)", notes)
+      : synthetic;
+    const folds = p.detection_folds ?? stratifiedFolds(dReal.nRows, dSynthetic.nRows, 3, p.seed);
+    detection = detectionMetrics(dReal, dSynthetic, folds);
+    if (sampling && sampleDetection)
+      sampling.detection = detectionSampling(detection, dReal.nRows, dSynthetic.nRows);
   } catch (err) {
     detection = { error: err instanceof Error ? err.message : String(err) };
   }
@@ -165,11 +222,22 @@ export function evaluateTables(
   const target = p.target;
   if (target && holdout) {
     const positive = targetLabel(real, target, p.positive_label ?? defaultPositiveLabel(real, target));
-    result.tstr_logistic = tstrLogistic(real, synthetic, holdout, target, positive);
+    const uReal = sampled
+      ? modelSample(real, scale, SAMPLING_STREAMS.utilityReal, "real (utility)", notes)
+      : real;
+    const uSynthetic = sampled
+      ? modelSample(synthetic, scale, SAMPLING_STREAMS.utilitySynthetic, "synthetic (utility)", notes)
+      : synthetic;
+    const uHoldout = sampled
+      ? modelSample(holdout, scale, SAMPLING_STREAMS.utilityHoldout, "holdout (utility)", notes)
+      : holdout;
+    result.tstr_logistic = tstrLogistic(uReal, uSynthetic, uHoldout, target, positive);
     result.tstr_logistic_sklearn_default_lbfgs = result.tstr_logistic;
+    if (sampling)
+      sampling.utility = utilitySampling(result.tstr_logistic, uReal.nRows, uSynthetic.nRows, uHoldout.nRows);
     if (!p.skip_random_forest) {
       result.tstr_random_forest = {
-        ...tstrRandomForest(real, synthetic, holdout, target, positive, p.seed),
+        ...tstrRandomForest(uReal, uSynthetic, uHoldout, target, positive, p.seed),
         _informational:
           "stats/forest.ts (100 trees, seeded, sklearn defaults); sklearn's RNG cannot be reproduced",
       };
@@ -179,6 +247,12 @@ export function evaluateTables(
     notes.push("DCR share and utility (TSTR/TRTR) need a holdout table: skipped (pass --holdout)");
   else if (!target) notes.push("utility (TSTR/TRTR) needs a target column: skipped (pass --target)");
 
+  if (sampling) {
+    result.sampling = sampling;
+    notes.push(
+      `more than ${p.scale_threshold} rows: row-level metrics on ≤ ${p.row_level_sample} and model-based metrics on ≤ ${p.model_sample} seeded rows per table; sample sizes and 95% intervals under "sampling"`,
+    );
+  }
   result.summary = summarise(result, real, synthetic, holdout, notes);
   return result;
 }
