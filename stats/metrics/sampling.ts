@@ -31,7 +31,7 @@ import type { Utility } from "./table/utility.ts";
 
 export const SCALE_THRESHOLD = 50_000;
 export const ROW_LEVEL_SAMPLE = 10_000;
-export const MODEL_SAMPLE = 50_000;
+export const MODEL_SAMPLE = 20_000;
 
 /** RNG streams of createRng(seed) for the model samples. */
 export const SAMPLING_STREAMS = {

@@ -102,6 +102,17 @@ describe("columnar CSV reading", () => {
     await expectSameAsCsvParse(fileWith(`${name.replace(/\W+/g, "-")}.csv`, text));
   });
 
+  it("leaves invalid UTF-8 to the text path, which names the byte", async () => {
+    const path = join(dir, "latin1.csv");
+    writeFileSync(
+      path,
+      Buffer.concat([Buffer.from("name,n\nab,1\nJos"), Buffer.from([0xe9]), Buffer.from(",2\n")]),
+    );
+    expect(readPlainCsv(path, isMissing, comma)).toBeUndefined();
+    await expect(readTable(path)).rejects.toThrow(/not valid UTF-8: byte 0xE9/);
+    await expectSameAsCsvParse(path);
+  });
+
   it("reports a cell that does not fit a declared type at its own row, as csv-parse's path does", async () => {
     const path = fileWith("declared.csv", "n,m\n1,a\n2,b\n1,c\nx,d\n");
     const opts: ReadOptions = { metadata: { columns: { n: { sdtype: "numerical" } } } };
