@@ -166,11 +166,18 @@ function readPlainCsvTable(path: string, opts: ReadOptions & { source?: string }
       names: raw.names,
       firstRow: 2,
       cells: (j) => cellsOf(raw.columns[j], raw.nRows),
-      column: (j, spec, cells) => dictColumn(raw.names[j], raw.columns[j], spec, cells, origin),
+      column: (j, spec, cells) => {
+        const col = dictColumn(raw.names[j], raw.columns[j], spec, cells, origin);
+        // The raw codes are not needed once typed: release them before the next column's arrays.
+        raw.columns[j] = RELEASED;
+        return col;
+      },
     },
     opts,
   );
 }
+
+const RELEASED: DictColumn = { dict: [], codes: new Int32Array(0) };
 
 /**
  * columnFromCells over the distinct texts, expanded through the row codes: each text is parsed once. Cell
