@@ -6,7 +6,7 @@
 import { readFile } from "node:fs/promises";
 import { extname } from "node:path";
 import { CsvError, parse } from "csv-parse/sync";
-import { recodeColumn, tableOf } from "./build.ts";
+import { isNumeric, recodeColumn, tableOf } from "./build.ts";
 import { DEFAULT_MISSING_MARKERS, missingMatcher } from "./cells.ts";
 import { DataError } from "./errors.ts";
 import { booleanLabelsOf, type Cell, type ColumnSpec, columnFromCells, inferColumnSpec } from "./infer.ts";
@@ -19,7 +19,8 @@ import {
   resolveOverrides,
   specFromOverride,
 } from "./metadata.ts";
-import type { Column, Metadata, Table } from "./types.ts";
+import type { BooleanLabels, Column, Metadata, Table } from "./types.ts";
+import { cellsOf, type DictColumn, type DictColumns, readPlainCsv } from "./columnar.ts";
 
 export type TableFormat = "csv" | "tsv" | "jsonl";
 
@@ -53,13 +54,18 @@ interface RawColumns {
 
 /** Reads a CSV (.csv, .tsv, .tab) or JSON Lines (.jsonl, .ndjson) file. */
 export async function readTable(path: string, opts: ReadOptions = {}): Promise<ReadResult> {
+  const format = opts.format ?? formatOfPath(path);
+  if (format !== "jsonl") {
+    const plain = readPlainCsvTable(path, { ...opts, source: path, format });
+    if (plain !== undefined) return plain;
+  }
   let bytes: Uint8Array;
   try {
     bytes = await readFile(path);
   } catch (e) {
     throw new DataError(`cannot read the file: ${(e as Error).message}`, { file: path });
   }
-  return parseTable(bytes, { ...opts, source: path, format: opts.format ?? formatOfPath(path) });
+  return parseTable(bytes, { ...opts, source: path, format });
 }
 
 /** The format implied by a file name (CSV unless the extension says otherwise). */
@@ -85,24 +91,121 @@ export function parseTable(
   }
   const isMissing = missingMatcher(opts.missingMarkers ?? DEFAULT_MISSING_MARKERS);
   const format = opts.format ?? "csv";
-  const warnings: string[] = [];
   const raw =
     format === "jsonl" ? jsonlColumns(text, isMissing, file) : csvColumns(text, format, isMissing, file);
-  checkColumnNames(raw.names, warnings, file);
-  const overrides = resolveOverrides(opts.metadata, raw.names, file, opts.metadataSource);
-  if (opts.target !== undefined) checkTarget(opts.target, raw.names, file);
-  const specs = raw.names.map((name, j) => columnSpec(name, raw.cells[j], overrides.get(name)));
-  const columns = raw.names.map((name, j) =>
-    columnFromCells(name, raw.cells[j], specs[j], { file, firstRow: raw.firstRow }),
+  return typedTable(
+    {
+      names: raw.names,
+      firstRow: raw.firstRow,
+      cells: (j) => raw.cells[j],
+      column: (j, spec) =>
+        columnFromCells(raw.names[j], raw.cells[j], spec, { file, firstRow: raw.firstRow }),
+    },
+    opts,
   );
-  warnings.push(...allMissingWarnings(raw.names, raw.cells, overrides));
+}
+
+/** Text columns before typing, one column at a time (the plain CSV reader rebuilds cells per call). */
+interface CellSource {
+  readonly names: string[];
+  /** Spreadsheet row of the first data record (2 under a CSV header, 1 for JSON Lines). */
+  readonly firstRow: number;
+  cells(j: number): readonly Cell[];
+  /** Column j converted to `spec` (data/infer.ts columnFromCells semantics); `cells` is cells(j). */
+  column(j: number, spec: ColumnSpec, cells: readonly Cell[]): Column;
+}
+
+/** Types the columns (declared or inferred), derives the metadata and orders coded levels as it lists them. */
+function typedTable(src: CellSource, opts: ReadOptions & { source?: string }): ReadResult {
+  const file = opts.source;
+  const warnings: string[] = [];
+  const names = src.names;
+  checkColumnNames(names, warnings, file);
+  const overrides = resolveOverrides(opts.metadata, names, file, opts.metadataSource);
+  if (opts.target !== undefined) checkTarget(opts.target, names, file);
+  const specs: ColumnSpec[] = [];
+  const columns: Column[] = [];
+  const labels: Array<BooleanLabels | undefined> = [];
+  const empty: boolean[] = [];
+  for (let j = 0; j < names.length; j++) {
+    const cells = src.cells(j);
+    const o = overrides.get(names[j]);
+    const spec = columnSpec(names[j], cells, o);
+    specs.push(spec);
+    columns.push(src.column(j, spec, cells));
+    labels.push(spec.sdtype === "boolean" ? (o?.boolean_labels ?? booleanLabelsOf(cells)) : undefined);
+    empty.push(cells.every((c) => c === null));
+  }
+  warnings.push(...allMissingWarnings(names, empty, overrides));
   const typed = tableOf(columns);
   const metadata = deriveMetadata(
     typed,
-    mergedOverrides(opts.metadata, raw.names, specs, raw.cells, overrides),
+    mergedOverrides(opts.metadata, names, specs, labels, overrides),
     opts.target,
   );
   return { table: inMetadataLevelOrder(typed, metadata), metadata, warnings };
+}
+
+/**
+ * A plain CSV file (data/columnar.ts) read in chunks into dictionary-coded columns and typed per column; the
+ * same result as parseTable on the file's text. Undefined when the file needs the general parser.
+ */
+function readPlainCsvTable(path: string, opts: ReadOptions & { source?: string }): ReadResult | undefined {
+  const isMissing = missingMatcher(opts.missingMarkers ?? DEFAULT_MISSING_MARKERS);
+  const format = opts.format ?? "csv";
+  let raw: DictColumns | undefined;
+  try {
+    raw = readPlainCsv(path, isMissing, (header) => delimiterOf(header, format));
+  } catch (e) {
+    throw new DataError(`cannot read the file: ${(e as Error).message}`, { file: opts.source });
+  }
+  if (raw === undefined) return undefined;
+  const origin = { file: opts.source, firstRow: 2 };
+  return typedTable(
+    {
+      names: raw.names,
+      firstRow: 2,
+      cells: (j) => cellsOf(raw.columns[j], raw.nRows),
+      column: (j, spec, cells) => {
+        const col = dictColumn(raw.names[j], raw.columns[j], spec, cells, origin);
+        // The raw codes are not needed once typed: release them before the next column's arrays.
+        raw.columns[j] = RELEASED;
+        return col;
+      },
+    },
+    opts,
+  );
+}
+
+const RELEASED: DictColumn = { dict: [], codes: new Int32Array(0) };
+
+/**
+ * columnFromCells over the distinct texts, expanded through the row codes: each text is parsed once. Cell
+ * conversion is per cell and coded levels come in first-appearance order, which the dictionary (itself in
+ * first-appearance order) keeps. A text that does not convert is re-done on the cells for the row's number.
+ */
+function dictColumn(
+  name: string,
+  c: DictColumn,
+  spec: ColumnSpec,
+  cells: readonly Cell[],
+  origin: { file?: string; firstRow: number },
+): Column {
+  let byText: Column;
+  try {
+    byText = columnFromCells(name, c.dict, spec, origin);
+  } catch {
+    return columnFromCells(name, cells, spec, origin);
+  }
+  const n = c.codes.length;
+  if (isNumeric(byText)) {
+    const values = new Float64Array(n);
+    for (let i = 0; i < n; i++) values[i] = c.codes[i] < 0 ? Number.NaN : byText.values[c.codes[i]];
+    return { kind: byText.kind, name, values };
+  }
+  const codes = new Int32Array(n);
+  for (let i = 0; i < n; i++) codes[i] = c.codes[i] < 0 ? -1 : byText.codes[c.codes[i]];
+  return { kind: byText.kind, name, codes, levels: byText.levels };
 }
 
 function stripBom(text: string): string {
@@ -321,12 +424,12 @@ function columnSpec(name: string, cells: readonly Cell[], o: ColumnOverride | un
 
 function allMissingWarnings(
   names: readonly string[],
-  cells: readonly Cell[][],
+  empty: readonly boolean[],
   overrides: Map<string, ColumnOverride>,
 ): string[] {
   const out: string[] = [];
   names.forEach((name, j) => {
-    if (!cells[j].every((c) => c === null)) return;
+    if (!empty[j]) return;
     const declared = overrides.get(name)?.sdtype;
     out.push(
       `column "${name}" has no values (every cell is missing); it is read as ${declared ?? "numerical"} with all values missing. Drop it, or declare its sdtype in the metadata`,
@@ -343,14 +446,13 @@ function mergedOverrides(
   user: MetadataOverrides | undefined,
   names: readonly string[],
   specs: readonly ColumnSpec[],
-  cells: readonly Cell[][],
+  booleanLabels: ReadonlyArray<BooleanLabels | undefined>,
   effective: Map<string, ColumnOverride>,
 ): MetadataOverrides {
   const columns: Record<string, ColumnOverride> = {};
   names.forEach((name, j) => {
     const declared = effective.get(name);
-    const labels =
-      specs[j].sdtype === "boolean" ? (declared?.boolean_labels ?? booleanLabelsOf(cells[j])) : undefined;
+    const labels = booleanLabels[j];
     columns[name] = {
       ...overrideFromSpec(specs[j], declared?.description),
       ...(specs[j].sdtype === "numerical" && declared?.decimals !== undefined

@@ -26,6 +26,19 @@ import {
   type MleBestOf,
   mleBestOf,
 } from "./table/utility-protocols.ts";
+import {
+  detectionSampling,
+  MODEL_SAMPLE,
+  modelSample,
+  needsSampling,
+  ROW_LEVEL_SAMPLE,
+  rowLevelSampling,
+  SAMPLING_STREAMS,
+  SCALE_THRESHOLD,
+  type SamplingReport,
+  type ScaleParams,
+  utilitySampling,
+} from "./sampling.ts";
 
 export interface EvaluateParams {
   /** Equal-width bins for KL/JS/Hellinger and contingency tables (docs/metrics.md §1.5). */
@@ -43,6 +56,12 @@ export interface EvaluateParams {
   skip_random_forest?: boolean;
   /** Depth limit of the decision tree in `utility_protocols` (docs/metrics-protocol.md). Default 5 (SynLLM). */
   tree_depth?: number;
+  /** Above this many rows in any table, row-level and model-based metrics are sampled (./sampling.ts). */
+  scale_threshold: number;
+  /** Rows per table for row-level metrics above the threshold. */
+  row_level_sample: number;
+  /** Rows per table for detection and TSTR/TRTR above the threshold. */
+  model_sample: number;
 }
 
 export const DEFAULT_EVALUATE_PARAMS: EvaluateParams = {
@@ -51,6 +70,9 @@ export const DEFAULT_EVALUATE_PARAMS: EvaluateParams = {
   ks_round_decimals: 14,
   alpha_beta_steps: 30,
   seed: 0,
+  scale_threshold: SCALE_THRESHOLD,
+  row_level_sample: ROW_LEVEL_SAMPLE,
+  model_sample: MODEL_SAMPLE,
 };
 
 export interface EvaluateSummary {
@@ -91,6 +113,8 @@ export interface EvaluateResult {
   regression_utility?: RegressionUtility & { regressors: readonly string[] };
   /** α-precision / β-recall / authenticity for any table sizes (stats/metrics/rows/alpha-beta.ts). */
   alpha_beta?: AlphaBetaResult | { error: string };
+  /** Present only when a table is above `scale_threshold`: sample sizes and 95% intervals (./sampling.ts). */
+  sampling?: SamplingReport;
   summary: EvaluateSummary;
 }
 
@@ -156,15 +180,48 @@ export function evaluateTables(
     Object.values(column_shapes).map(shapeScore),
     Object.values(column_pairs).map((x) => x.report_score),
   );
+  const scale: ScaleParams = {
+    threshold: p.scale_threshold,
+    rowLevelSample: p.row_level_sample,
+    modelSample: p.model_sample,
+    seed: p.seed,
+  };
+  const sampled = needsSampling(scale, real, synthetic, holdout);
   const row_level = rowLevelMetrics(real, synthetic, holdout, {
     alphaBetaSteps: p.alpha_beta_steps,
     seed: p.seed,
+    ...(sampled ? { maxRows: p.row_level_sample } : {}),
   });
+  const sampling: SamplingReport | undefined = sampled
+    ? {
+        threshold: p.scale_threshold,
+        row_level_sample: p.row_level_sample,
+        model_sample: p.model_sample,
+        seed: p.seed,
+        row_level: rowLevelSampling(
+          row_level,
+          real.nRows,
+          synthetic.nRows,
+          holdout?.nRows,
+          p.row_level_sample,
+        ),
+      }
+    : undefined;
 
   let detection: Detection | { error: string };
   try {
-    const folds = p.detection_folds ?? stratifiedFolds(real.nRows, synthetic.nRows, 3, p.seed);
-    detection = detectionMetrics(real, synthetic, folds);
+    // User folds index the full tables: they are never sampled.
+    const sampleDetection = sampled && p.detection_folds === undefined;
+    const dReal = sampleDetection
+      ? modelSample(real, scale, SAMPLING_STREAMS.detectionReal, "real (detection)", notes)
+      : real;
+    const dSynthetic = sampleDetection
+      ? modelSample(synthetic, scale, SAMPLING_STREAMS.detectionSynthetic, "synthetic (detection)", notes)
+      : synthetic;
+    const folds = p.detection_folds ?? stratifiedFolds(dReal.nRows, dSynthetic.nRows, 3, p.seed);
+    detection = detectionMetrics(dReal, dSynthetic, folds);
+    if (sampling && sampleDetection)
+      sampling.detection = detectionSampling(detection, dReal.nRows, dSynthetic.nRows);
   } catch (err) {
     detection = { error: err instanceof Error ? err.message : String(err) };
   }
@@ -182,21 +239,44 @@ export function evaluateTables(
   };
 
   const target = p.target;
-  if (target && holdout) {
+  // Above the scale threshold every model-based metric (utility, the protocols' utility) sees the same sample.
+  const uReal =
+    sampled && target && holdout
+      ? modelSample(real, scale, SAMPLING_STREAMS.utilityReal, "real (utility)", notes)
+      : real;
+  const uSynthetic =
+    sampled && target && holdout
+      ? modelSample(synthetic, scale, SAMPLING_STREAMS.utilitySynthetic, "synthetic (utility)", notes)
+      : synthetic;
+  const uHoldout =
+    sampled && target && holdout
+      ? modelSample(holdout, scale, SAMPLING_STREAMS.utilityHoldout, "holdout (utility)", notes)
+      : holdout;
+  if (target && uHoldout) {
     const positive = targetLabel(real, target, p.positive_label ?? defaultPositiveLabel(real, target));
-    result.tstr_logistic = tstrLogistic(real, synthetic, holdout, target, positive);
+    result.tstr_logistic = tstrLogistic(uReal, uSynthetic, uHoldout, target, positive);
     result.tstr_logistic_sklearn_default_lbfgs = result.tstr_logistic;
+    if (sampling)
+      sampling.utility = utilitySampling(result.tstr_logistic, uReal.nRows, uSynthetic.nRows, uHoldout.nRows);
     if (!p.skip_random_forest) {
       result.tstr_random_forest = {
-        ...tstrRandomForest(real, synthetic, holdout, target, positive, p.seed),
+        ...tstrRandomForest(uReal, uSynthetic, uHoldout, target, positive, p.seed),
         _informational:
           "stats/forest.ts (100 trees, seeded, sklearn defaults); sklearn's RNG cannot be reproduced",
       };
     }
   }
-  if (target && holdout) addProtocolUtility(result, real, synthetic, holdout, target, p);
+  if (target && uHoldout) addProtocolUtility(result, uReal, uSynthetic, uHoldout, target, p);
   try {
-    result.alpha_beta = alphaBetaTables(real, synthetic, p.alpha_beta_steps);
+    // α/β cost O(n_real · n_synthetic): above the threshold they run on row-level-sized samples.
+    const rowSized: ScaleParams = { ...scale, modelSample: p.row_level_sample };
+    const abReal = sampled
+      ? modelSample(real, rowSized, SAMPLING_STREAMS.alphaBetaReal, "real (alpha/beta)", notes)
+      : real;
+    const abSynthetic = sampled
+      ? modelSample(synthetic, rowSized, SAMPLING_STREAMS.alphaBetaSynthetic, "synthetic (alpha/beta)", notes)
+      : synthetic;
+    result.alpha_beta = alphaBetaTables(abReal, abSynthetic, p.alpha_beta_steps);
   } catch (err) {
     result.alpha_beta = { error: err instanceof Error ? err.message : String(err) };
   }
@@ -204,6 +284,12 @@ export function evaluateTables(
     notes.push("DCR share and utility (TSTR/TRTR) need a holdout table: skipped (pass --holdout)");
   else if (!target) notes.push("utility (TSTR/TRTR) needs a target column: skipped (pass --target)");
 
+  if (sampling) {
+    result.sampling = sampling;
+    notes.push(
+      `more than ${p.scale_threshold} rows: row-level metrics on ≤ ${p.row_level_sample} and model-based metrics on ≤ ${p.model_sample} seeded rows per table; sample sizes and 95% intervals under "sampling"`,
+    );
+  }
   result.summary = summarise(result, real, synthetic, holdout, notes);
   return result;
 }

@@ -118,7 +118,8 @@ function asCoded(c: Column): CodedColumn {
 export function crossTab(a: Int32Array, b: Int32Array, ka: number, kb: number): CrossTab {
   const n = a.length;
   if (ka * kb <= DENSE_CELLS) {
-    const dense = new Float64Array(ka * kb);
+    // Integer counts (n < 2³¹): an Int32 increment is cheaper than a float one over millions of rows.
+    const dense = new Int32Array(ka * kb);
     for (let i = 0; i < n; i++) dense[a[i] * kb + b[i]]++;
     let nz = 0;
     for (let c = 0; c < dense.length; c++) if (dense[c] > 0) nz++;
@@ -293,7 +294,10 @@ function pairColumns(real: Table, synthetic: Table): Array<{ real: Column; synth
 export function columnPairs(real: Table, synthetic: Table, p: { bins: number }): Record<string, PairResult> {
   const cols = pairColumns(real, synthetic);
   const metric = cols.map((c) => metricLevels(c.real, c.synthetic, p.bins));
-  const report = cols.map((c) => reportLevels(c.real, c.synthetic, p.bins));
+  // Coded columns bin the same way in both; only numeric ones need their report levels.
+  const report = cols.map((c, k) =>
+    isNumeric(c.real) ? reportLevels(c.real, c.synthetic, p.bins) : metric[k],
+  );
   const out: Record<string, PairResult> = {};
   for (let i = 0; i < cols.length; i++) {
     for (let j = i + 1; j < cols.length; j++) {
@@ -323,6 +327,9 @@ export function columnPairs(real: Table, synthetic: Table, p: { bins: number }):
         result.correlation_similarity = cs;
         result.report_metric = "CorrelationSimilarity";
         result.report_score = cs.score;
+      } else if (!isNumeric(ci.real) && !isNumeric(cj.real)) {
+        // Both coded: the report binning is the metric binning (codedLevels), so are the tables.
+        result.report_score = result.contingency_similarity;
       } else {
         const ra = report[i];
         const rb = report[j];
