@@ -5,10 +5,14 @@
  */
 import { z } from "zod";
 import { ROLES, type RoleConfigMap } from "../models/spec.ts";
+import { BayesnetEngineOptionsSchema } from "../engines/bayesnet/config.ts";
+import { CopulaEngineOptionsSchema } from "../engines/copula/config.ts";
 import { LlmsynthorOptionsSchema } from "../engines/llmsynthor/config.ts";
 import { MallmOptionsSchema } from "../engines/mallm/config.ts";
 import { GuardConfigSchema } from "../engines/synthia/config.ts";
 
+export { type BayesnetEngineOptions, BayesnetEngineOptionsSchema } from "../engines/bayesnet/config.ts";
+export { type CopulaEngineOptions, CopulaEngineOptionsSchema } from "../engines/copula/config.ts";
 export { type LlmsynthorOptions, LlmsynthorOptionsSchema } from "../engines/llmsynthor/config.ts";
 export { type MallmOptions, MallmOptionsSchema } from "../engines/mallm/config.ts";
 export { GuardConfigSchema } from "../engines/synthia/config.ts";
@@ -17,7 +21,7 @@ export { GuardConfigSchema } from "../engines/synthia/config.ts";
  * The engines' names. graph/registry.ts must hold one EngineDefinition per name (its type,
  * Record<EngineName, EngineDefinition>, makes a missing one a compile error).
  */
-export const ENGINES = ["synthia", "mallm-gan", "llmsynthor"] as const;
+export const ENGINES = ["synthia", "mallm-gan", "llmsynthor", "copula", "bayesnet"] as const;
 export type EngineName = (typeof ENGINES)[number];
 
 const RoleConfigSchema = z.object({
@@ -69,6 +73,10 @@ export const RunConfigSchema = z.object({
   mallm: MallmOptionsSchema.default(() => MallmOptionsSchema.parse({})),
   /** LLMSynthor knobs (engine "llmsynthor" only; engines/llmsynthor/config.ts). */
   llmsynthor: LlmsynthorOptionsSchema.default(() => LlmsynthorOptionsSchema.parse({})),
+  /** Gaussian copula knobs (engine "copula" only; engines/copula/config.ts). */
+  copula: CopulaEngineOptionsSchema.default(() => CopulaEngineOptionsSchema.parse({})),
+  /** Bayesian network knobs (engine "bayesnet" only; engines/bayesnet/config.ts). */
+  bayesnet: BayesnetEngineOptionsSchema.default(() => BayesnetEngineOptionsSchema.parse({})),
   /** SUMMARY.json path (absolute), written by the CLI at the end. */
   summary: z.string().optional(),
 });
