@@ -5,8 +5,14 @@
  */
 import { createServer, type Server } from "node:net";
 import { resolve } from "node:path";
+import { MemorySaver } from "@langchain/langgraph";
+import { codedColumn, numericColumn, tableOf } from "../../data/build.ts";
 import { readTable } from "../../data/read.ts";
 import type { Metadata, Table } from "../../data/types.ts";
+import type { EngineRuntime, RealData } from "../../graph/runtime.ts";
+import { resolveRoleConfigs } from "../../models/spec.ts";
+import { ArtifactStore } from "../../state/artifacts.ts";
+import { type RunConfig, type RunConfigInput, RunConfigSchema } from "../../state/config.ts";
 
 export const ADULT_EXAMPLE = resolve(import.meta.dirname, "../../examples/adult.csv");
 
@@ -45,4 +51,51 @@ export function csvObjects(text: string): Array<Record<string, string>> {
     if (cells.length !== names.length) throw new Error(`row with ${cells.length} cells: ${l}`);
     return Object.fromEntries(names.map((n, j) => [n, cells[j]]));
   });
+}
+
+/**
+ * A real table on which about half of all synthetic rows copy a real row: k = i mod 10 (whole numbers 0..9)
+ * and s = "A" for even i, "B" for odd, so the real rows cover 10 of the 20 (k, s) pairs; the normal scores of
+ * k and s are nearly uncorrelated, so a model draws every pair and the privacy guard drops the real ones.
+ */
+export function halfCopiedTable(): Table {
+  const n = 40;
+  return tableOf([
+    numericColumn(
+      "k",
+      Array.from({ length: n }, (_, i) => i % 10),
+    ),
+    codedColumn(
+      "s",
+      Array.from({ length: n }, (_, i) => (i % 2 === 0 ? "A" : "B")),
+    ),
+  ]);
+}
+
+/** A run config for node and graph tests of an offline engine (models resolved offline, never called). */
+export function offlineConfig(a: { out: string } & Partial<RunConfigInput>): RunConfig {
+  return RunConfigSchema.parse({
+    input: "memory/real.csv",
+    models: resolveRoleConfigs({}),
+    rows: 60,
+    seed: 3,
+    ...a,
+  });
+}
+
+/** Compiles an engine's graph with an in-memory checkpointer and runs it to the end on `real`. */
+export async function runOfflineGraph<S>(
+  build: (rt: EngineRuntime) => { compile(o: { checkpointer: MemorySaver }): unknown },
+  config: RunConfig,
+  real: RealData,
+  store: ArtifactStore = ArtifactStore.inMemory(),
+): Promise<S> {
+  const rt: EngineRuntime = { config, store, real: async () => real, env: {}, concurrency: 1 };
+  const app = build(rt).compile({ checkpointer: new MemorySaver() }) as {
+    invoke(input: unknown, cfg: unknown): Promise<unknown>;
+  };
+  return (await app.invoke(
+    { runDir: "memory", config },
+    { configurable: { thread_id: "t" }, recursionLimit: 10_000 },
+  )) as S;
 }
