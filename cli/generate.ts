@@ -347,8 +347,15 @@ export async function runGenerate(
     for (const line of plan.lines) io.stderr.write(`${line}\n`);
   }
   if (!o.quiet) {
+    const engine = engineFor(config.engine);
+    // An engine with no model roles never builds a model client: say so first, and that model flags are moot.
+    const modelFlags = o.model !== undefined || o.roleModel.length > 0 || o.modelConfig !== undefined;
+    const noModel =
+      engine.models.length === 0
+        ? ` (no model needed${modelFlags ? `: ${config.engine} ignores --model, --role-model and --model-config` : ""})`
+        : "";
     io.stderr.write(
-      `synthgraph: run ${dir}\n  ${config.rows} rows from ${config.input} with ${engineFor(config.engine).describe(config, concurrencyOf(config))}\n`,
+      `synthgraph: run ${dir}${noModel}\n  ${config.rows} rows from ${config.input} with ${engine.describe(config, concurrencyOf(config))}\n`,
     );
   }
   let result: RunResult<EngineStateBase>;
@@ -458,7 +465,7 @@ export const generateCommand: CommandModule = {
     const generate = program
       .command("generate")
       .description(
-        "generate a synthetic table from a real one (--engine synthia: LLM rows refined by a discriminator; llmsynthor: LLM proposals sampled by code, for large N)",
+        "generate a synthetic table from a real one (--engine synthia: LLM rows refined by a discriminator; llmsynthor: LLM proposals sampled by code, for large N; copula, bayesnet: classical synthesizers, no model needed)",
       )
       .argument("<data>", "real table, CSV or JSON Lines")
       .option("--rows <n>", "number of synthetic rows (with --conditions: the groups' sum, optional)")
