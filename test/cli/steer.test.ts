@@ -21,7 +21,7 @@ import {
   useLlmServer,
   useRunFiles,
 } from "../support/harness.ts";
-import { type RecordedRequest, type Reply, reply } from "../support/llm-server.ts";
+import type { RecordedRequest, Reply } from "../support/llm-server.ts";
 import { generatorPrompt, kindOf, responder, testConfig } from "../support/synthia.ts";
 
 const server = useLlmServer();
@@ -116,18 +116,24 @@ describe('steer DIR "free text"', () => {
   }, 120_000);
 });
 
-/** A `generate` child whose second probe is held (hangs) until `release()`: the run is running, mid-iteration. */
+/**
+ * A `generate` child whose second probe is held (answered only at `release()`): the run is running, mid-iteration,
+ * as long as the test wants.
+ */
 function gatedGenerate(p: { runDir: string; out: string }) {
   let generatorCalls = 0;
-  let released = false;
+  let held = 0;
+  let release: () => void = () => undefined;
+  const released = new Promise<void>((r) => {
+    release = r;
+  });
   const base = responder({
     decision: () => JSON.stringify({ Type: "Synthetic", Feedback: "ages too narrow" }),
   });
-  let held = 0;
-  server.setDefault((req) => {
-    if (kindOf(req) === "generator" && !released && ++generatorCalls === 2) {
+  server.setDefault(async (req) => {
+    if (kindOf(req) === "generator" && ++generatorCalls === 2) {
       held++;
-      return reply.hang();
+      await released;
     }
     return base(req);
   });
@@ -164,9 +170,7 @@ function gatedGenerate(p: { runDir: string; out: string }) {
     done,
     stdout: () => stdout,
     held: () => held,
-    release: () => {
-      released = true;
-    },
+    release,
   };
 }
 
@@ -185,7 +189,7 @@ describe("steer on a running run", () => {
     await until(() => g.held() > 0);
     expect((await readRunFile(p.runDir)).status).toBe("running");
     expect(await ownerAlive(p.runDir)).toBe(true);
-    const io = captureIo(TEST_ENV);
+    const io = captureIo({ ...TEST_ENV, OLLAMA_HOST: server.ollamaUrl });
     const before = server.chatRequests().length;
     const steering = runSteer({ dir: p.runDir, feedback: "More people over 55.", quiet: true }, io);
     // The steer says it waits; then the held probe is answered, and the generate process pauses and exits 0.
@@ -220,7 +224,7 @@ describe("steer on a running run", () => {
     const p = files.paths();
     const g = gatedGenerate(p);
     await until(() => g.held() > 0);
-    const io = captureIo(TEST_ENV);
+    const io = captureIo({ ...TEST_ENV, OLLAMA_HOST: server.ollamaUrl });
     const out = await runSteer({ dir: p.runDir, rows: 14, resume: false, quiet: true }, io);
     expect(out).toBeNull();
     expect(io.out()).toMatch(/^queued rows: 14 /m);

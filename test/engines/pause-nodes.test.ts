@@ -15,7 +15,7 @@ import {
 } from "../../engines/llmsynthor/nodes.ts";
 import { LlmsynthorState, rowsForIteration } from "../../engines/llmsynthor/state.ts";
 import { pause as mallmPause, applyMallmSteering, mallmPausePoint } from "../../engines/mallm/nodes.ts";
-import { MallmState } from "../../engines/mallm/state.ts";
+import { MallmState, scheduleOf } from "../../engines/mallm/state.ts";
 import { bestIteration } from "../../engines/synthia/decisions.ts";
 import {
   pause as synthiaPause,
@@ -218,17 +218,20 @@ describe("MALLM-GAN pause node and applyMallmSteering", () => {
     expect(u1.userFeedback).toEqual([F]);
     expect(u1.stopRequested).toBeUndefined();
     expect(u1.steering?.[0]).toMatchObject({ effect: "shown to the optimizer from its next step on" });
-    // 40 real rows, batches of 20, 2 epochs: 4 steps; the state is after step 1.
+    // 40 real rows in batches of 20 = 2 batches per epoch, for the 2 learning epochs and the frozen ones; the
+    // state is after step 1.
+    const sch = scheduleOf(s);
+    const steps = (2 + sch.frozenEpochs) * Math.ceil(40 / 20);
     const u2 = applyMallmSteering(s, [rec({ type: "rows", rows: 12 }), rec({ type: "stop" }), fb]);
     expect(u2.config?.rows).toBe(12);
     expect(u2.stopRequested).toBe(true);
     expect(u2.steering?.map((x) => x.effect)).toEqual([
       "the output will have 12 rows",
-      "loop stopped after 1 of 4 batches; the best stored theta generates the output",
+      `loop stopped after 1 of ${steps} batches; the best stored theta generates the output`,
       "added to the final theta's guidance",
     ]);
     expect(mallmPausePoint({ ...s, stopRequested: true }).next).toBe("final");
-    const last = applyMallmSteering({ ...s, iteration: 4 }, [rec({ type: "stop" })]);
+    const last = applyMallmSteering({ ...s, iteration: steps }, [rec({ type: "stop" })]);
     expect(last.steering?.[0].effect).toBe("the loop had already ended");
   }, 60_000);
 });
