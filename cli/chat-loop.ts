@@ -131,6 +131,7 @@ export async function runChat(o: ChatOptions): Promise<void> {
           say("  cancelled: the run ends without output");
         } else if (result.status === "paused" && applyAtPause && !userPaused) {
           applyAtPause = false;
+          say(st.event("· applying the queued actions here and going on"));
           bg = null;
           void launch({ dir: result.dir });
           started();

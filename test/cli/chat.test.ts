@@ -9,7 +9,7 @@
 import { execFileSync, spawn } from "node:child_process";
 import { readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { CHAT_SYSTEM } from "../../agents/steering-prompts.ts";
 import { readRunState } from "../../graph/steer.ts";
 import { readRunFile } from "../../state/run-dir.ts";
@@ -65,6 +65,14 @@ function scripted(delayMs: number) {
 
 // --- tmux ---------------------------------------------------------------------------------------------------
 
+beforeAll(() => {
+  try {
+    execFileSync("tmux", ["-V"]);
+  } catch {
+    throw new Error("the chat terminal tests need tmux: apt-get install -y tmux");
+  }
+});
+
 const sessions: string[] = [];
 afterEach(() => {
   for (const s of sessions.splice(0)) {
@@ -108,7 +116,7 @@ function startTmux(name: string, cmd: string): void {
 }
 
 const screen = (name: string): string =>
-  execFileSync("tmux", ["capture-pane", "-p", "-t", name, "-S", "-200"], { encoding: "utf8" });
+  execFileSync("tmux", ["capture-pane", "-p", "-J", "-t", name, "-S", "-200"], { encoding: "utf8" });
 
 const keys = (name: string, ...k: string[]): void => {
   execFileSync("tmux", ["send-keys", "-t", name, ...k]);
@@ -151,7 +159,7 @@ describe("synthgraph chat in a terminal", () => {
     await waitFor(name, /· iteration 1: /);
     const before = server.chatRequests().length;
     await type(name, "too few people over 55, keep the rest", /queued: applied at the next pause point/);
-    await waitFor(name, /· run resumed: /);
+    await waitFor(name, /· applying the queued actions here and going on\n· run resumed: /);
     // The feedback reached the generator: every probe prompt after the resume carries it.
     const runDir = runDirOf();
     await waitFor(name, /· iteration [3-6]: /);
