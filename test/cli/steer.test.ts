@@ -167,6 +167,7 @@ function gatedGenerate(p: { runDir: string; out: string }) {
   });
   const done = exited(child);
   return {
+    child,
     done,
     stdout: () => stdout,
     held: () => held,
@@ -218,6 +219,41 @@ describe("steer on a running run", () => {
     expect(later.length).toBeGreaterThan(0);
     for (const r of later) expect(generatorPrompt(r)).toContain("More people over 55.");
     expect(readFileSync(`${p.runDir}/run.json`, "utf8")).toContain('"status": "done"');
+  }, 180_000);
+
+  it("a crashed run (killed mid-step) resumes here, takes the actions at its next pause point and goes on", async () => {
+    const p = files.paths();
+    const g = gatedGenerate(p);
+    await until(() => g.held() > 0);
+    g.child.kill("SIGKILL");
+    expect((await g.done).signal).toBe("SIGKILL");
+    g.release();
+    expect((await readRunFile(p.runDir)).status).toBe("running");
+    expect(await ownerAlive(p.runDir)).toBe(false);
+    const io = captureIo({ ...TEST_ENV, OLLAMA_HOST: server.ollamaUrl });
+    const before = server.chatRequests().length;
+    const out = await runSteer({ dir: p.runDir, feedback: "More people over 55.", quiet: true }, io);
+    expect(io.out()).not.toContain("waiting");
+    expect(out && "rows" in out ? out.rows : null).toBe(20);
+    expect(io.out()).toMatch(/^applied feedback: More people over 55\. /m);
+    expect((await readRunFile(p.runDir)).status).toBe("done");
+    expect(csvRows(p.out)).toHaveLength(20);
+    // The killed probe 2 is redone without the feedback (it was asked before the steer); it is applied at the
+    // pause after iteration 2, so probe 3 and the final batches carry it.
+    const snap = await readRunState(p.runDir);
+    expect(
+      (snap.state?.steering as Array<{ applied_at: { iteration: number } }>).map(
+        (x) => x.applied_at.iteration,
+      ),
+    ).toEqual([2]);
+    const gens = server
+      .chatRequests()
+      .slice(before)
+      .filter((r) => kindOf(r) === "generator");
+    expect(generatorPrompt(gens[0])).not.toContain("More people over 55.");
+    expect(gens.slice(1).length).toBeGreaterThan(0);
+    for (const r of gens.slice(1)) expect(generatorPrompt(r)).toContain("More people over 55.");
+    expect((await readSteeringFile(p.runDir)).pending).toEqual([]);
   }, 180_000);
 
   it("--no-resume queues the actions and asks the run to pause; a later resume applies them", async () => {

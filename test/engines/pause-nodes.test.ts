@@ -95,7 +95,7 @@ async function runPauseNode<S extends { runDir: string; steering: unknown[] }>(
 ) {
   const runDir = mkdtempSync(join(tmpdir(), "pause-node-"));
   if (opts.wanted) await requestPause(runDir);
-  // biome-ignore lint: the graph's node types are the engine's; this test only wires one node.
+  // One node of an engine's graph wired alone: its typed builder would need the whole engine's node map.
   const g = new (StateGraph as any)(schema)
     .addNode("pause", node)
     .addEdge(START, "pause")
