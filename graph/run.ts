@@ -20,6 +20,7 @@ import type { Env } from "../models/factory.ts";
 import { DEFAULT_CONCURRENCY, parseModelSpec } from "../models/spec.ts";
 import { ArtifactStore } from "../state/artifacts.ts";
 import type { RunConfig } from "../state/config.ts";
+import { claimRun } from "../state/owner.ts";
 import { createRun, type RunFile, readRunFile, runPaths, updateRunFile } from "../state/run-dir.ts";
 import type { SynthiaStateT } from "../engines/synthia/state.ts";
 import {
@@ -206,6 +207,7 @@ async function executeRun<S extends EngineStateBase>(
   };
   const saver = SqliteSaver.fromConnString(paths.checkpoints);
   const emit = (e: RunStreamEvent): void => opts.onStream?.(e);
+  const release = await claimRun(paths.dir);
   try {
     const app = engine.compile(runtime, saver) as unknown as PausableApp;
     const cfg = { configurable: { thread_id: run.id } };
@@ -222,7 +224,13 @@ async function executeRun<S extends EngineStateBase>(
       }
     }
     let input: unknown = fresh ? engine.input(paths.dir, config) : null;
+    /**
+     * The pause point being resumed: its node re-runs from its top and streams its diagnostics again, which
+     * were already reported before the pause; that repeat is not reported twice.
+     */
+    let repeated: PausePoint | null = null;
     if (!fresh && pendingPause(snapshot) !== undefined) {
+      repeated = pendingPause(snapshot) ?? null;
       const applied = new Set(
         ((snapshot.values as { steering?: AppliedSteering[] }).steering ?? []).map((r) => r.id),
       );
@@ -249,7 +257,11 @@ async function executeRun<S extends EngineStateBase>(
       const [mode, chunk] = item as [string, unknown];
       if (mode === "custom") {
         const p = PausePointSchema.safeParse(chunk);
-        if (p.success) emit({ type: "iteration_finished", point: p.data });
+        if (!p.success) continue;
+        const again =
+          repeated !== null && p.data.engine === repeated.engine && p.data.iteration === repeated.iteration;
+        repeated = null;
+        if (!again) emit({ type: "iteration_finished", point: p.data });
         continue;
       }
       for (const [node, raw] of Object.entries(chunk as Record<string, unknown>)) {
@@ -301,7 +313,13 @@ async function executeRun<S extends EngineStateBase>(
         hint: `continue it with \`synthgraph resume ${paths.dir}\``,
       });
     }
+    const current = await readRunFile(paths.dir);
     const done = await updateRunFile(paths.dir, {
+      // A steering `rows` is applied by the pause node (state); run.json follows it even when the process that
+      // recorded the action died before writing run.json.
+      ...(current.config.rows === final.output.rows
+        ? {}
+        : { config: { ...current.config, rows: final.output.rows } }),
       status: "done",
       progress: {
         iterations: final.iteration,
@@ -326,5 +344,6 @@ async function executeRun<S extends EngineStateBase>(
     throw err;
   } finally {
     saver.db.close();
+    await release();
   }
 }
