@@ -2,7 +2,7 @@
  * `synthgraph evaluate`: fidelity, utility and privacy of a synthetic table against the real one, as the
  * metric fixtures' tree (`--json`) or a short readable summary.
  */
-import { readFile, writeFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import type { Command } from "commander";
 import { z } from "zod";
 import { DataError } from "../data/errors.ts";
@@ -14,7 +14,9 @@ import {
   evaluateTables,
   toJson,
 } from "../stats/metrics/evaluate.ts";
+import { writeFileAtomic } from "../state/atomic.ts";
 import type { CommandModule } from "./commands.ts";
+import { checkOutputs, jsonWithKeys } from "./output-safety.ts";
 
 /** `--params` file: any of the fixtures' `params` keys plus target and positive label; unknown keys ignored. */
 export const evaluateParamsSchema = z.object({
@@ -41,6 +43,7 @@ const optionsSchema = z.object({
   json: z.string().optional(),
   seed: z.coerce.number().int().optional(),
   randomForest: z.boolean().default(true),
+  force: z.boolean().optional(),
 });
 type EvaluateCliOptions = z.infer<typeof optionsSchema>;
 
@@ -67,6 +70,20 @@ export async function readParamsFile(path: string): Promise<z.infer<typeof evalu
 
 /** Reads the three files (types inferred on real, imposed on the others) and evaluates. */
 export async function runEvaluate(opts: EvaluateCliOptions): Promise<EvaluateResult> {
+  // Before reading anything: every input exists, and --json neither replaces an input nor a file we did not write.
+  await checkOutputs({
+    inputs: [
+      { flag: "--real", path: opts.real },
+      { flag: "--synthetic", path: opts.synthetic },
+      ...(opts.holdout ? [{ flag: "--holdout", path: opts.holdout }] : []),
+      ...(opts.metadata ? [{ flag: "--metadata", path: opts.metadata }] : []),
+      ...(opts.params ? [{ flag: "--params", path: opts.params }] : []),
+    ],
+    outputs: opts.json
+      ? [{ flag: "--json", path: opts.json, owned: jsonWithKeys(["summary", "quality_report", "column_shapes"]) }]
+      : [],
+    force: opts.force === true,
+  });
   const params = opts.params ? await readParamsFile(opts.params) : {};
   const target = opts.target ?? params.target;
   const overrides = opts.metadata ? await readMetadataFile(opts.metadata) : undefined;
@@ -126,12 +143,13 @@ export const evaluateCommand: CommandModule = {
       )
       .option("--json <file>", "write the full result tree as JSON")
       .option("--seed <n>", "seed for folds, subsampling and the random forest (default 0)")
+      .option("--force", "replace the --json file even when synthgraph did not write it")
       .option("--no-random-forest", "skip the (informational) random-forest utility metric")
       .action(async (raw: Record<string, unknown>) => {
         const opts = optionsSchema.parse(raw);
         const result = await runEvaluate(opts);
         if (opts.json) {
-          await writeFile(opts.json, `${toJson(result)}\n`);
+          await writeFileAtomic(opts.json, `${toJson(result)}\n`);
           process.stdout.write(`wrote ${opts.json}\n`);
         }
         process.stdout.write(formatSummary(result));

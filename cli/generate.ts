@@ -3,9 +3,7 @@
  * Progress goes to stderr; the final summary (and SUMMARY.json with --json) describes the iterations, the usage,
  * the privacy guard and the evaluation of the output against the input.
  */
-import { existsSync } from "node:fs";
-import { writeFile } from "node:fs/promises";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import type { Command } from "commander";
 import { z } from "zod";
 import { SynthgraphError } from "../data/errors.ts";
@@ -18,10 +16,15 @@ import type { Env } from "../models/factory.ts";
 import { parseRoleAssignments, resolveRoleConfigs } from "../models/spec.ts";
 import { ENGINES, type RunConfig, RunConfigSchema } from "../state/config.ts";
 import { ArtifactStore } from "../state/artifacts.ts";
+import { writeFileAtomic } from "../state/atomic.ts";
 import { DEFAULT_RUNS_ROOT, listRuns, newRunId, readRunFile, runPaths } from "../state/run-dir.ts";
 import { evaluateTables, toJson } from "../stats/metrics/evaluate.ts";
 import type { CommandModule } from "./commands.ts";
+import { noteRunDir, withRunHint } from "./errors.ts";
+import { MAX_ROWS } from "./limits.ts";
 import { cliInt as int } from "./options.ts";
+import { anyOf, checkOutputs, jsonWithKeys, type NamedPath, recordedInRuns } from "./output-safety.ts";
+import { checkModelAddresses } from "./preflight.ts";
 import { ProgressPrinter, type ProgressSink } from "./progress.ts";
 
 const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
@@ -29,13 +32,15 @@ const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
 /** The options of `generate` every engine shares (each engine's own come from its `cli`, graph/registry.ts). */
 const CommonOptionsSchema = z.object({
   data: z.string().min(1),
-  rows: int("--rows", 1),
+  rows: int("--rows", 1).max(MAX_ROWS, `--rows must be at most ${MAX_ROWS.toLocaleString("en-US")} (docs/robustness.md)`),
   out: z.string().min(1),
   engine: z.enum(ENGINES, { error: `--engine must be one of ${ENGINES.join(", ")}` }).default("synthia"),
   model: z.string().optional(),
   roleModel: z.array(z.string()).default([]),
   temperature: z.array(z.string()).default([]),
   modelConfig: z.string().optional(),
+  numCtx: int("--num-ctx", 256).optional(),
+  force: z.boolean().default(false),
   seed: int("--seed", -2147483648).default(0),
   batchRows: int("--batch-rows", 1).default(25),
   concurrency: int("--concurrency", 1).optional(),
@@ -85,6 +90,7 @@ export function runConfigFromOptions(o: ParsedGenerateOptions): RunConfig {
     ...(o.modelConfig ? { configFile: o.modelConfig } : {}),
     flags: {
       ...(o.model ? { model: o.model } : {}),
+      ...(o.numCtx === undefined ? {} : { numCtx: o.numCtx }),
       roleModels: parseRoleAssignments(o.roleModel, (v) => v, "--role-model"),
       temperatures: parseRoleAssignments(o.temperature, Number, "--temperature"),
     },
@@ -190,7 +196,7 @@ function formatDone(s: GenerateSummary): string {
 async function finish(result: RunResult<EngineStateBase>, io: CliIo): Promise<GenerateSummary> {
   const summary = await buildSummary(result);
   const path = result.run.config.summary;
-  if (path) await writeFile(path, `${toJson(summary)}\n`);
+  if (path) await writeFileAtomic(path, `${toJson(summary)}\n`);
   io.stdout.write(formatDone(summary));
   return summary;
 }
@@ -205,21 +211,21 @@ function printer(
   return (e) => p.handle(e);
 }
 
-/** Keeps the run directory on failure and says how to continue. */
-function withResumeHint(err: unknown, dir: string): unknown {
-  // Only a run that got as far as its run directory can be resumed (bad input fails before that).
-  if (err instanceof SynthgraphError && existsSync(join(dir, "run.json"))) {
-    const hint = [err.hint, `then continue with \`synthgraph resume ${dir}\``].filter(Boolean).join("; ");
-    return Object.assign(err, { hint });
-  }
-  return err;
-}
-
 /** `generate` action: creates the run directory, runs, writes OUT.csv (+ SUMMARY.json). */
 export async function runGenerate(raw: GenerateOptions, io: CliIo = defaultIo()): Promise<GenerateSummary> {
   const o = parseOptions(GenerateOptionsSchema, raw);
   const config = runConfigFromOptions(o);
   const dir = resolve(o.runDir ?? join(DEFAULT_RUNS_ROOT, newRunId()));
+  // Before any work: no output may replace an input or a file synthgraph did not write, every output folder
+  // must be writable, and the model servers must be addresses fetch will connect to.
+  await checkOutputs({
+    inputs: runInputs(config),
+    outputs: runOutputs(config, [dirname(dir), DEFAULT_RUNS_ROOT]),
+    runDir: dir,
+    force: o.force,
+  });
+  checkModelAddresses(config, io.env);
+  noteRunDir(dir);
   // Bad input fails here, before anything is printed about a run or a run directory exists.
   const real = realLoader(config);
   await real();
@@ -236,9 +242,26 @@ export async function runGenerate(raw: GenerateOptions, io: CliIo = defaultIo())
       ...optional("onEvent", printer(config, io, o.quiet)),
     });
   } catch (err) {
-    throw withResumeHint(err, dir);
+    throw withRunHint(err, dir);
   }
   return finish(result, io);
+}
+
+/** The files a run reads (each must exist; none may be written). */
+function runInputs(config: RunConfig): NamedPath[] {
+  return [
+    { flag: "the input table", path: config.input },
+    ...(config.metadata ? [{ flag: "--metadata", path: config.metadata }] : []),
+  ];
+}
+
+/** The files a run writes; an existing one is replaced only when a run under `roots` recorded it as its own. */
+function runOutputs(config: RunConfig, roots: string[]) {
+  const owned = anyOf(recordedInRuns(roots), jsonWithKeys(["run_dir", "run_id", "engine", "output"]));
+  return [
+    { flag: "--out", path: config.out, owned: recordedInRuns(roots) },
+    ...(config.summary ? [{ flag: "--json", path: config.summary, owned }] : []),
+  ];
 }
 
 const ResumeOptionsSchema = z.object({ dir: z.string().min(1), quiet: z.boolean().default(false) });
@@ -247,16 +270,24 @@ const ResumeOptionsSchema = z.object({ dir: z.string().min(1), quiet: z.boolean(
 export async function runResume(
   raw: z.input<typeof ResumeOptionsSchema>,
   io: CliIo = defaultIo(),
-): Promise<GenerateSummary> {
+): Promise<GenerateSummary | undefined> {
   const o = parseOptions(ResumeOptionsSchema, raw);
   const dir = resolve(o.dir);
+  noteRunDir(dir);
+  const run = await readRunFile(dir);
+  if (run.status === "done") {
+    io.stdout.write(`already complete: ${run.progress.rows_done} rows in ${run.config.out}\n`);
+    return undefined;
+  }
+  // The run's own outputs may be replaced (force); its folders must still exist and be writable.
+  await checkOutputs({ inputs: runInputs(run.config), outputs: runOutputs(run.config, []), force: true });
+  checkModelAddresses(run.config, io.env);
   if (!o.quiet) io.stderr.write(`synthgraph: resuming ${dir}\n`);
   let result: RunResult<EngineStateBase>;
   try {
-    const run = await readRunFile(dir);
     result = await resumeRun(dir, { env: io.env, ...optional("onEvent", printer(run.config, io, o.quiet)) });
   } catch (err) {
-    throw withResumeHint(err, dir);
+    throw withRunHint(err, dir);
   }
   return finish(result, io);
 }
@@ -337,6 +368,8 @@ export const generateCommand: CommandModule = {
       )
       .option("--temperature <role=t>", "temperature for one role; repeatable", collect, [])
       .option("--model-config <file>", "model config JSON (default + per-role settings)")
+      .option("--num-ctx <tokens>", "Ollama context window of every role (num_ctx; default 8192)")
+      .option("--force", "replace --out / --json even when synthgraph did not write them")
       .option("--seed <n>", "seed of every random choice (default 0)")
       .option("--batch-rows <b>", "rows per final generator call (default 25)")
       .option("--concurrency <c>", "parallel final generator calls (default: the endpoint's limit)")
