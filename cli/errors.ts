@@ -28,7 +28,9 @@ interface ErrnoLike {
 }
 
 const isErrno = (e: unknown): e is ErrnoLike =>
-  e instanceof Error && typeof (e as { code?: unknown }).code === "string" && /^E[A-Z]+$/.test((e as unknown as { code: string }).code);
+  e instanceof Error &&
+  typeof (e as { code?: unknown }).code === "string" &&
+  /^E[A-Z]+$/.test((e as unknown as { code: string }).code);
 
 const ERRNO_TEXT: Record<string, string> = {
   ENOENT: "does not exist",

@@ -80,7 +80,13 @@ export async function runEvaluate(opts: EvaluateCliOptions): Promise<EvaluateRes
       ...(opts.params ? [{ flag: "--params", path: opts.params }] : []),
     ],
     outputs: opts.json
-      ? [{ flag: "--json", path: opts.json, owned: jsonWithKeys(["summary", "quality_report", "column_shapes"]) }]
+      ? [
+          {
+            flag: "--json",
+            path: opts.json,
+            owned: jsonWithKeys(["summary", "quality_report", "column_shapes"]),
+          },
+        ]
       : [],
     force: opts.force === true,
   });

@@ -32,7 +32,10 @@ const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
 /** The options of `generate` every engine shares (each engine's own come from its `cli`, graph/registry.ts). */
 const CommonOptionsSchema = z.object({
   data: z.string().min(1),
-  rows: int("--rows", 1).max(MAX_ROWS, `--rows must be at most ${MAX_ROWS.toLocaleString("en-US")} (docs/robustness.md)`),
+  rows: int("--rows", 1).max(
+    MAX_ROWS,
+    `--rows must be at most ${MAX_ROWS.toLocaleString("en-US")} (docs/robustness.md)`,
+  ),
   out: z.string().min(1),
   engine: z.enum(ENGINES, { error: `--engine must be one of ${ENGINES.join(", ")}` }).default("synthia"),
   model: z.string().optional(),
@@ -239,6 +242,7 @@ export async function runGenerate(raw: GenerateOptions, io: CliIo = defaultIo())
     result = await startRun(dir, config, {
       real,
       env: io.env,
+      onWarning: warnTo(io),
       ...optional("onEvent", printer(config, io, o.quiet)),
     });
   } catch (err) {
@@ -246,6 +250,13 @@ export async function runGenerate(raw: GenerateOptions, io: CliIo = defaultIo())
   }
   return finish(result, io);
 }
+
+/** Recoveries are printed even with --quiet: the user should know what was redone. */
+const warnTo =
+  (io: CliIo) =>
+  (message: string): void => {
+    io.stderr.write(`synthgraph: warning: ${message}\n`);
+  };
 
 /** The files a run reads (each must exist; none may be written). */
 function runInputs(config: RunConfig): NamedPath[] {
@@ -285,7 +296,11 @@ export async function runResume(
   if (!o.quiet) io.stderr.write(`synthgraph: resuming ${dir}\n`);
   let result: RunResult<EngineStateBase>;
   try {
-    result = await resumeRun(dir, { env: io.env, ...optional("onEvent", printer(run.config, io, o.quiet)) });
+    result = await resumeRun(dir, {
+      env: io.env,
+      onWarning: warnTo(io),
+      ...optional("onEvent", printer(run.config, io, o.quiet)),
+    });
   } catch (err) {
     throw withRunHint(err, dir);
   }

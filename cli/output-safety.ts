@@ -111,7 +111,10 @@ export async function checkOutputs(c: OutputCheck): Promise<void> {
     await checkFolder(dirname(o.real), o.flag, o.path, false);
     if (existsSync(o.real)) {
       if (statSync(o.real).isDirectory()) {
-        throw usage(`${o.flag} ${o.path} is a folder, not a file`, `name a file for ${o.flag}, e.g. ${join(o.path, "out.csv")}`);
+        throw usage(
+          `${o.flag} ${o.path} is a folder, not a file`,
+          `name a file for ${o.flag}, e.g. ${join(o.path, "out.csv")}`,
+        );
       }
       if (!c.force && !(o.owned && (await o.owned(o.real)))) {
         throw usage(
@@ -122,7 +125,10 @@ export async function checkOutputs(c: OutputCheck): Promise<void> {
       try {
         await access(o.real, constants.W_OK);
       } catch {
-        throw usage(`${o.flag} ${o.path} exists and cannot be replaced (no write permission)`, `choose another file for ${o.flag}`);
+        throw usage(
+          `${o.flag} ${o.path} exists and cannot be replaced (no write permission)`,
+          `choose another file for ${o.flag}`,
+        );
       }
     }
   }
@@ -143,12 +149,18 @@ async function checkFolder(folder: string, flag: string, given: string, creatabl
     );
   }
   if (!statSync(dir).isDirectory()) {
-    throw usage(`${dir} (the folder of ${flag} ${given}) is a file, not a folder`, `choose another path for ${flag}`);
+    throw usage(
+      `${dir} (the folder of ${flag} ${given}) is a file, not a folder`,
+      `choose another path for ${flag}`,
+    );
   }
   try {
     await access(dir, constants.W_OK);
   } catch {
-    throw usage(`the folder ${dir} of ${flag} ${given} is not writable`, `choose a folder you can write to for ${flag}`);
+    throw usage(
+      `the folder ${dir} of ${flag} ${given} is not writable`,
+      `choose a folder you can write to for ${flag}`,
+    );
   }
 }
 

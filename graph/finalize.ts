@@ -9,9 +9,9 @@ import { END, Send, type StateGraph } from "@langchain/langgraph";
 import { z } from "zod";
 import { SynthgraphError } from "../data/errors.ts";
 import { rowsToTable } from "../data/rows.ts";
-import type { Metadata, Row, Table } from "../data/types.ts";
+import type { Metadata, Table } from "../data/types.ts";
 import { tableToCsv } from "../data/write.ts";
-import type { AccountingSnapshot } from "../models/accounting.ts";
+import { type AccountingSnapshot, emptySnapshot, mergeSnapshots } from "../models/accounting.ts";
 import { finalBatchKey, type RowBatch, RowBatchSchema } from "../state/artifacts.ts";
 import { writeFileAtomic } from "../state/atomic.ts";
 import type { RunConfig } from "../state/config.ts";
@@ -19,6 +19,12 @@ import type { BatchTask } from "../state/finalize.ts";
 import { batchCount, batchSize, waveSize } from "../state/finalize.ts";
 import { batchSeed } from "../state/seeds.ts";
 import { privacyFilter } from "./privacy-guard.ts";
+import {
+  completeFromArtifacts,
+  type FinalBatchRunner,
+  noteFailure,
+  registerFinalBatches,
+} from "./recover.ts";
 import type { EngineRuntime } from "./runtime.ts";
 
 /** What the final-generation nodes read from any engine's state (state/finalize.ts fields). */
@@ -110,17 +116,30 @@ export function finalizeNodes(
     return sends;
   };
 
-  // Receives a Send payload, not the state (LangGraph passes the payload as the node input).
-  const batch = async (input: unknown): Promise<FinalizeUpdate> => {
-    const { task, key } = PayloadSchema.parse(input);
+  // One batch's memoised work, shared by the `batch` node, `write` and the runner's recovery (graph/recover.ts).
+  const runBatch: FinalBatchRunner = (task) => {
     const c = rt.config;
     const seed = batchSeed(c.seed, task.round, task.batch);
-    const { value } = await rt.store.memo(finalBatchKey(task.round, task.batch), RowBatchSchema, async () => {
-      const out = await a.generate({ task, seed, key });
+    return rt.store.memo(finalBatchKey(task.round, task.batch), RowBatchSchema, async () => {
+      const out = await a.generate({ task, seed, key: a.key });
       const rows = out.rows.slice(0, task.nRows);
       const kept = c.privacyGuard ? privacyFilter(await rt.real(), rows) : { rows, exactCopies: 0 };
       return { ...out, rows: kept.rows, exact_copies: kept.exactCopies };
     });
+  };
+  registerFinalBatches(rt.store, runBatch);
+
+  // Receives a Send payload, not the state (LangGraph passes the payload as the node input).
+  const batch = async (input: unknown): Promise<FinalizeUpdate> => {
+    const { task } = PayloadSchema.parse(input);
+    let value: RowBatch;
+    try {
+      ({ value } = await runBatch(task));
+    } catch (err) {
+      // A failed Send can end the stream without raising: the runner reports this error instead.
+      noteFailure(rt.store, err);
+      throw err;
+    }
     // A cached artifact means the previous attempt crashed before its checkpoint: its usage counts now, once.
     return {
       accepted: value.rows.length,
@@ -133,21 +152,23 @@ export function finalizeNodes(
 
   const collect = (s: FinalizeView): FinalizeUpdate => ({ nextBatch: s.waveEnd });
 
+  // Reads every batch in order; a batch the state counts but no artifact holds (a run that died between its
+  // model call and its store) is generated again rather than assumed written, and more rounds follow if needed.
   const write = async (s: FinalizeView): Promise<FinalizeUpdate> => {
     const real = await rt.real();
     const c = s.config;
-    const rows: Row[] = [];
-    for (let r = 1; r <= s.roundRows.length && rows.length < c.rows; r++) {
-      const n = batchCount(s.roundRows[r - 1], c.batchRows);
-      for (let b = 0; b < n && rows.length < c.rows; b++) {
-        const stored = await rt.store.require(finalBatchKey(r, b), RowBatchSchema);
-        for (const row of stored.rows) {
-          if (rows.length >= c.rows) break;
-          rows.push(row);
-        }
-      }
-    }
-    return writeOutput(c, rowsToTable(rows, real.metadata), real.metadata);
+    const done = await completeFromArtifacts({
+      config: c,
+      roundRows: s.roundRows,
+      run: runBatch,
+      concurrency: rt.concurrency,
+    });
+    const redone = done.batches.filter((b) => !b.cached);
+    const usage = redone.reduce((u, b) => mergeSnapshots(u, b.value.usage), emptySnapshot());
+    return {
+      ...(await writeOutput(c, rowsToTable(done.rows, real.metadata), real.metadata)),
+      ...(redone.length > 0 ? { usage } : {}),
+    };
   };
 
   return {

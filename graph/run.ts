@@ -20,6 +20,8 @@ import type { EngineStateBase } from "./engine.ts";
 import { engineFor } from "./registry.ts";
 import type { EngineRuntime, RealData } from "./runtime.ts";
 import { UnusableReplyBudget } from "../models/unusable-budget.ts";
+import { firstFailure } from "./recover.ts";
+import { finishStoppedRun, prepareCheckpoint } from "./resume-guard.ts";
 
 /** One node's update as streamed, plus running totals for progress displays. */
 export interface RunEvent {
@@ -35,6 +37,8 @@ export interface RunOptions {
   real?: () => Promise<RealData>;
   env?: Env;
   onEvent?: (e: RunEvent) => void;
+  /** Recoveries the user should know about (a damaged checkpoint set aside, a damaged artifact redone). */
+  onWarning?: (message: string) => void;
   signal?: AbortSignal;
 }
 
@@ -138,7 +142,11 @@ async function executeRun<S extends EngineStateBase>(
       `the run is kept: continue it with \`synthgraph resume ${dir}\` once the model behaves`,
     ),
   };
-  const saver = SqliteSaver.fromConnString(paths.checkpoints);
+  runtime.store.onDamaged = (path, reason) =>
+    opts.onWarning?.(`artifact ${path} is damaged (${reason}): its work is done again`);
+  const saver = await prepareCheckpoint(paths, run, opts.onWarning).then(() =>
+    SqliteSaver.fromConnString(paths.checkpoints),
+  );
   try {
     const app = engine.compile(runtime, saver);
     const cfg = { configurable: { thread_id: run.id } };
@@ -160,6 +168,18 @@ async function executeRun<S extends EngineStateBase>(
       : ((snapshot.values as Partial<EngineStateBase>).usage ?? emptySnapshot());
     let rowsDone = fresh ? 0 : ((snapshot.values as Partial<EngineStateBase>).accepted ?? 0);
     let iterations = fresh ? 0 : ((snapshot.values as Partial<EngineStateBase>).iteration ?? 0);
+    // A stopped final generation continues from its stored batches, not from LangGraph's replay of the
+    // fan-out superstep that failed (graph/recover.ts).
+    const recovered = fresh
+      ? undefined
+      : await finishStoppedRun<S>({ runtime, values: snapshot.values, onEvent: opts.onEvent, usage });
+    if (recovered) {
+      const done = await updateRunFile(paths.dir, {
+        status: "done",
+        progress: { iterations: recovered.iteration, rows_done: config.rows, rows_requested: config.rows },
+      });
+      return { dir: paths.dir, run: done, state: recovered };
+    }
     const stream = await app.stream(input, {
       ...cfg,
       streamMode: "updates",
@@ -187,7 +207,13 @@ async function executeRun<S extends EngineStateBase>(
         }
       }
     }
-    const final = (await app.getState(cfg)).values as S;
+    let final = (await app.getState(cfg)).values as S;
+    if (final.phase !== "done" || final.output === null) {
+      // The stream ended early without raising: report what stopped it, or finish from the artifacts.
+      const failure = firstFailure(runtime.store);
+      if (failure !== undefined) throw failure;
+      final = (await finishStoppedRun<S>({ runtime, values: final, onEvent: opts.onEvent, usage })) ?? final;
+    }
     if (final.phase !== "done" || final.output === null) {
       throw new SynthgraphError(`run ${run.id} stopped before writing its output (phase ${final.phase})`, {
         hint: `continue it with \`synthgraph resume ${paths.dir}\``,
