@@ -57,7 +57,7 @@ const inside = (child: string, folder: string): boolean => child === folder || c
 export async function checkOutputs(c: OutputCheck): Promise<void> {
   for (const i of c.inputs) {
     if (!existsSync(i.path)) {
-      throw usage(`${i.flag} ${i.path} does not exist`, `check the path given to ${i.flag}`);
+      throw usage(`cannot read ${i.flag} ${i.path}: it does not exist`, `check the path given to ${i.flag}`);
     }
   }
   const inputs = c.inputs.map((i) => ({ ...i, real: canonicalPath(i.path) }));
