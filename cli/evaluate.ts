@@ -126,7 +126,7 @@ export function formatSummary(r: EvaluateResult): string {
     `privacy   exact copies of real rows: ${s.exact_copies ?? "n/a"}, median DCR (min-max) ${fmt(s.dcr_minmax_median)}, DCR share ${fmt(s.dcr_share)} (ideal ≈ train/(train+holdout))`,
     `utility   TSTR accuracy ${fmt(s.tstr_accuracy)} vs TRTR ${fmt(s.trtr_accuracy)}`,
   ];
-  for (const n of s.notes) lines.push(`note: ${n}`);
+  for (const n of new Set(s.notes)) lines.push(`note: ${n}`);
   return `${lines.join("\n")}\n`;
 }
 

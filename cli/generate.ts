@@ -231,7 +231,8 @@ export async function runGenerate(raw: GenerateOptions, io: CliIo = defaultIo())
   noteRunDir(dir);
   // Bad input fails here, before anything is printed about a run or a run directory exists.
   const real = realLoader(config);
-  await real();
+  // Every decision reading made (number formats, stray tokens read as missing, ...) is printed, even --quiet.
+  for (const note of (await real()).notes ?? []) io.stderr.write(`synthgraph: note: ${note}\n`);
   if (!o.quiet) {
     io.stderr.write(
       `synthgraph: run ${dir}\n  ${config.rows} rows from ${config.input} with ${engineFor(config.engine).describe(config, concurrencyOf(config))}\n`,

@@ -96,6 +96,7 @@ export function parseTable(
     columnFromCells(name, raw.cells[j], specs[j], { file, firstRow: raw.firstRow }),
   );
   warnings.push(...allMissingWarnings(raw.names, raw.cells, overrides));
+  for (const spec of specs) warnings.push(...(spec.notes ?? []));
   const typed = tableOf(columns);
   const metadata = deriveMetadata(
     typed,
@@ -316,6 +317,14 @@ function columnSpec(name: string, cells: readonly Cell[], o: ColumnOverride | un
     sdtype: declared.sdtype,
     integer: declared.integer ?? (sameType ? inferred.integer : undefined),
     datetimeFormat: declared.datetimeFormat ?? (sameType ? inferred.datetimeFormat : undefined),
+    // A declared numerical column still reads "16,884.92" or stray tokens as inferred (with the same notes).
+    ...(sameType
+      ? {
+          numberFormat: inferred.numberFormat,
+          strayAsMissing: inferred.strayAsMissing,
+          notes: inferred.notes,
+        }
+      : {}),
   };
 }
 

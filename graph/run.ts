@@ -64,13 +64,14 @@ export function realLoader(config: RunConfig): () => Promise<RealData> {
         });
       });
       const overrides = config.metadata ? await readMetadataFile(config.metadata) : undefined;
-      const { table, metadata } = await readTable(config.input, {
+      const { table, metadata, warnings } = await readTable(config.input, {
         ...(overrides ? { metadata: overrides } : {}),
         ...(config.target ? { target: config.target } : {}),
       });
       return {
         table,
         metadata,
+        notes: warnings,
         dataset: {
           path: config.input,
           sha256: createHash("sha256").update(bytes).digest("hex"),
