@@ -19,7 +19,7 @@ beforeAll(() => {
   input = join(dir, "insurance.csv");
   const lines = ["age,bmi,charges,smoker"];
   for (let i = 0; i < 60; i++) {
-    const age = i === 7 ? "n/a" : i === 30 ? "?" : String(18 + (i % 40));
+    const age = i === 7 ? "unknown" : i === 30 ? "see notes" : String(18 + (i % 40));
     lines.push(
       `${age},"${20 + (i % 15)},${i % 10}","${1 + (i % 30)},${String(100 + i).slice(-3)}.${i % 10}0",${i % 3 === 0 ? "yes" : "no"}`,
     );
@@ -45,7 +45,7 @@ describe("numbers written with text", () => {
     expect(r.code, r.err).toBe(0);
     expect(r.out).toMatch(/column "charges" is read as numbers with "," as a thousands separator/);
     expect(r.out).toMatch(/column "bmi" is read as numbers with "," as the decimal mark/);
-    expect(r.out).toMatch(/column "age" is numeric except 2 cell\(s\) holding "n\/a", "\?"/);
+    expect(r.out).toMatch(/column "age" is numeric except 2 cell\(s\) holding "unknown", "see notes"/);
     expect(r.out.match(/column "charges" is read/g)).toHaveLength(1);
     expect(r.out).not.toMatch(/id column|dropped/);
   });
