@@ -126,12 +126,9 @@ export class ArtifactStore {
   async require<T>(key: string, schema: z.ZodType<T>): Promise<T> {
     const v = await this.get(key, schema);
     if (v === undefined) {
-      throw new SynthgraphError(
-        `artifact ${this.pathOf(key)} is missing or damaged and cannot be recomputed here`,
-        {
-          hint: "the run directory is incomplete: start a new run with `synthgraph generate`",
-        },
-      );
+      throw new SynthgraphError(`artifact ${this.pathOf(key)} is missing`, {
+        hint: "it is missing or damaged and cannot be recomputed here: start a new run with `synthgraph generate`",
+      });
     }
     return v;
   }
