@@ -115,6 +115,23 @@ function fmt(x: number | null | undefined, digits = 3): string {
   return x === null || x === undefined || !Number.isFinite(x) ? "n/a" : x.toFixed(digits);
 }
 
+/** A column is listed as weak only under this shape score (1 = identical distributions). */
+export const WEAK_COLUMN_SCORE = 0.8;
+
+function weakest(worst: ReadonlyArray<{ column: string; score: number }>): string {
+  const weak = worst.filter((w) => Number.isFinite(w.score) && w.score < WEAK_COLUMN_SCORE);
+  return weak.length === 0
+    ? `weak columns: none (every column shape scores at least ${WEAK_COLUMN_SCORE.toFixed(2)})`
+    : `weak columns (shape score below ${WEAK_COLUMN_SCORE.toFixed(2)}): ${weak.map((w) => `${w.column} ${fmt(w.score)}`).join(", ")}`;
+}
+
+/** The DCR share a synthetic table independent of the training rows has: train / (train + holdout). */
+function dcrExpected(rows: { real: number; holdout: number | null }): string {
+  if (rows.holdout === null) return " (needs --holdout)";
+  const expected = rows.real / (rows.real + rows.holdout);
+  return ` (expected ${expected.toFixed(3)} = ${rows.real}/(${rows.real}+${rows.holdout}) when no real row is memorised; higher = closer to the training rows)`;
+}
+
 /** The readable summary printed without --json. */
 export function formatSummary(r: EvaluateResult): string {
   const s = r.summary;
@@ -122,8 +139,8 @@ export function formatSummary(r: EvaluateResult): string {
     `rows: real ${s.rows.real}, synthetic ${s.rows.synthetic}${s.rows.holdout === null ? "" : `, holdout ${s.rows.holdout}`}; columns: ${s.columns}`,
     `fidelity  quality ${fmt(s.quality_overall)} (column shapes ${fmt(s.column_shapes)}, pair trends ${fmt(s.column_pair_trends)}; 1 = identical)`,
     `          logistic detection ${fmt(s.logistic_detection)} (1 = indistinguishable), C2ST gap ${fmt(s.c2st_gap)} (0 = best)`,
-    `          weakest columns: ${s.worst_columns.map((w) => `${w.column} ${fmt(w.score)}`).join(", ") || "n/a"}`,
-    `privacy   exact copies of real rows: ${s.exact_copies ?? "n/a"}, median DCR (min-max) ${fmt(s.dcr_minmax_median)}, DCR share ${fmt(s.dcr_share)} (ideal ≈ train/(train+holdout))`,
+    `          ${weakest(s.worst_columns)}`,
+    `privacy   exact copies of real rows: ${s.exact_copies ?? "n/a"}, median DCR (min-max) ${fmt(s.dcr_minmax_median)}, DCR share ${fmt(s.dcr_share)}${dcrExpected(s.rows)}`,
     `utility   TSTR accuracy ${fmt(s.tstr_accuracy)} vs TRTR ${fmt(s.trtr_accuracy)}`,
   ];
   for (const n of new Set(s.notes)) lines.push(`note: ${n}`);

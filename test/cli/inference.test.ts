@@ -70,6 +70,23 @@ describe("numbers written with text", () => {
     expect(r.err).toMatch(/note: column "age" is numeric except 2 cell/);
     expect(r.err).not.toMatch(/\n\s+at .+:\d+:\d+/);
   });
+  it("the summary states the expected DCR share and lists weak columns only when weak", async () => {
+    const r = await cli([
+      "evaluate",
+      "--real",
+      input,
+      "--synthetic",
+      input,
+      "--holdout",
+      input,
+      "--no-random-forest",
+    ]);
+    expect(r.code, r.err).toBe(0);
+    // 60 training rows, 60 holdout rows: 60 / (60 + 60) = 0.500.
+    expect(r.out).toContain("expected 0.500 = 60/(60+60)");
+    // A table compared with itself has every column shape at 1.
+    expect(r.out).toContain("weak columns: none");
+  });
   it("metadata declaring the column categorical overrides the decision", async () => {
     const meta = join(dir, "meta.json");
     writeFileSync(meta, JSON.stringify({ columns: { age: { sdtype: "categorical" } } }));
