@@ -199,8 +199,11 @@ export async function buildSummary(result: RunResult<EngineStateBase>): Promise<
   const u = state.usage;
   const store = new ArtifactStore(runPaths(result.dir).artifacts);
   const extras = await engine.summary({ state, config, store });
+  // An engine that does not generate through the shared final batches (LLMSynthor) gives its own per group.
   const conditions =
-    config.conditions === undefined ? {} : { conditions: await conditionsSummary(config, store) };
+    config.conditions === undefined || "conditions" in extras
+      ? {}
+      : { conditions: await conditionsSummary(config, store) };
   return {
     rows: synthetic.table.nRows,
     run_dir: result.dir,
@@ -331,12 +334,6 @@ export async function runGenerate(
   // Bad input fails here, before anything is printed about a run or a run directory exists.
   let real = realLoader(config);
   const loaded = await real();
-  if (conditional && config.engine === "llmsynthor") {
-    throw new SynthgraphError("the llmsynthor engine does not take conditions yet", {
-      hint: "use --engine synthia or --engine mallm-gan for conditional sampling",
-      exitCode: 2,
-    });
-  }
   if (conditional) {
     // Every condition is parsed, translated and checked for feasibility before any generator call (exit 2).
     const plan = await planConditions(await conditionRequest(o), loaded, constraintTranslator(config, io));
