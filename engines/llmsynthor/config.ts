@@ -19,5 +19,11 @@ export const LlmsynthorOptionsSchema = z.object({
   subBins: z.number().int().positive().default(8),
   /** A variable a proposal leaves out: drawn from the real marginal, or the proposal is dropped. */
   missingVariable: z.enum(["marginal", "drop"]).default("marginal"),
+  /**
+   * Conditional runs: restrict the proposer (narrowed metadata, the condition in its prompt) and the sampler
+   * (region ranges and marginals) to each group's region (default). false leaves only the code's check of every
+   * drawn row, to measure what conditioning at the source saves (bench/conditions.bench.ts).
+   */
+  sourceConditioning: z.boolean().default(true),
 });
 export type LlmsynthorOptions = z.output<typeof LlmsynthorOptionsSchema>;

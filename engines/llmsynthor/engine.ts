@@ -7,6 +7,7 @@ import { z } from "zod";
 import { cliInt, cliUnit } from "../../cli/options.ts";
 import { defineEngine, type EngineApp, optional, type SummaryContext } from "../../graph/engine.ts";
 import { buildLlmsynthorGraph } from "./graph.ts";
+import { llmsynthorConditionsSummary } from "./group-nodes.ts";
 import { llmsynthorProgress } from "./progress.ts";
 import {
   CopulaRecordSchema,
@@ -28,6 +29,7 @@ async function llmsynthorSummary({ state, store }: SummaryContext): Promise<Reco
     const p = h.proposals_key ? await store.require(h.proposals_key, ProposalsRecordSchema) : undefined;
     iterations.push({
       iteration: h.iteration,
+      ...(h.group === undefined ? {} : { group: h.group, unmet_rows: h.unmet }),
       pool_rows: h.pool_rows,
       discrepancy: h.discrepancy,
       joint_groups: h.groups,
@@ -46,6 +48,9 @@ async function llmsynthorSummary({ state, store }: SummaryContext): Promise<Reco
     iterations,
     final_discrepancy: s.finalDiscrepancy,
     fill_rounds: s.fillRounds,
+    // Per group, in the shape of graph/conditions.ts ConditionSummary; model_rows are the rows the sampler drew
+    // (code, not the model, writes LLMSynthor's rows), calls and tokens the group's proposer calls.
+    ...(s.config.conditions === undefined ? {} : { conditions: await llmsynthorConditionsSummary(s, store) }),
   };
 }
 
@@ -80,6 +85,11 @@ export const llmsynthorEngine = defineEngine({
       },
       { flags: "--main-bins <b>", description: "llmsynthor: quantile bins per numeric column (default 6)" },
       { flags: "--sub-bins <b>", description: "llmsynthor: sub-bins of the worst bin (default 8)" },
+      {
+        flags: "--no-source-conditioning",
+        description:
+          "llmsynthor, synllm: with conditions, do not state them to the model nor narrow its schema (rows are only filtered by code; for comparison)",
+      },
     ],
     schema: z.object({
       iterations: cliInt("--iterations", 1).optional(),
@@ -89,6 +99,7 @@ export const llmsynthorEngine = defineEngine({
       reinferGroups: z.boolean().default(false),
       mainBins: cliInt("--main-bins", 1).optional(),
       subBins: cliInt("--sub-bins", 1).optional(),
+      sourceConditioning: z.boolean().default(true),
     }),
     toConfig: (o) => ({
       llmsynthor: {
@@ -99,6 +110,7 @@ export const llmsynthorEngine = defineEngine({
         reinferGroups: o.reinferGroups,
         ...optional("mainBins", o.mainBins),
         ...optional("subBins", o.subBins),
+        ...(o.sourceConditioning ? {} : { sourceConditioning: false }),
       },
     }),
   },

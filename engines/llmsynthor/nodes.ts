@@ -15,6 +15,7 @@ import { deriveSeed, SEED_STREAMS } from "../../state/seeds.ts";
 import type { SteeringRecord } from "../../state/steering.ts";
 import { exactCopyMask } from "../../stats/privacy/exact-copies.ts";
 import { inferJointGroups } from "./copula-agent.ts";
+import { fillGroups, measureGroups, proposeGroups, sampleGroups, writeGroups } from "./group-nodes.ts";
 import { jointDiscrepancy, marginalDiscrepancy } from "./discrepancy.ts";
 import { renderJointGuidance, renderMarginalGuidance } from "./prompts.ts";
 import { type Proposal, rescaleCounts } from "./proposals.ts";
@@ -89,7 +90,13 @@ export const load =
       phase: "iterate",
       dataset: real.dataset,
       metadata: real.metadata,
-      iterations: plannedIterations(s.config.rows, rt.config.llmsynthor.iterations),
+      // A conditional run plans T from its smallest group, so every group gets about 20 rows per iteration.
+      iterations: plannedIterations(
+        s.config.conditions === undefined
+          ? s.config.rows
+          : Math.min(...s.config.conditions.map((g) => g.rows)),
+        rt.config.llmsynthor.iterations,
+      ),
     };
   };
 
@@ -127,6 +134,7 @@ export const copula =
 export const measure =
   (rt: LsRuntime) =>
   async (s: LlmsynthorStateT): Promise<LlmsynthorUpdate> => {
+    if (s.config.conditions !== undefined) return measureGroups(rt, s);
     const o = rt.config.llmsynthor;
     const discOpts = { mainBins: o.mainBins, subBins: o.subBins };
     const real = await rt.real();
@@ -191,7 +199,11 @@ export function applyLlmsynthorSteering(
   const iterating = s.phase === "iterate";
   const open = s.history[s.history.length - 1];
   if (iterating && e.stop && open !== undefined) {
-    update.history = s.history.slice(0, -1);
+    // A conditional run's open iteration has one record per group.
+    update.history =
+      open.group === undefined
+        ? s.history.slice(0, -1)
+        : s.history.filter((h) => h.iteration !== s.iteration);
     update.iteration = s.iteration - 1;
     update.stoppedBecause = "stopped";
     update.stopRequested = true;
@@ -256,6 +268,7 @@ export const pause =
 export const propose =
   (rt: LsRuntime) =>
   async (s: LlmsynthorStateT): Promise<LlmsynthorUpdate> => {
+    if (s.config.conditions !== undefined) return proposeGroups(rt, s);
     const o = rt.config.llmsynthor;
     const real = await rt.real();
     const t = s.iteration;
@@ -290,6 +303,7 @@ export const propose =
 export const sample =
   (rt: LsRuntime) =>
   async (s: LlmsynthorStateT): Promise<LlmsynthorUpdate> => {
+    if (s.config.conditions !== undefined) return sampleGroups(rt, s);
     const real = await rt.real();
     const t = s.iteration;
     const key = poolKey(t);
@@ -315,6 +329,7 @@ export const sample =
 export const fill =
   (rt: LsRuntime) =>
   async (s: LlmsynthorStateT): Promise<LlmsynthorUpdate> => {
+    if (s.config.conditions !== undefined) return fillGroups(rt, s);
     const real = await rt.real();
     const c = s.config;
     const round = s.fillRounds + 1;
@@ -362,6 +377,7 @@ export const fill =
 export const write =
   (rt: LsRuntime) =>
   async (s: LlmsynthorStateT): Promise<LlmsynthorUpdate> => {
+    if (s.config.conditions !== undefined) return writeGroups(rt, s);
     const { metadata } = await rt.real();
     return writeOutput(s.config, renumberIds(await loadPool(rt, s, metadata)), metadata);
   };

@@ -201,6 +201,8 @@ export function buildProposalPrompt(a: {
   nSamples: number;
   /** (ours) Guidance a user gave by steering the run, shown after the measured guidance. */
   userGuide?: readonly string[];
+  /** (ours) A conditional run's group: the condition, shown after the (narrowed) variables. */
+  condition?: readonly string[];
 }): string {
   const user =
     a.userGuide && a.userGuide.length > 0
@@ -233,6 +235,7 @@ export function buildProposalPrompt(a: {
     `**Marginal Guidance:**\n${a.marginalGuide}`,
     ...user,
     `**Variables:**\n${describeVariables(a.metadata)}`,
+    ...(a.condition === undefined ? [] : a.condition),
     DATA_RULE,
     "",
     "---",

@@ -43,6 +43,8 @@ export interface ProposerInput {
   missingVariable?: ProposalValidationOptions["missingVariable"];
   /** Follow-up requests after a reply with no valid proposal (default 2). */
   maxReasks?: number;
+  /** A conditional run's group: the condition lines of the prompt (conditions.ts proposalConditionLines). */
+  condition?: readonly string[];
 }
 
 export interface ProposalReport {
@@ -183,6 +185,7 @@ export async function proposeSamples(i: ProposerInput): Promise<ProposerOutput> 
     jointGuide: i.guidance.joint,
     marginalGuide: i.guidance.marginal,
     ...(i.userGuidance === undefined ? {} : { userGuide: i.userGuidance }),
+    ...(i.condition === undefined ? {} : { condition: i.condition }),
     nProposals,
     nSamples: i.nSamples,
   });

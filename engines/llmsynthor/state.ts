@@ -60,12 +60,17 @@ export function totalDiscrepancy(
 }
 
 const pad = (n: number, w: number): string => String(n).padStart(w, "0");
+/** Key suffix of condition group g (conditional runs, conditions.ts); none when unconditional. */
+const groupPart = (g: number | undefined): string => (g === undefined ? "" : `-g${pad(g + 1, 3)}`);
 /** Groups inferred before iteration t (0 = once, before the loop). */
 export const copulaKey = (t: number): string => `llmsynthor/copula/it-${pad(t, 3)}`;
-export const proposalsKey = (t: number): string => `llmsynthor/proposals/it-${pad(t, 3)}`;
-export const poolKey = (t: number): string => `llmsynthor/pool/it-${pad(t, 3)}`;
-export const fillKey = (round: number): string => `llmsynthor/pool/fill-${pad(round, 3)}`;
-export const guidanceKey = (t: number): string => `llmsynthor/guidance/it-${pad(t, 3)}`;
+export const proposalsKey = (t: number, g?: number): string =>
+  `llmsynthor/proposals/it-${pad(t, 3)}${groupPart(g)}`;
+export const poolKey = (t: number, g?: number): string => `llmsynthor/pool/it-${pad(t, 3)}${groupPart(g)}`;
+export const fillKey = (round: number, g?: number): string =>
+  `llmsynthor/pool/fill-${pad(round, 3)}${groupPart(g)}`;
+export const guidanceKey = (t: number, g?: number): string =>
+  `llmsynthor/guidance/it-${pad(t, 3)}${groupPart(g)}`;
 
 // --- artifact shapes -------------------------------------------------------------------------------------------
 
@@ -135,13 +140,24 @@ export const PoolChunkSchema = z.object({
   rows: z.number().int().min(0),
   exact_copies: z.number().int().min(0),
   seed: z.number().int(),
+  /** Conditional runs: the chunk's group, the rows drawn and those the condition check dropped (conditions.ts). */
+  group: z.number().int().optional(),
+  drawn: z.number().int().optional(),
+  unmet: z.number().int().optional(),
   columns: z.array(ChunkColumnSchema),
 });
 export type PoolChunk = z.infer<typeof PoolChunkSchema>;
 
 export function encodeChunk(
   t: Table,
-  a: { requested: number; exact_copies: number; seed: number },
+  a: {
+    requested: number;
+    exact_copies: number;
+    seed: number;
+    group?: number;
+    drawn?: number;
+    unmet?: number;
+  },
 ): PoolChunk {
   return {
     ...a,
@@ -241,6 +257,8 @@ export function renumberIds(t: Table): Table {
 /** One iteration as recorded for SUMMARY.json: the discrepancy it was grounded on and what it added. */
 export const LsIterationSchema = z.object({
   iteration: z.number().int(),
+  /** Conditional runs: one record per group and iteration (conditions.ts); absent when unconditional. */
+  group: z.number().int().optional(),
   /** Pool rows the discrepancy was measured on (before this iteration's rows). */
   pool_rows: z.number().int(),
   discrepancy: z.object({
@@ -255,6 +273,8 @@ export const LsIterationSchema = z.object({
   pool_key: z.string().nullable().default(null),
   accepted: z.number().int().default(0),
   exact_copies: z.number().int().default(0),
+  /** Conditional runs: drawn rows the condition check dropped. */
+  unmet: z.number().int().optional(),
 });
 export type LsIteration = z.infer<typeof LsIterationSchema>;
 
@@ -278,6 +298,8 @@ export const LlmsynthorState = new StateSchema({
   fillRounds: z.number().int().default(0),
   /** Pool chunk keys in pool order. */
   chunks: z.array(z.string()).default(() => []),
+  /** Conditional runs: pool rows per group (index = group), after the condition check and the guard. */
+  groupAccepted: z.array(z.number().int()).default(() => []),
   // accepted = pool rows after the privacy guard; invalidRows stays 0 (code samples the rows, so none is
   // invalid; dropped proposals are in each iteration's report).
   ...outputFields(),

@@ -41,5 +41,11 @@ export const SynllmOptionsSchema = z.object({
   rareCount: z.number().int().min(1).default(5),
   /** Pearson correlations with |ρ| above this are named in the prompt (§III-C). */
   minCorrelation: z.number().min(0).max(1).default(0.15),
+  /**
+   * Conditional runs: state each group's condition in the prompt, built from the group's region (narrowed
+   * metadata and row schema, the region's profile and examples; conditions.ts). false leaves only the code's
+   * check of every row, to measure what conditioning at the source saves (bench/conditions.bench.ts).
+   */
+  sourceConditioning: z.boolean().default(true),
 });
 export type SynllmOptions = z.output<typeof SynllmOptionsSchema>;

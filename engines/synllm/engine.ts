@@ -104,6 +104,8 @@ export const synllmEngine = defineEngine({
       rules: z.string().min(1).optional(),
       inferRules: z.boolean().default(true),
       maxRuleBreak: cliUnit("--max-rule-break").optional(),
+      // --no-source-conditioning (its flag is listed by llmsynthor's options; both engines read it).
+      sourceConditioning: z.boolean().default(true),
     }),
     toConfig: (o) => ({
       synllm: {
@@ -115,6 +117,7 @@ export const synllmEngine = defineEngine({
         ...optional("rules", o.rules === undefined ? undefined : resolve(o.rules)),
         ...(o.inferRules ? {} : { inferRules: false }),
         ...optional("maxRuleBreak", o.maxRuleBreak),
+        ...(o.sourceConditioning ? {} : { sourceConditioning: false }),
       },
     }),
   },

@@ -43,6 +43,11 @@ export async function generateSynllmBatch(a: {
   encoding: RowEncoding;
   /** The first hard rule a row breaks, or null (rules.ts ruleFilter). */
   breaks: (row: Row) => string | null;
+  /**
+   * Metadata of the provider-side row schema only (default `metadata`): a condition's narrowed metadata
+   * (conditions.ts). Rows are still validated against `metadata`; the condition is checked by graph/finalize.ts.
+   */
+  schemaMetadata?: Metadata;
 }): Promise<SynllmBatch> {
   const messages = [
     { role: "system" as const, content: synllmSystem(a.nRows, a.format) },
@@ -73,7 +78,8 @@ async function jsonRows(
   a: Args,
   messages: Messages,
 ): Promise<{ rows: Row[]; invalid: number; reasons: string[] }> {
-  const rowMeta: Metadata = { ...a.metadata, columns: rowColumns(a.metadata) };
+  const schemaMeta = a.schemaMetadata ?? a.metadata;
+  const rowMeta: Metadata = { ...schemaMeta, columns: rowColumns(schemaMeta) };
   try {
     const r = await callStructured({
       role: "generator",

@@ -8,7 +8,8 @@ import { basename, extname } from "node:path";
 import { z } from "zod";
 import { takeTableRows } from "../../data/build.ts";
 import { tableToRows } from "../../data/rows.ts";
-import type { Row } from "../../data/types.ts";
+import type { Metadata, Row } from "../../data/types.ts";
+import { conditionalExamples, conditionOf, type RunCondition } from "../../graph/conditions.ts";
 import { type FinalBatchGenerator, type FinalizeNodes, finalizeNodes } from "../../graph/finalize.ts";
 import { type EngineRuntime, endpointFor, type RealData, rowEncodingOf } from "../../graph/runtime.ts";
 import { Accounting } from "../../models/accounting.ts";
@@ -18,6 +19,7 @@ import { createRng, permutation } from "../../stats/primitives/rng.ts";
 import { generateSynllmBatch } from "./generator.ts";
 import { profileTable, type TableProfile } from "./profile.ts";
 import { buildSynllmPrompt } from "./prompts.ts";
+import { regionProfile, synllmConditionLines } from "./conditions.ts";
 import { calibrateRules, inferRules, readRulesFile, ruleFilter, type RuleSpec } from "./rules.ts";
 import { CalibratedRuleSchema, type SynllmStateT, type SynllmUpdate } from "./state.ts";
 
@@ -53,19 +55,59 @@ export function runRules(config: RunConfig, real: RealData) {
   return calibrateRules(specs, real.table, real.metadata, config.synllm.maxRuleBreak);
 }
 
-function promptOf(rt: EngineRuntime, real: RealData, inputs: Inputs, examples: Row[], nRows: number): string {
+/** What a batch's prompt is built from: the run's inputs, or a condition group's region (conditions.ts). */
+interface PromptView {
+  metadata: Metadata;
+  profile: TableProfile;
+  examples: Row[];
+  /** The condition's lines, appended to the prompt of every type. */
+  condition?: string[];
+}
+
+function promptOf(
+  rt: EngineRuntime,
+  real: RealData,
+  inputs: Inputs,
+  view: PromptView,
+  nRows: number,
+): string {
   const o = rt.config.synllm;
-  return buildSynllmPrompt({
+  const text = buildSynllmPrompt({
     type: o.promptType,
     subject: basename(real.dataset.path, extname(real.dataset.path)),
-    metadata: real.metadata,
-    profile: inputs.profile,
+    metadata: view.metadata,
+    profile: view.profile,
     rules: inputs.rules,
-    examples,
+    examples: view.examples,
     nRows,
     format: o.replyFormat,
     encoding: rowEncodingOf(rt),
   });
+  if (view.condition === undefined) return text;
+  // Before the closing "Each record must follow:" block, so the output instructions stay last.
+  const at = text.lastIndexOf("\n\nEach record must follow:");
+  return `${text.slice(0, at)}\n${view.condition.join("\n")}${text.slice(at)}`;
+}
+
+/** The prompt view of condition group `cond` (module header of conditions.ts); cached per group by the caller. */
+function groupView(
+  rt: EngineRuntime,
+  real: RealData,
+  inputs: Inputs,
+  cond: RunCondition,
+  seed: number,
+): PromptView {
+  const o = rt.config.synllm;
+  const k = inputs.examples.length;
+  const idx = k > 0 ? conditionalExamples(cond, real.table, k, seed) : [];
+  // No satisfying real row: the run's own examples (general patterns), as the prompt then says.
+  const examples = examplesOf(real, idx.length > 0 ? idx.sort((a, b) => a - b) : inputs.examples);
+  return {
+    metadata: cond.narrowed.metadata,
+    profile: regionProfile(cond, real, { rareCount: o.rareCount, minCorrelation: o.minCorrelation }),
+    examples,
+    condition: synllmConditionLines(cond, o.promptType, idx.length),
+  };
 }
 
 /** init: the paper's profile, the calibrated rules and the example rows, stored for every batch. */
@@ -88,7 +130,13 @@ export const init =
       dataset: real.dataset,
       metadata: real.metadata,
       rules: inputs.rules,
-      prompt: promptOf(rt, real, inputs, examplesOf(real, inputs.examples), o.batchRows),
+      prompt: promptOf(
+        rt,
+        real,
+        inputs,
+        { metadata: real.metadata, profile: inputs.profile, examples: examplesOf(real, inputs.examples) },
+        o.batchRows,
+      ),
     };
   };
 
@@ -98,16 +146,39 @@ function examplesOf(real: RealData, idx: readonly number[]): Row[] {
 
 /** One final batch: prompt, call, validation, hard rules (module header). */
 export const generateFinalBatch = (rt: EngineRuntime): FinalBatchGenerator => {
-  let cached: { inputs: Inputs; examples: Row[]; breaks: (row: Row) => string | null } | undefined;
+  let cached:
+    | {
+        inputs: Inputs;
+        plain: PromptView;
+        groups: Map<number, PromptView>;
+        breaks: (row: Row) => string | null;
+      }
+    | undefined;
   return async ({ task, seed, key }) => {
     const real = await rt.real();
     if (cached === undefined) {
       const inputs = await rt.store.require(key, InputsSchema);
       cached = {
         inputs,
-        examples: examplesOf(real, inputs.examples),
+        plain: {
+          metadata: real.metadata,
+          profile: inputs.profile,
+          examples: examplesOf(real, inputs.examples),
+        },
+        groups: new Map(),
         breaks: ruleFilter(inputs.rules, real.metadata),
       };
+    }
+    // A condition group's batch is prompted from its region (conditions.ts) unless sourceConditioning is off;
+    // its examples are drawn once per group, by a seed of the group, so every batch of it shows the same rows.
+    const cond = rt.config.synllm.sourceConditioning
+      ? conditionOf(rt.config, real.metadata, task.group)
+      : undefined;
+    let view = cached.plain;
+    if (cond !== undefined) {
+      const exampleSeed = deriveSeed(rt.config.seed, SEED_STREAMS.synllm.examples, cond.index + 1);
+      view = cached.groups.get(cond.index) ?? groupView(rt, real, cached.inputs, cond, exampleSeed);
+      cached.groups.set(cond.index, view);
     }
     const accounting = new Accounting();
     const batch = await generateSynllmBatch({
@@ -115,7 +186,8 @@ export const generateFinalBatch = (rt: EngineRuntime): FinalBatchGenerator => {
       accounting,
       seed,
       metadata: real.metadata,
-      prompt: promptOf(rt, real, cached.inputs, cached.examples, task.nRows),
+      ...(cond === undefined ? {} : { schemaMetadata: view.metadata }),
+      prompt: promptOf(rt, real, cached.inputs, view, task.nRows),
       nRows: task.nRows,
       format: rt.config.synllm.replyFormat,
       encoding: rowEncodingOf(rt),

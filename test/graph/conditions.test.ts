@@ -2,7 +2,8 @@
  * Conditional sampling end to end (graph/conditions.ts, graph/finalize.ts, cli/generate.ts) on
  * examples/adult.csv, every agent answered by the generic responder, which honours a condition stated in a
  * generator prompt for only 70 % of the rows, so the code's check has rows to reject: each engine writes
- * exactly N rows that all satisfy a range-and-category condition, a two-group conditions file gives exact
+ * exactly N rows that all satisfy a range-and-category condition (LLMSynthor's drawn in the narrowed region and
+ * checked by code, SynLLM's from a prompt stating it), a two-group conditions file gives exact
  * counts per group, infeasible conditions exit 2 before any model call, and --condition's words go through the
  * constraint agent (a bad translation re-asked) and are printed back before any row is generated.
  */
@@ -51,7 +52,10 @@ const ENGINES = [
     engine: "mallm-gan",
     opts: { epochs: "1", frozenEpochs: "1", mallmBatch: "20", examplesPerCall: "5", batchRows: "10" },
   },
+  { engine: "llmsynthor", opts: { proposals: "5" } },
+  { engine: "synllm", opts: { promptType: "seedex", miniBatch: "10" } },
 ] as const;
+type EngineName = (typeof ENGINES)[number]["engine"];
 
 const firstUser = (r: RecordedRequest): string => r.messages.find((m) => m.role === "user")?.content ?? "";
 
@@ -61,7 +65,7 @@ async function outputMask(out: string, where: string): Promise<{ n: number; mask
   return { n: back.table.nRows, mask: [...predicateMask(parsePredicate(where, real.metadata), back.table)] };
 }
 
-async function generate(name: string, engine: "synthia" | "mallm-gan", extra: Record<string, unknown>) {
+async function generate(name: string, engine: EngineName, extra: Record<string, unknown>) {
   const g = genericResponder(real);
   server.setDefault(g.respond);
   const out = join(files.dir, `${name}.csv`);
@@ -99,15 +103,35 @@ describe.each(ENGINES)("--engine $engine with conditions", ({ engine, opts }) =>
     const [group] = r.summary.conditions as Array<Record<string, number | string | null>>;
     expect(group.where).toBe(canonical);
     expect(group.rows).toBe(30);
-    // The responder meets the condition for ~70 % of rows: some were rejected by the code's check, and the
-    // share is what the batches record.
-    expect(group.unmet as number).toBeGreaterThan(0);
     expect(group.satisfied_share).toBeCloseTo(
       ((group.model_rows as number) - (group.unmet as number)) / (group.model_rows as number),
       12,
     );
-    expect(group.satisfied_share as number).toBeLessThan(1);
-    expect(group.calls as number).toBeGreaterThanOrEqual(group.batches as number);
+    if (engine === "llmsynthor") {
+      // Code samples LLMSynthor's rows inside the narrowed region, a box here, so none misses; the responder's
+      // proposals that ignore the condition (~30 %) were dropped by the region's validation instead.
+      expect(group.unmet).toBe(0);
+      expect(group.model_rows).toBe(30);
+      const iterations = r.summary.iterations as Array<{
+        group: number;
+        proposal_report: { issues: Array<{ action: string; reason: string }> };
+      }>;
+      expect(iterations.length).toBeGreaterThan(0);
+      expect(iterations.every((it) => it.group === 0)).toBe(true);
+      const drops = iterations
+        .flatMap((it) => it.proposal_report.issues)
+        .filter((x) => x.action === "dropped");
+      expect(
+        drops.some((x) => /"sex" has no category "Male"|lies outside the real range/.test(x.reason)),
+      ).toBe(true);
+      expect(group.calls as number).toBeGreaterThanOrEqual(1);
+    } else {
+      // The responder meets the condition for ~70 % of rows: some were rejected by the code's check, and the
+      // share is what the batches record.
+      expect(group.unmet as number).toBeGreaterThan(0);
+      expect(group.satisfied_share as number).toBeLessThan(1);
+      expect(group.calls as number).toBeGreaterThanOrEqual(group.batches as number);
+    }
     // Conditioned at the source: final generator prompts state the condition, and the examples shown (CSV
     // lines of the prompt) are real rows that satisfy it.
     const stated = server
@@ -118,6 +142,26 @@ describe.each(ENGINES)("--engine $engine with conditions", ({ engine, opts }) =>
       const prompt = firstUser(q);
       // Narrowed schema: only the "Female" level is offered for sex.
       expect(prompt).not.toMatch(/"Male"/);
+      if (engine === "synllm" || engine === "llmsynthor") expect(prompt).not.toMatch(/\bMale\b/);
+    }
+    if (engine === "synllm") {
+      // SEEDEx's example rows are real rows that satisfy the condition; the provider schema's enum is narrowed.
+      const prompt = firstUser(stated[0]);
+      const block = prompt.slice(prompt.indexOf("Example Records"));
+      // Lines: the heading, <rows>, the header, then the rows.
+      const lines = block.split("\n").slice(3, 8);
+      expect(lines).toHaveLength(5);
+      const realLines = new Set(readFileSync(INPUT, "utf8").trimEnd().split("\n").slice(1));
+      const header = readFileSync(INPUT, "utf8").split("\n")[0].split(",");
+      for (const line of lines) {
+        const cells = line.split(",");
+        const age = Number(cells[header.indexOf("age")]);
+        expect(cells[header.indexOf("sex")]).toBe("Female");
+        expect(age >= 30 && age <= 50).toBe(true);
+        expect(realLines.has(line)).toBe(true);
+      }
+      const body = stated[0].body ?? {};
+      expect(JSON.stringify(body.format ?? body.response_format)).not.toContain('"Male"');
     }
   });
 
@@ -136,6 +180,37 @@ describe.each(ENGINES)("--engine $engine with conditions", ({ engine, opts }) =>
     expect(second.mask.slice(12)).toEqual(new Array(8).fill(1));
     const summary = r.summary.conditions as Array<{ rows: number; where: string }>;
     expect(summary.map((g) => g.rows)).toEqual([12, 8]);
+  });
+});
+
+describe("--engine llmsynthor, a condition the narrowed box does not capture", () => {
+  it("drops the drawn rows outside it by code and still writes exactly N rows, all satisfying it", async () => {
+    const where = '(age < 30 or age > 50) and sex == "Female"';
+    const r = await generate("llmsynthor-or", "llmsynthor", { proposals: "5", rows: "25", where });
+    const { n, mask } = await outputMask(r.out, where);
+    expect(n).toBe(25);
+    expect(mask).toEqual(new Array(25).fill(1));
+    const [group] = r.summary.conditions as Array<{ unmet: number; model_rows: number; rows: number }>;
+    // Ages are drawn over the hull of the two ranges, so some fall between 30 and 50 and are dropped.
+    expect(group.unmet).toBeGreaterThan(0);
+    expect(group.model_rows - group.unmet).toBeGreaterThanOrEqual(25);
+  });
+
+  it("without source conditioning the proposer is not told the condition and code alone filters", async () => {
+    const r = await generate("llmsynthor-plain", "llmsynthor", {
+      proposals: "5",
+      rows: "20",
+      where: WHERE,
+      sourceConditioning: false,
+    });
+    const { n, mask } = await outputMask(r.out, WHERE);
+    expect(n).toBe(20);
+    expect(mask).toEqual(new Array(20).fill(1));
+    const proposer = server.chatRequests().filter((q) => genericKindOf(q) === "proposer");
+    expect(proposer.every((q) => promptCondition(firstUser(q)) === undefined)).toBe(true);
+    const [group] = r.summary.conditions as Array<{ unmet: number; satisfied_share: number }>;
+    expect(group.unmet).toBeGreaterThan(0);
+    expect(group.satisfied_share).toBeLessThan(0.5);
   });
 });
 

@@ -6,7 +6,8 @@
  * valid (numbers inside the real range, integers integral, categories from the real levels, nulls only where
  * the real column has missing values) and never an exact copy of a real row. A condition the prompt states
  * (SYNTHIA's "Every row you write must satisfy: ...", MALLM-GAN's listing-4 "Generate n synthetic samples with
- * ...") is honoured for a share of the rows only (`conditionShare`), so the code's check has rows to reject.
+ * ...", SynLLM's prompts, which use SYNTHIA's sentence, and LLMSynthor's proposer's "Every sample must satisfy: ...")
+ * is honoured for a share of the rows (proposals) only (`conditionShare`), so the code's check has rows to reject.
  * Not a test file.
  */
 import { isNumeric } from "../../data/build.ts";
@@ -214,7 +215,8 @@ function asRow(view: RealView, r: readonly Value[]): Record<string, Value> {
 
 /** The condition a generator prompt states (canonical text), or undefined. */
 export function promptCondition(prompt: string): string | undefined {
-  const synthia = /^Every row you write must satisfy: (.*)$/m.exec(prompt);
+  // SYNTHIA's and SynLLM's sentence, and LLMSynthor's proposer's.
+  const synthia = /^Every (?:row you write|sample) must satisfy: (.*)$/m.exec(prompt);
   if (synthia) return synthia[1];
   const mallm = /Generate \d+ synthetic samples with (.+?) \("/.exec(prompt);
   return mallm?.[1];
@@ -319,10 +321,19 @@ function metaOf(view: RealView, name: string): ColumnMeta {
  * (the most frequent level when the row's is missing), and for every numeric one a range inside the real
  * range around the row's value; counts split `nSamples` as evenly as possible.
  */
-function proposals(view: RealView, names: readonly string[], k: number, nSamples: number, rng: Rng): string {
+function proposals(
+  view: RealView,
+  names: readonly string[],
+  k: number,
+  nSamples: number,
+  rng: Rng,
+  region: RealView = view,
+  share = 1,
+): string {
   const o: Record<string, unknown> = { n_proposals: k };
   for (let p = 0; p < k; p++) {
-    const row = view.rows[rng.int(view.rows.length)];
+    const from = rng.next() < share ? region : view;
+    const row = from.rows[rng.int(from.rows.length)];
     const proposal: Record<string, unknown> = {};
     for (const name of names) {
       const c = metaOf(view, name);
@@ -416,7 +427,7 @@ export function genericResponder(view: RealView, opts: { conditionShare?: number
         // JSON rows as the prompt's format sentence asks, or the templates' CSV lines (header first).
         const n = Number(match(/Reply with exactly (\d+) (?:rows|records)/, prompt, "row count")[1]);
         const columns = synthiaColumns(prompt);
-        const rows = syntheticRows(view, columns, n, rngOf(req));
+        const rows = rowsFor(prompt, columns, n, rngOf(req));
         if (!prompt.includes("records as CSV lines"))
           return JSON.stringify({ rows: inPromptEncoding(prompt, rows) });
         const cell = (v: Value): string =>
@@ -454,7 +465,14 @@ export function genericResponder(view: RealView, opts: { conditionShare?: number
           "proposal count",
         );
         const k = Math.min(Number(m[1]), Number(m[2]));
-        return proposals(view, describedVariables(prompt), k, Number(m[2]), rngOf(req));
+        const where = promptCondition(prompt);
+        if (where === undefined)
+          return proposals(view, describedVariables(prompt), k, Number(m[2]), rngOf(req));
+        // A stated condition: each proposal is built around a real row satisfying it with probability `share`.
+        const pred = parsePredicate(where, view.metadata);
+        const sat = view.rows.filter((r) => rowSatisfies(pred, asRow(view, r), view.metadata));
+        const region: RealView = { ...view, rows: sat.length > 0 ? sat : view.rows };
+        return proposals(view, describedVariables(prompt), k, Number(m[2]), rngOf(req), region, share);
       }
     }
   };

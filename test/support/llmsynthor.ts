@@ -91,6 +91,7 @@ export function lsState(config: RunConfig, change: Partial<LlmsynthorStateT> = {
     finalDiscrepancy: null,
     fillRounds: 0,
     chunks: [],
+    groupAccepted: [],
     usage: emptySnapshot(),
     accepted: 0,
     invalidRows: 0,

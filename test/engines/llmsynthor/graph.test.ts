@@ -4,6 +4,7 @@
  * tolerance stop with the fill from the proposals' mixture, the privacy guard, re-inferred groups, SUMMARY.json
  * through `generate --engine llmsynthor`, determinism, and a resume after kill -9 of the CLI process.
  */
+import { ENGINES } from "../../../state/config.ts";
 import { deriveSeed, SEED_STREAMS } from "../../../state/seeds.ts";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -343,9 +344,7 @@ describe("generate --engine errors", () => {
     ).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(SynthgraphError);
     expect((err as SynthgraphError).exitCode).toBe(2);
-    expect((err as SynthgraphError).message).toBe(
-      "--engine must be one of synthia, mallm-gan, llmsynthor, copula, bayesnet",
-    );
+    expect((err as SynthgraphError).message).toBe(`--engine must be one of ${ENGINES.join(", ")}`);
   });
 });
 
