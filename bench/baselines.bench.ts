@@ -98,11 +98,18 @@ function run(cmd: string, args: string[]): (RunStats & { runs_seconds: number[] 
   return { ...best, runs_seconds: runs.map((r) => r.seconds) };
 }
 
-/** SDV single-table metadata for the Python side: booleans as categoricals (their labels are text here). */
+/**
+ * SDV single-table metadata for the Python side: booleans as categoricals (their labels are text here), and so
+ * are whole-number columns holding only 0 and 1 (Diabetes' hypertension, heart_disease, diabetes; Heart's
+ * FastingBS): as numericals SDV fits its default beta marginal to two spikes and samples almost only 1, and
+ * SDMetrics' pair trends come out NaN; SDV's own metadata detection calls such columns categorical.
+ */
 function sdvMetadata(meta: Metadata): unknown {
   const columns: Record<string, Record<string, string>> = {};
   for (const c of meta.columns) {
-    if (c.sdtype === "numerical") {
+    const zeroOne = c.sdtype === "numerical" && c.integer === true && c.min === 0 && c.max === 1;
+    if (zeroOne) columns[c.name] = { sdtype: "categorical" };
+    else if (c.sdtype === "numerical") {
       columns[c.name] = { sdtype: "numerical", computer_representation: c.integer ? "Int64" : "Float" };
     } else if (c.sdtype === "datetime") columns[c.name] = { sdtype: "datetime" };
     else columns[c.name] = { sdtype: "categorical" };

@@ -7,6 +7,7 @@
  * pause. Colours only when stdout is a TTY (and NO_COLOR is unset). Ctrl-C pauses; a second Ctrl-C leaves
  * with the run paused and resumable. End of input waits for the background run to pause or finish.
  */
+import { existsSync } from "node:fs";
 import { basename, extname, join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { chatTurn, type ChatToolCall } from "../agents/steering.ts";
@@ -49,8 +50,9 @@ function style(tty: boolean): Style {
 
 export async function runChat(o: ChatOptions): Promise<void> {
   const out = process.stdout;
-  const tty = out.isTTY === true && process.env.NO_COLOR === undefined;
-  const st = style(tty);
+  /** Line editing and in-place redraws need both ends on a terminal; colours need stdout on one. */
+  const tty = out.isTTY === true && process.stdin.isTTY === true;
+  const st = style(out.isTTY === true && process.env.NO_COLOR === undefined);
   const roles = resolveRoleConfigs({ flags: o.model ? { model: o.model } : {} });
   const endpoint = createEndpoint({ ...roles.steering, role: "steering" }, process.env);
   let dir: string | undefined = o.run ? resolve(o.run) : undefined;
@@ -62,6 +64,8 @@ export async function runChat(o: ChatOptions): Promise<void> {
   let controller: AbortController | null = null;
   /** Actions given while the run was running: applied (by resuming) when it reaches its pause point. */
   let applyAtPause = false;
+  /** A cancel given while the run was running: it is cancelled once paused (nothing writes after it). */
+  let cancelAtPause = false;
   let userPaused = false;
   let lastPause = "";
   let interrupts = 0;
@@ -101,30 +105,45 @@ export async function runChat(o: ChatOptions): Promise<void> {
     }
   };
 
-  const launch = (target: Parameters<typeof streamRun>[0]): void => {
+  /** Runs or resumes in the background; resolves once the run directory exists (its `started` event) or it failed. */
+  const launch = (target: Parameters<typeof streamRun>[0]): Promise<void> => {
     controller = new AbortController();
     lastRowsShown = -1;
     const signal = controller.signal;
+    let started: () => void = () => undefined;
+    const isStarted = new Promise<void>((r) => {
+      started = r;
+    });
     bg = (async () => {
       try {
         const gen = streamRun(target, { env: process.env, signal });
         let next = await gen.next();
         while (!next.done) {
           onEvent(next.value);
+          if (next.value.type === "started") started();
           next = await gen.next();
         }
         const result = next.value;
-        if (result.status === "paused" && applyAtPause && !userPaused) {
+        if (result.status === "paused" && cancelAtPause) {
+          cancelAtPause = false;
           applyAtPause = false;
+          await steerRun(result.dir, { type: "cancel" }, { source: "chat" });
+          say("  cancelled: the run ends without output");
+        } else if (result.status === "paused" && applyAtPause && !userPaused) {
+          applyAtPause = false;
+          say(st.event("· applying the queued actions here and going on"));
           bg = null;
-          launch({ dir: result.dir });
+          void launch({ dir: result.dir });
+          started();
           return;
         }
       } catch (err) {
         if (!signal.aborted) say(`run stopped: ${(err as Error).message}`);
       }
       bg = null;
+      started();
     })();
+    return isStarted;
   };
 
   const runLine = async (): Promise<string> => {
@@ -152,8 +171,10 @@ export async function runChat(o: ChatOptions): Promise<void> {
           ...(o.batchRows ? { batchRows: o.batchRows } : {}),
           ...(o.examples ? { examples: o.examples } : {}),
         });
-        dir = resolve(join(DEFAULT_RUNS_ROOT, newRunId()));
-        launch({ dir, config: runConfigFromOptions(opts) });
+        const runDir = resolve(join(DEFAULT_RUNS_ROOT, newRunId()));
+        await launch({ dir: runDir, config: runConfigFromOptions(opts) });
+        // A run that failed before creating its directory (unreadable data) leaves the chat without a run.
+        if (existsSync(join(runDir, "run.json"))) dir = runDir;
         return;
       }
       case "status":
@@ -167,6 +188,11 @@ export async function runChat(o: ChatOptions): Promise<void> {
         if (!dir) return say("  (no run to steer)");
         const actions = await validateForRun(dir, call.actions);
         for (const a of actions) say(`  action: ${describeAction(a)}`);
+        if (bg && actions.some((a) => a.type === "cancel")) {
+          cancelAtPause = true;
+          await requestPause(dir);
+          return say("  cancelling at the next pause point");
+        }
         if (bg) {
           await queueActions(
             dir,
@@ -179,14 +205,14 @@ export async function runChat(o: ChatOptions): Promise<void> {
         const outcome = await steerRun(dir, actions, { source: "chat", resume: false });
         if (outcome.status === "cancelled") return say("  cancelled");
         userPaused = false;
-        launch({ dir });
+        await launch({ dir });
         return;
       }
       case "resume":
         if (!dir) return say("  (no run to resume)");
         if (bg) return say("  (the run is running)");
         userPaused = false;
-        launch({ dir });
+        await launch({ dir });
         return;
       case "evaluate": {
         if (!dir) return say("  (no run)");
@@ -238,7 +264,7 @@ export async function runChat(o: ChatOptions): Promise<void> {
     interrupts = 0;
     queue = queue.then(() => handle(line));
   });
-  rl.on("SIGINT", () => {
+  const onInterrupt = (): void => {
     interrupts++;
     if (interrupts >= 2) {
       controller?.abort();
@@ -251,8 +277,12 @@ export async function runChat(o: ChatOptions): Promise<void> {
       void requestPause(dir);
       say("pausing at the next pause point (Ctrl-C again to leave)");
     } else say("(Ctrl-C again to leave)");
-  });
+  };
+  // In a terminal readline turns Ctrl-C into its SIGINT event; otherwise the process receives the signal.
+  rl.on("SIGINT", onInterrupt);
+  process.on("SIGINT", onInterrupt);
   await closed;
+  process.removeListener("SIGINT", onInterrupt);
   await queue;
   if (interrupts < 2) {
     while (bg) await bg;

@@ -2,7 +2,7 @@
  * `synthgraph evaluate`: fidelity, utility and privacy of a synthetic table against the real one, as the
  * metric fixtures' tree (`--json`) or a short readable summary.
  */
-import { readFile, writeFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import type { Command } from "commander";
 import { z } from "zod";
 import { takeTableRows } from "../data/build.ts";
@@ -19,7 +19,9 @@ import {
   evaluateTables,
   toJson,
 } from "../stats/metrics/evaluate.ts";
+import { writeFileAtomic } from "../state/atomic.ts";
 import type { CommandModule } from "./commands.ts";
+import { checkOutputs, jsonWithKeys } from "./output-safety.ts";
 
 /** `--params` file: any of the fixtures' `params` keys plus target and positive label; unknown keys ignored. */
 export const evaluateParamsSchema = z.object({
@@ -51,6 +53,7 @@ const optionsSchema = z.object({
   seed: z.coerce.number().int().optional(),
   randomForest: z.boolean().default(true),
   where: z.string().min(1, "--where must not be empty").optional(),
+  force: z.boolean().optional(),
 });
 type EvaluateCliOptions = z.infer<typeof optionsSchema>;
 
@@ -77,6 +80,26 @@ export async function readParamsFile(path: string): Promise<z.infer<typeof evalu
 
 /** Reads the three files (types inferred on real, imposed on the others) and evaluates. */
 export async function runEvaluate(opts: EvaluateCliOptions): Promise<EvaluateResult> {
+  // Before reading anything: every input exists, and --json neither replaces an input nor a file we did not write.
+  await checkOutputs({
+    inputs: [
+      { flag: "--real", path: opts.real },
+      { flag: "--synthetic", path: opts.synthetic },
+      ...(opts.holdout ? [{ flag: "--holdout", path: opts.holdout }] : []),
+      ...(opts.metadata ? [{ flag: "--metadata", path: opts.metadata }] : []),
+      ...(opts.params ? [{ flag: "--params", path: opts.params }] : []),
+    ],
+    outputs: opts.json
+      ? [
+          {
+            flag: "--json",
+            path: opts.json,
+            owned: jsonWithKeys(["summary", "quality_report", "column_shapes"]),
+          },
+        ]
+      : [],
+    force: opts.force === true,
+  });
   const params = opts.params ? await readParamsFile(opts.params) : {};
   const target = opts.target ?? params.target;
   const overrides = opts.metadata ? await readMetadataFile(opts.metadata) : undefined;
@@ -139,6 +162,23 @@ function fmt(x: number | null | undefined, digits = 3): string {
   return x === null || x === undefined || !Number.isFinite(x) ? "n/a" : x.toFixed(digits);
 }
 
+/** A column is listed as weak only under this shape score (1 = identical distributions). */
+export const WEAK_COLUMN_SCORE = 0.8;
+
+function weakest(worst: ReadonlyArray<{ column: string; score: number }>): string {
+  const weak = worst.filter((w) => Number.isFinite(w.score) && w.score < WEAK_COLUMN_SCORE);
+  return weak.length === 0
+    ? `weak columns: none (every column shape scores at least ${WEAK_COLUMN_SCORE.toFixed(2)})`
+    : `weak columns (shape score below ${WEAK_COLUMN_SCORE.toFixed(2)}): ${weak.map((w) => `${w.column} ${fmt(w.score)}`).join(", ")}`;
+}
+
+/** The DCR share a synthetic table independent of the training rows has: train / (train + holdout). */
+function dcrExpected(rows: { real: number; holdout: number | null }): string {
+  if (rows.holdout === null) return " (needs --holdout)";
+  const expected = rows.real / (rows.real + rows.holdout);
+  return ` (expected ${expected.toFixed(3)} = ${rows.real}/(${rows.real}+${rows.holdout}) when no real row is memorised; higher = closer to the training rows)`;
+}
+
 /** The readable summary printed without --json. */
 export function formatSummary(r: EvaluateResult): string {
   const s = r.summary;
@@ -146,8 +186,8 @@ export function formatSummary(r: EvaluateResult): string {
     `rows: real ${s.rows.real}, synthetic ${s.rows.synthetic}${s.rows.holdout === null ? "" : `, holdout ${s.rows.holdout}`}; columns: ${s.columns}`,
     `fidelity  quality ${fmt(s.quality_overall)} (column shapes ${fmt(s.column_shapes)}, pair trends ${fmt(s.column_pair_trends)}; 1 = identical)`,
     `          logistic detection ${fmt(s.logistic_detection)} (1 = indistinguishable), C2ST gap ${fmt(s.c2st_gap)} (0 = best)`,
-    `          weakest columns: ${s.worst_columns.map((w) => `${w.column} ${fmt(w.score)}`).join(", ") || "n/a"}`,
-    `privacy   exact copies of real rows: ${s.exact_copies ?? "n/a"}, median DCR (min-max) ${fmt(s.dcr_minmax_median)}, DCR share ${fmt(s.dcr_share)} (ideal ≈ train/(train+holdout))`,
+    `          ${weakest(s.worst_columns)}`,
+    `privacy   exact copies of real rows: ${s.exact_copies ?? "n/a"}, median DCR (min-max) ${fmt(s.dcr_minmax_median)}, DCR share ${fmt(s.dcr_share)}${dcrExpected(s.rows)}`,
     `utility   TSTR accuracy ${fmt(s.tstr_accuracy)} vs TRTR ${fmt(s.trtr_accuracy)}`,
   ];
   const u = r.utility_protocols;
@@ -164,7 +204,7 @@ export function formatSummary(r: EvaluateResult): string {
     lines.push(
       `fidelity  α-precision ${fmt(r.alpha_beta.alpha_precision)}, β-recall ${fmt(r.alpha_beta.beta_recall)}, authenticity ${fmt(r.alpha_beta.authenticity)}`,
     );
-  for (const n of s.notes) lines.push(`note: ${n}`);
+  for (const n of new Set(s.notes)) lines.push(`note: ${n}`);
   return `${lines.join("\n")}\n`;
 }
 
@@ -191,12 +231,13 @@ export const evaluateCommand: CommandModule = {
         "--where <expr>",
         "compare only the rows satisfying a condition (synthetic against real; counts shown), e.g. 'age > 60'",
       )
+      .option("--force", "replace the --json file even when synthgraph did not write it")
       .option("--no-random-forest", "skip the (informational) random-forest utility metric")
       .action(async (raw: Record<string, unknown>) => {
         const opts = optionsSchema.parse(raw);
         const result = await runEvaluate(opts);
         if (opts.json) {
-          await writeFile(opts.json, `${toJson(result)}\n`);
+          await writeFileAtomic(opts.json, `${toJson(result)}\n`);
           process.stdout.write(`wrote ${opts.json}\n`);
         }
         process.stdout.write(formatSummary(result));

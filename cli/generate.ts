@@ -3,9 +3,8 @@
  * Progress goes to stderr; the final summary (and SUMMARY.json with --json) describes the iterations, the usage,
  * the privacy guard and the evaluation of the output against the input.
  */
-import { existsSync } from "node:fs";
-import { readFile, writeFile } from "node:fs/promises";
-import { join, resolve } from "node:path";
+import { readFile } from "node:fs/promises";
+import { dirname, join, resolve } from "node:path";
 import type { Command } from "commander";
 import { z } from "zod";
 import { SynthgraphError } from "../data/errors.ts";
@@ -35,11 +34,16 @@ import {
 } from "../models/spec.ts";
 import { ENGINES, type RunConfig, RunConfigSchema } from "../state/config.ts";
 import { ArtifactStore } from "../state/artifacts.ts";
+import { writeFileAtomic } from "../state/atomic.ts";
 import { DEFAULT_RUNS_ROOT, listRuns, newRunId, readRunFile, runPaths } from "../state/run-dir.ts";
 import { evaluateTables, toJson } from "../stats/metrics/evaluate.ts";
 import type { CommandModule } from "./commands.ts";
+import { noteRunDir, withRunHint } from "./errors.ts";
+import { MAX_ROWS } from "./limits.ts";
 import { cliInt as int } from "./options.ts";
 import { printPaused } from "./pause.ts";
+import { anyOf, checkOutputs, jsonWithKeys, type NamedPath, recordedInRuns } from "./output-safety.ts";
+import { checkModelAddresses } from "./preflight.ts";
 import { ProgressPrinter, type ProgressSink } from "./progress.ts";
 
 const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
@@ -47,7 +51,9 @@ const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
 /** The options of `generate` every engine shares (each engine's own come from its `cli`, graph/registry.ts). */
 const CommonOptionsSchema = z.object({
   data: z.string().min(1),
-  rows: int("--rows", 1).optional(),
+  rows: int("--rows", 1)
+    .max(MAX_ROWS, `--rows must be at most ${MAX_ROWS.toLocaleString("en-US")} (docs/robustness.md)`)
+    .optional(),
   where: z.string().min(1, "--where must not be empty").optional(),
   condition: z.string().min(1, "--condition must not be empty").optional(),
   conditions: z.string().min(1).optional(),
@@ -61,6 +67,8 @@ const CommonOptionsSchema = z.object({
   repeatPenalty: z.array(z.string()).default([]),
   maxTokens: z.array(z.string()).default([]),
   modelConfig: z.string().optional(),
+  numCtx: int("--num-ctx", 256).optional(),
+  force: z.boolean().default(false),
   seed: int("--seed", -2147483648).default(0),
   batchRows: int("--batch-rows", 1).default(25),
   concurrency: int("--concurrency", 1).optional(),
@@ -138,6 +146,7 @@ export function runConfigFromOptions(
     ...(o.modelConfig ? { configFile: o.modelConfig } : {}),
     flags: {
       ...(o.model ? { model: o.model } : {}),
+      ...(o.numCtx === undefined ? {} : { numCtx: o.numCtx }),
       roleModels: parseRoleAssignments(o.roleModel, (v) => v, "--role-model"),
       temperatures: parseRoleAssignments(o.temperature, Number, "--temperature"),
       sampling: samplingFlags(o),
@@ -259,7 +268,7 @@ export async function finish(
   if (result.status === "paused") return printPaused(result, io);
   const summary = await buildSummary(result);
   const path = result.run.config.summary;
-  if (path) await writeFile(path, `${toJson(summary)}\n`);
+  if (path) await writeFileAtomic(path, `${toJson(summary)}\n`);
   io.stdout.write(formatDone(summary));
   return summary;
 }
@@ -272,16 +281,6 @@ function printer(
   if (quiet) return undefined;
   const p = new ProgressPrinter(io.stderr, engineFor(config.engine).progress(config));
   return (e) => p.handle(e);
-}
-
-/** Keeps the run directory on failure and says how to continue. */
-function withResumeHint(err: unknown, dir: string): unknown {
-  // Only a run that got as far as its run directory can be resumed (bad input fails before that).
-  if (err instanceof SynthgraphError && existsSync(join(dir, "run.json"))) {
-    const hint = [err.hint, `then continue with \`synthgraph resume ${dir}\``].filter(Boolean).join("; ");
-    return Object.assign(err, { hint });
-  }
-  return err;
 }
 
 /** The conditions the options ask for (the file read and checked here). */
@@ -329,9 +328,21 @@ export async function runGenerate(
   let config = embedded ? { ...base, models: embedded.models } : base;
   if (embedded && !o.quiet) io.stderr.write(`synthgraph: ${embedded.note}\n`);
   const dir = resolve(o.runDir ?? join(DEFAULT_RUNS_ROOT, newRunId()));
+  // Before any work: no output may replace an input or a file synthgraph did not write, every output folder
+  // must be writable, and the model servers must be addresses fetch will connect to.
+  await checkOutputs({
+    inputs: runInputs(config),
+    outputs: runOutputs(config, [dirname(dir), DEFAULT_RUNS_ROOT]),
+    runDir: dir,
+    force: o.force,
+  });
+  checkModelAddresses(config, io.env);
+  noteRunDir(dir);
   // Bad input fails here, before anything is printed about a run or a run directory exists.
   let real = realLoader(config);
   const loaded = await real();
+  // Every decision reading made (number formats, stray tokens read as missing, ...) is printed, even --quiet.
+  for (const note of loaded.notes ?? []) io.stderr.write(`synthgraph: note: ${note}\n`);
   if (conditional && config.engine === "llmsynthor") {
     throw new SynthgraphError("the llmsynthor engine does not take conditions yet", {
       hint: "use --engine synthia or --engine mallm-gan for conditional sampling",
@@ -348,8 +359,15 @@ export async function runGenerate(
     for (const line of plan.lines) io.stderr.write(`${line}\n`);
   }
   if (!o.quiet) {
+    const engine = engineFor(config.engine);
+    // An engine with no model roles never builds a model client: say so first, and that model flags are moot.
+    const modelFlags = o.model !== undefined || o.roleModel.length > 0 || o.modelConfig !== undefined;
+    const noModel =
+      engine.models.length === 0
+        ? ` (no model needed${modelFlags ? `: ${config.engine} ignores --model, --role-model and --model-config` : ""})`
+        : "";
     io.stderr.write(
-      `synthgraph: run ${dir}\n  ${config.rows} rows from ${config.input} with ${engineFor(config.engine).describe(config, concurrencyOf(config))}\n`,
+      `synthgraph: run ${dir}${noModel}\n  ${config.rows} rows from ${config.input} with ${engine.describe(config, concurrencyOf(config))}\n`,
     );
   }
   let result: RunResult<EngineStateBase>;
@@ -358,10 +376,11 @@ export async function runGenerate(
       real,
       env: io.env,
       pauseEvery: o.pause,
+      onWarning: warnTo(io),
       ...optional("onEvent", printer(config, io, o.quiet)),
     });
   } catch (err) {
-    throw withResumeHint(err, dir);
+    throw withRunHint(err, dir);
   }
   const done = await finish(result, io);
   if (o.report && !("paused" in done)) await reportAfterRun(done, result.run.config, resolve(o.report), io);
@@ -378,22 +397,58 @@ async function reportAfterRun(s: GenerateSummary, c: RunConfig, path: string, io
   );
 }
 
+/** Recoveries are printed even with --quiet: the user should know what was redone. */
+const warnTo =
+  (io: CliIo) =>
+  (message: string): void => {
+    io.stderr.write(`synthgraph: warning: ${message}\n`);
+  };
+
+/** The files a run reads (each must exist; none may be written). */
+function runInputs(config: RunConfig): NamedPath[] {
+  return [
+    { flag: "the input table", path: config.input },
+    ...(config.metadata ? [{ flag: "--metadata", path: config.metadata }] : []),
+  ];
+}
+
+/** The files a run writes; an existing one is replaced only when a run under `roots` recorded it as its own. */
+function runOutputs(config: RunConfig, roots: string[]) {
+  const owned = anyOf(recordedInRuns(roots), jsonWithKeys(["run_dir", "run_id", "engine", "output"]));
+  return [
+    { flag: "--out", path: config.out, owned: recordedInRuns(roots) },
+    ...(config.summary ? [{ flag: "--json", path: config.summary, owned }] : []),
+  ];
+}
+
 const ResumeOptionsSchema = z.object({ dir: z.string().min(1), quiet: z.boolean().default(false) });
 
 /** `resume` action: continues the run in DIR from its last checkpoint. */
 export async function runResume(
   raw: z.input<typeof ResumeOptionsSchema>,
   io: CliIo = defaultIo(),
-): Promise<GenerateSummary | PausedRun> {
+): Promise<GenerateSummary | PausedRun | undefined> {
   const o = parseOptions(ResumeOptionsSchema, raw);
   const dir = resolve(o.dir);
+  noteRunDir(dir);
+  const run = await readRunFile(dir);
+  if (run.status === "done") {
+    io.stdout.write(`already complete: ${run.progress.rows_done} rows in ${run.config.out}\n`);
+    return undefined;
+  }
+  // The run's own outputs may be replaced (force); its folders must still exist and be writable.
+  await checkOutputs({ inputs: runInputs(run.config), outputs: runOutputs(run.config, []), force: true });
+  checkModelAddresses(run.config, io.env);
   if (!o.quiet) io.stderr.write(`synthgraph: resuming ${dir}\n`);
   let result: RunResult<EngineStateBase>;
   try {
-    const run = await readRunFile(dir);
-    result = await resumeRun(dir, { env: io.env, ...optional("onEvent", printer(run.config, io, o.quiet)) });
+    result = await resumeRun(dir, {
+      env: io.env,
+      onWarning: warnTo(io),
+      ...optional("onEvent", printer(run.config, io, o.quiet)),
+    });
   } catch (err) {
-    throw withResumeHint(err, dir);
+    throw withRunHint(err, dir);
   }
   return finish(result, io);
 }
@@ -459,7 +514,7 @@ export const generateCommand: CommandModule = {
     const generate = program
       .command("generate")
       .description(
-        "generate a synthetic table from a real one (--engine synthia: LLM rows refined by a discriminator; llmsynthor: LLM proposals sampled by code, for large N)",
+        "generate a synthetic table from a real one (--engine synthia: LLM rows refined by a discriminator; llmsynthor: LLM proposals sampled by code, for large N; copula, bayesnet: classical synthesizers, no model needed)",
       )
       .argument("<data>", "real table, CSV or JSON Lines")
       .option("--rows <n>", "number of synthetic rows (with --conditions: the groups' sum, optional)")
@@ -495,6 +550,8 @@ export const generateCommand: CommandModule = {
       )
       .option("--max-tokens <role=n>", "max new tokens of one reply for one role; repeatable", collect, [])
       .option("--model-config <file>", "model config JSON (default + per-role settings)")
+      .option("--num-ctx <tokens>", "Ollama context window of every role (num_ctx; default 8192)")
+      .option("--force", "replace --out / --json even when synthgraph did not write them")
       .option("--seed <n>", "seed of every random choice (default 0)")
       .option("--batch-rows <b>", "rows per final generator call (default 25)")
       .option("--concurrency <c>", "parallel final generator calls (default: the endpoint's limit)")

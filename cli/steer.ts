@@ -1,8 +1,12 @@
 /**
  * `synthgraph steer DIR`: one steering action from flags (`--feedback TEXT`, `--rows N`, `--stop`, `--continue`,
  * `--cancel`), or a sentence turned into actions by the steering agent (`synthgraph steer DIR "TEXT"`). The
- * actions are validated against the run and recorded; unless `--no-resume` a paused run then continues in the
- * foreground until its next pause point or its end (exit 0 in both cases; the last line says which).
+ * actions are validated against the run and recorded; unless `--no-resume` the run then continues in the
+ * foreground until its next pause point or its end (exit 0 in both cases; the last line says which). A run
+ * running in another process is asked to pause; `steer` waits for that pause, applies the actions and continues
+ * the run itself (the other process exits with the run paused). With `--no-resume` it only queues the actions
+ * and requests the pause. A crashed run (killed mid-step) resumes here, takes the actions at its next pause
+ * point and goes on.
  */
 import { resolve } from "node:path";
 import type { Command } from "commander";
@@ -101,22 +105,40 @@ export async function runSteer(
     resume: o.resume,
     source: o.text === undefined ? "cli" : "agent",
     env: io.env,
+    onWait: () =>
+      io.stdout.write(
+        `run ${run.id} is running in another process: a pause was requested; waiting for its next pause point\n`,
+      ),
     ...(printer ? { onEvent: (e) => printer.handle(e) } : {}),
   });
-  for (const rec of outcome.records) io.stdout.write(`applied ${describeAction(rec.action)} (${rec.at})\n`);
+  const unapplied = new Set(outcome.unapplied ?? []);
+  for (const rec of outcome.records) {
+    io.stdout.write(
+      `${unapplied.has(rec.id) ? "not applied" : outcome.status === "queued" ? "queued" : "applied"} ${describeAction(rec.action)} (${rec.at})\n`,
+    );
+  }
   if (outcome.status === "cancelled") {
     io.stdout.write(`cancelled: run ${run.id} ends without output\n`);
     return null;
   }
   if (outcome.status === "queued") {
     io.stdout.write(
-      run.status === "running"
-        ? "queued: a pause was requested; the actions apply when the run resumes from its next pause point\n"
-        : `queued: the actions apply when the run resumes (\`synthgraph resume ${dir}\`)\n`,
+      unapplied.size > 0
+        ? `not applied: run ${run.id} ended before its next pause point\n`
+        : run.status === "running"
+          ? "queued: a pause was requested; the actions apply when the run resumes from its next pause point (`synthgraph resume " +
+            dir +
+            "`)\n"
+          : `queued: the actions apply when the run resumes (\`synthgraph resume ${dir}\`)\n`,
     );
     return null;
   }
   if (!outcome.result) throw new SynthgraphError("internal: resumed without a result");
+  if (unapplied.size > 0) {
+    io.stdout.write(
+      "note: the run ended without reaching a pause point; the actions marked above were not applied\n",
+    );
+  }
   return finish(outcome.result, io);
 }
 
@@ -134,7 +156,7 @@ export const steerCommand: CommandModule = {
       .option("--stop", "stop iterating; generate the output from the best state so far")
       .option("--continue", "go on as planned")
       .option("--cancel", "end the run without output")
-      .option("--no-resume", "record the actions and leave the run paused")
+      .option("--no-resume", "record the actions (asking a running run to pause) and leave the run paused")
       .option("--quiet", "no progress on stderr")
       .action(async (dir: string, text: string | undefined, opts: Record<string, unknown>) => {
         await runSteer({ ...opts, dir, ...(text === undefined ? {} : { text }) } as SteerOptions);

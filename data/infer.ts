@@ -26,6 +26,68 @@ export interface ColumnSpec {
   readonly integer?: boolean;
   /** datetime only. */
   readonly datetimeFormat?: DatetimeFormat;
+  /** numerical only: how numbers are written when not plain (inferred when unambiguous; docs/robustness.md). */
+  readonly numberFormat?: NumberFormat;
+  /** numerical only: cells that are not numbers are read as missing (a few stray tokens, reported). */
+  readonly strayAsMissing?: boolean;
+  /** What inference decided that the user should know (printed by `generate` and `evaluate`). */
+  readonly notes?: readonly string[];
+}
+
+/** "thousands": 16,884.92 (comma groups thousands); "decimal-comma": 27,9 (comma is the decimal mark). */
+export type NumberFormat = "thousands" | "decimal-comma";
+
+/** A numeric column may hold at most this share of stray non-numeric cells (and at most MAX_STRAY_LEVELS kinds). */
+export const MAX_STRAY_SHARE = 0.05;
+export const MAX_STRAY_LEVELS = 3;
+
+const THOUSANDS_RE = /^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$/;
+const DECIMAL_COMMA_RE = /^[+-]?\d+,\d+$/;
+/** Ambiguous alone: "1,234" is 1234 with a thousands comma or 1.234 with a decimal comma. */
+const AMBIGUOUS_COMMA_RE = /^[+-]?\d{1,3},\d{3}$/;
+
+/** The number a cell holds under a number format (NaN when it is not one). */
+export function parseNumberAs(cell: string, format: NumberFormat | undefined): number {
+  if (format === undefined) return parseDecimal(cell);
+  const s = cell.trim();
+  if (format === "thousands") return THOUSANDS_RE.test(s) ? Number(s.replace(/,/g, "")) : parseDecimal(s);
+  if (DECIMAL_COMMA_RE.test(s)) return Number(s.replace(",", "."));
+  return s.includes(".") ? Number.NaN : parseDecimal(s);
+}
+
+/**
+ * Numbers written with commas, when every non-missing cell reads one way and some cell rules the other out:
+ * thousands when a cell has two comma groups or a comma group and a decimal point ("16,884.92"); decimal
+ * comma when a comma is followed by other than three digits ("27,9"). Undefined: plain, ambiguous, or not numbers.
+ */
+export function inferNumberFormat(cells: readonly Cell[]): NumberFormat | undefined {
+  let thousands = true;
+  let decimalComma = true;
+  let anyComma = false;
+  let thousandsProof = false;
+  let decimalProof = false;
+  for (const c of cells) {
+    if (c === null) continue;
+    const s = c.trim();
+    if (!s.includes(",")) {
+      if (Number.isNaN(parseDecimal(s))) return undefined;
+      if (s.includes(".")) decimalComma = false;
+      continue;
+    }
+    anyComma = true;
+    if (THOUSANDS_RE.test(s)) {
+      if (!AMBIGUOUS_COMMA_RE.test(s)) thousandsProof = true;
+      if (!DECIMAL_COMMA_RE.test(s)) decimalComma = false;
+    } else thousands = false;
+    if (DECIMAL_COMMA_RE.test(s)) {
+      if (!AMBIGUOUS_COMMA_RE.test(s)) decimalProof = true;
+    } else decimalComma = false;
+    if (!thousands && !decimalComma) return undefined;
+  }
+  if (!anyComma) return undefined;
+  if (thousands && (thousandsProof || !decimalComma)) return "thousands";
+  if (decimalComma && (decimalProof || !thousands)) return "decimal-comma";
+  return undefined;
 }
 
 /** Unique non-numeric text columns with fewer rows than this stay categorical (too little evidence). */
@@ -106,10 +168,64 @@ export function inferColumnSpec(name: string, cells: readonly Cell[]): ColumnSpe
     if (isIdLikeName(name) && s.allInteger && s.unique && complete) return { sdtype: "id" };
     return { sdtype: "numerical", integer: s.allInteger };
   }
+  if (!s.allNumeric) {
+    const special = numericDespiteText(name, cells);
+    if (special) return special;
+  }
   if (s.allDatetime) return { sdtype: "datetime", datetimeFormat: s.anyTime ? "datetime" : "date" };
   if (s.unique && complete && (isIdLikeName(name) || cells.length >= MIN_ROWS_FOR_TEXT_ID))
     return { sdtype: "id" };
   return { sdtype: "categorical" };
+}
+
+/**
+ * A column of numbers that plain parsing rejects: written with commas (inferNumberFormat), or with a few stray
+ * tokens ("n/a", "?", "unknown": at most MAX_STRAY_SHARE of the cells and MAX_STRAY_LEVELS distinct ones),
+ * read as missing. Each decision carries a note naming the column, examples, and how to override it.
+ */
+function numericDespiteText(name: string, cells: readonly Cell[]): ColumnSpec | undefined {
+  const override = `declare "${name}" in the metadata (sdtype categorical) to read it as text`;
+  const nonMissing = cells.filter((c): c is string => c !== null);
+  const leadingZero = (list: readonly string[]): boolean => list.some((c) => hasLeadingZero(c));
+  const format = inferNumberFormat(cells);
+  if (format !== undefined) {
+    const values = nonMissing.map((c) => parseNumberAs(c, format));
+    const example = nonMissing.find((c) => c.includes(",")) ?? nonMissing[0];
+    const how = format === "thousands" ? "a thousands separator" : "the decimal mark";
+    return {
+      sdtype: "numerical",
+      integer: values.every((x) => Number.isInteger(x)),
+      numberFormat: format,
+      notes: [
+        `column "${name}" is read as numbers with "," as ${how} (e.g. ${JSON.stringify(example)} = ${parseNumberAs(example, format)}); ${override}`,
+      ],
+    };
+  }
+  const stray = new Map<string, number>();
+  const numbers: number[] = [];
+  for (const c of nonMissing) {
+    const x = parseDecimal(c);
+    if (Number.isNaN(x)) stray.set(c, (stray.get(c) ?? 0) + 1);
+    else numbers.push(x);
+  }
+  const strayCount = nonMissing.length - numbers.length;
+  if (
+    numbers.length === 0 ||
+    stray.size > MAX_STRAY_LEVELS ||
+    strayCount > MAX_STRAY_SHARE * nonMissing.length ||
+    leadingZero(nonMissing.filter((c) => !stray.has(c)))
+  ) {
+    return undefined;
+  }
+  const examples = [...stray.keys()].map((t) => JSON.stringify(t)).join(", ");
+  return {
+    sdtype: "numerical",
+    integer: numbers.every((x) => Number.isInteger(x)),
+    strayAsMissing: true,
+    notes: [
+      `column "${name}" is numeric except ${strayCount} cell(s) holding ${examples}: those cells are read as missing; ${override}, or list the tokens as missing markers`,
+    ],
+  };
 }
 
 /**
@@ -161,7 +277,7 @@ export function columnFromCells(
       return {
         kind: "numerical",
         name,
-        values: numbersFromCells(name, cells, spec.integer === true, origin),
+        values: numbersFromCells(name, cells, spec.integer === true, origin, spec),
       };
     case "datetime":
       return { kind: "datetime", name, values: datetimesFromCells(name, cells, origin) };
@@ -178,6 +294,7 @@ function numbersFromCells(
   cells: readonly Cell[],
   integer: boolean,
   origin: CellOrigin,
+  spec: ColumnSpec = { sdtype: "numerical" },
 ): Float64Array {
   const out = new Float64Array(cells.length);
   for (let i = 0; i < cells.length; i++) {
@@ -186,8 +303,14 @@ function numbersFromCells(
       out[i] = Number.NaN;
       continue;
     }
-    const x = parseDecimal(c);
-    if (Number.isNaN(x)) throw cellError(name, c, i, "is not a number, but the column is numerical", origin);
+    const x = parseNumberAs(c, spec.numberFormat);
+    if (Number.isNaN(x)) {
+      if (spec.strayAsMissing) {
+        out[i] = Number.NaN;
+        continue;
+      }
+      throw cellError(name, c, i, "is not a number, but the column is numerical", origin);
+    }
     if (integer && !Number.isInteger(x)) {
       throw cellError(name, c, i, "is not an integer, but the metadata declares an integer column", origin);
     }

@@ -137,6 +137,7 @@ function typedTable(src: CellSource, opts: ReadOptions & { source?: string }): R
     empty.push(cells.every((c) => c === null));
   }
   warnings.push(...allMissingWarnings(names, empty, overrides));
+  for (const spec of specs) warnings.push(...(spec.notes ?? []));
   const typed = tableOf(columns);
   const metadata = deriveMetadata(
     typed,
@@ -419,6 +420,14 @@ function columnSpec(name: string, cells: readonly Cell[], o: ColumnOverride | un
     sdtype: declared.sdtype,
     integer: declared.integer ?? (sameType ? inferred.integer : undefined),
     datetimeFormat: declared.datetimeFormat ?? (sameType ? inferred.datetimeFormat : undefined),
+    // A declared numerical column still reads "16,884.92" or stray tokens as inferred (with the same notes).
+    ...(sameType
+      ? {
+          numberFormat: inferred.numberFormat,
+          strayAsMissing: inferred.strayAsMissing,
+          notes: inferred.notes,
+        }
+      : {}),
   };
 }
 

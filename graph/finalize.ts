@@ -16,7 +16,7 @@ import { SynthgraphError } from "../data/errors.ts";
 import { rowsToTable } from "../data/rows.ts";
 import type { Metadata, Row, Table } from "../data/types.ts";
 import { tableToCsv } from "../data/write.ts";
-import type { AccountingSnapshot } from "../models/accounting.ts";
+import { type AccountingSnapshot, emptySnapshot, mergeSnapshots } from "../models/accounting.ts";
 import {
   type ArtifactStore,
   FinalPlanSchema,
@@ -28,10 +28,16 @@ import {
 import { writeFileAtomic } from "../state/atomic.ts";
 import type { RunConfig } from "../state/config.ts";
 import type { BatchTask } from "../state/finalize.ts";
-import { batchCount, waveSize } from "../state/finalize.ts";
+import { waveSize } from "../state/finalize.ts";
 import { batchSeed } from "../state/seeds.ts";
 import { conditionOf, groupRows, type LayoutBatch, roundLayout, splitBySatisfaction } from "./conditions.ts";
 import { privacyFilter } from "./privacy-guard.ts";
+import {
+  completeFromArtifacts,
+  type FinalBatchRunner,
+  noteFailure,
+  registerFinalBatches,
+} from "./recover.ts";
 import type { EngineRuntime } from "./runtime.ts";
 
 /** What the final-generation nodes read from any engine's state (state/finalize.ts fields). */
@@ -179,13 +185,12 @@ export function finalizeNodes(
     return sends;
   };
 
-  // Receives a Send payload, not the state (LangGraph passes the payload as the node input).
-  const batch = async (input: unknown): Promise<FinalizeUpdate> => {
-    const { task, key } = PayloadSchema.parse(input);
+  // One batch's memoised work, shared by the `batch` node, `write` and the runner's recovery (graph/recover.ts).
+  const runBatch: FinalBatchRunner = (task) => {
     const c = rt.config;
     const seed = batchSeed(c.seed, task.round, task.batch);
-    const { value } = await rt.store.memo(finalBatchKey(task.round, task.batch), RowBatchSchema, async () => {
-      const out = await a.generate({ task, seed, key });
+    return rt.store.memo(finalBatchKey(task.round, task.batch), RowBatchSchema, async () => {
+      const out = await a.generate({ task, seed, key: a.key });
       const real = await rt.real();
       const cond = conditionOf(c, real.metadata, task.group);
       // Every row is checked against its group's condition by code, whatever the engine did at the source.
@@ -199,6 +204,20 @@ export function finalizeNodes(
         ...(cond && met ? { group: cond.index, model_rows: out.rows.length, unmet: met.unmet } : {}),
       };
     });
+  };
+  registerFinalBatches(rt.store, runBatch);
+
+  // Receives a Send payload, not the state (LangGraph passes the payload as the node input).
+  const batch = async (input: unknown): Promise<FinalizeUpdate> => {
+    const { task } = PayloadSchema.parse(input);
+    let value: RowBatch;
+    try {
+      ({ value } = await runBatch(task));
+    } catch (err) {
+      // A failed Send can end the stream without raising: the runner reports this error instead.
+      noteFailure(rt.store, err);
+      throw err;
+    }
     // A cached artifact means the previous attempt crashed before its checkpoint: its usage counts now, once.
     return {
       accepted: value.rows.length,
@@ -211,6 +230,8 @@ export function finalizeNodes(
 
   const collect = (s: FinalizeView): FinalizeUpdate => ({ nextBatch: s.waveEnd });
 
+  // Reads every batch in order; a batch the state counts but no artifact holds (a run that died between its
+  // model call and its store) is generated again rather than assumed written, and more rounds follow if needed.
   const write = async (s: FinalizeView): Promise<FinalizeUpdate> => {
     const real = await rt.real();
     const c = s.config;
@@ -229,18 +250,18 @@ export function finalizeNodes(
       }
       return writeOutput(c, rowsToTable(perGroup.flat(), real.metadata), real.metadata);
     }
-    const rows: Row[] = [];
-    for (let r = 1; r <= s.roundRows.length && rows.length < c.rows; r++) {
-      const n = batchCount(s.roundRows[r - 1], c.batchRows);
-      for (let b = 0; b < n && rows.length < c.rows; b++) {
-        const stored = await rt.store.require(finalBatchKey(r, b), RowBatchSchema);
-        for (const row of stored.rows) {
-          if (rows.length >= c.rows) break;
-          rows.push(row);
-        }
-      }
-    }
-    return writeOutput(c, rowsToTable(rows, real.metadata), real.metadata);
+    const done = await completeFromArtifacts({
+      config: c,
+      roundRows: s.roundRows,
+      run: runBatch,
+      concurrency: rt.concurrency,
+    });
+    const redone = done.batches.filter((b) => !b.cached);
+    const usage = redone.reduce((u, b) => mergeSnapshots(u, b.value.usage), emptySnapshot());
+    return {
+      ...(await writeOutput(c, rowsToTable(done.rows, real.metadata), real.metadata)),
+      ...(redone.length > 0 ? { usage } : {}),
+    };
   };
 
   return {

@@ -6,6 +6,8 @@
  * adding one.
  */
 import { SynthgraphError } from "../data/errors.ts";
+import { bayesnetEngine } from "../engines/bayesnet/engine.ts";
+import { copulaEngine } from "../engines/copula/engine.ts";
 import { llmsynthorEngine } from "../engines/llmsynthor/engine.ts";
 import { mallmEngine } from "../engines/mallm/engine.ts";
 import { synllmEngine } from "../engines/synllm/engine.ts";
@@ -21,6 +23,8 @@ export const ENGINE_REGISTRY: Record<EngineName, EngineDefinition> = {
   "mallm-gan": mallmEngine,
   llmsynthor: llmsynthorEngine,
   synllm: synllmEngine,
+  copula: copulaEngine,
+  bayesnet: bayesnetEngine,
 };
 
 /** The engines in ENGINES order (the order of --help and of the CLI schema). */

@@ -20,6 +20,7 @@ import type { Env } from "../models/factory.ts";
 import { DEFAULT_CONCURRENCY, parseModelSpec } from "../models/spec.ts";
 import { ArtifactStore } from "../state/artifacts.ts";
 import type { RunConfig } from "../state/config.ts";
+import { claimRun } from "../state/owner.ts";
 import { createRun, type RunFile, readRunFile, runPaths, updateRunFile } from "../state/run-dir.ts";
 import type { SynthiaStateT } from "../engines/synthia/state.ts";
 import {
@@ -34,6 +35,8 @@ import type { EngineStateBase } from "./engine.ts";
 import { engineFor } from "./registry.ts";
 import type { EngineRuntime, RealData } from "./runtime.ts";
 import { UnusableReplyBudget } from "../models/unusable-budget.ts";
+import { firstFailure } from "./recover.ts";
+import { finishStoppedRun, prepareCheckpoint } from "./resume-guard.ts";
 
 /** One node's update as streamed, plus running totals for progress displays. */
 export interface RunEvent {
@@ -63,6 +66,8 @@ export interface RunOptions {
   env?: Env;
   onEvent?: (e: RunEvent) => void;
   onStream?: (e: RunStreamEvent) => void;
+  /** Recoveries the user should know about (a damaged checkpoint set aside, a damaged artifact redone). */
+  onWarning?: (message: string) => void;
   signal?: AbortSignal;
   /** startRun only: pause at every pause point (`generate --pause`). */
   pauseEvery?: boolean;
@@ -119,13 +124,14 @@ export function realLoader(config: RunConfig): () => Promise<RealData> {
         });
       });
       const overrides = config.metadata ? await readMetadataFile(config.metadata) : undefined;
-      const { table, metadata } = await readTable(config.input, {
+      const { table, metadata, warnings } = await readTable(config.input, {
         ...(overrides ? { metadata: overrides } : {}),
         ...(config.target ? { target: config.target } : {}),
       });
       return {
         table,
         metadata,
+        notes: warnings,
         dataset: {
           path: config.input,
           sha256: createHash("sha256").update(bytes).digest("hex"),
@@ -204,8 +210,13 @@ async function executeRun<S extends EngineStateBase>(
       `the run is kept: continue it with \`synthgraph resume ${dir}\` once the model behaves`,
     ),
   };
-  const saver = SqliteSaver.fromConnString(paths.checkpoints);
+  runtime.store.onDamaged = (path, reason) =>
+    opts.onWarning?.(`artifact ${path} is damaged (${reason}): its work is done again`);
+  const saver = await prepareCheckpoint(paths, run, opts.onWarning).then(() =>
+    SqliteSaver.fromConnString(paths.checkpoints),
+  );
   const emit = (e: RunStreamEvent): void => opts.onStream?.(e);
+  const release = await claimRun(paths.dir);
   try {
     const app = engine.compile(runtime, saver) as unknown as PausableApp;
     const cfg = { configurable: { thread_id: run.id } };
@@ -222,7 +233,13 @@ async function executeRun<S extends EngineStateBase>(
       }
     }
     let input: unknown = fresh ? engine.input(paths.dir, config) : null;
+    /**
+     * The pause point being resumed: its node re-runs from its top and streams its diagnostics again, which
+     * were already reported before the pause; that repeat is not reported twice.
+     */
+    let repeated: PausePoint | null = null;
     if (!fresh && pendingPause(snapshot) !== undefined) {
+      repeated = pendingPause(snapshot) ?? null;
       const applied = new Set(
         ((snapshot.values as { steering?: AppliedSteering[] }).steering ?? []).map((r) => r.id),
       );
@@ -238,6 +255,18 @@ async function executeRun<S extends EngineStateBase>(
     let rowsDone = fresh ? 0 : ((snapshot.values as Partial<EngineStateBase>).accepted ?? 0);
     let iterations = fresh ? 0 : ((snapshot.values as Partial<EngineStateBase>).iteration ?? 0);
     let rowsRequested = config.rows;
+    // A stopped final generation continues from its stored batches, not from LangGraph's replay of the
+    // fan-out superstep that failed (graph/recover.ts).
+    const recovered = fresh
+      ? undefined
+      : await finishStoppedRun<S>({ runtime, values: snapshot.values, onEvent: opts.onEvent, usage });
+    if (recovered) {
+      const done = await updateRunFile(paths.dir, {
+        status: "done",
+        progress: { iterations: recovered.iteration, rows_done: config.rows, rows_requested: config.rows },
+      });
+      return { dir: paths.dir, run: done, status: "done", pause: null, state: recovered };
+    }
     const stream = await app.stream(input, {
       ...cfg,
       streamMode: ["updates", "custom"],
@@ -249,7 +278,11 @@ async function executeRun<S extends EngineStateBase>(
       const [mode, chunk] = item as [string, unknown];
       if (mode === "custom") {
         const p = PausePointSchema.safeParse(chunk);
-        if (p.success) emit({ type: "iteration_finished", point: p.data });
+        if (!p.success) continue;
+        const again =
+          repeated !== null && p.data.engine === repeated.engine && p.data.iteration === repeated.iteration;
+        repeated = null;
+        if (!again) emit({ type: "iteration_finished", point: p.data });
         continue;
       }
       for (const [node, raw] of Object.entries(chunk as Record<string, unknown>)) {
@@ -295,13 +328,25 @@ async function executeRun<S extends EngineStateBase>(
       return { dir: paths.dir, run: run2, status: "paused", pause: paused, state: values };
     }
     await clearPauseRequest(paths.dir);
-    const final = last.values as S;
+    let final = last.values as S;
+    if (final.phase !== "done" || final.output === null) {
+      // The stream ended early without raising: report what stopped it, or finish from the artifacts.
+      const failure = firstFailure(runtime.store);
+      if (failure !== undefined) throw failure;
+      final = (await finishStoppedRun<S>({ runtime, values: final, onEvent: opts.onEvent, usage })) ?? final;
+    }
     if (final.phase !== "done" || final.output === null) {
       throw new SynthgraphError(`run ${run.id} stopped before writing its output (phase ${final.phase})`, {
         hint: `continue it with \`synthgraph resume ${paths.dir}\``,
       });
     }
+    const current = await readRunFile(paths.dir);
     const done = await updateRunFile(paths.dir, {
+      // A steering `rows` is applied by the pause node (state); run.json follows it even when the process that
+      // recorded the action died before writing run.json.
+      ...(current.config.rows === final.output.rows
+        ? {}
+        : { config: { ...current.config, rows: final.output.rows } }),
       status: "done",
       progress: {
         iterations: final.iteration,
@@ -326,5 +371,6 @@ async function executeRun<S extends EngineStateBase>(
     throw err;
   } finally {
     saver.db.close();
+    await release();
   }
 }

@@ -16,6 +16,8 @@ export interface RealData {
   table: Table;
   metadata: Metadata;
   dataset: DatasetRef;
+  /** What reading decided that the user should know (inferred number formats, stray tokens, ...). */
+  notes?: readonly string[];
 }
 
 export interface EngineRuntime {

@@ -9,7 +9,10 @@ import { SynthgraphError } from "../data/errors.ts";
 import { ArtifactStore } from "../state/artifacts.ts";
 import type { RunConfig } from "../state/config.ts";
 import { readRunFile, type RunFile, runPaths, updateRunFile } from "../state/run-dir.ts";
+import { ownerAlive } from "../state/owner.ts";
 import {
+  type AppliedSteering,
+  clearPauseRequest,
   newSteeringRecord,
   queueActions,
   readSteeringFile,
@@ -80,9 +83,17 @@ export async function readRunState(dir: string): Promise<RunSnapshot> {
 }
 
 export interface SteerOptions extends RunOptions {
-  /** Resume a paused run after recording the actions (default true). */
+  /**
+   * Continue the run after recording the actions (default true): a paused or crashed run resumes here, a run
+   * running in another process is waited for (it pauses at its next pause point) and then resumes here.
+   * false: the actions are recorded (and a running run is asked to pause); they apply when it next resumes.
+   */
   resume?: boolean;
   source?: SteeringRecord["source"];
+  /** How often the wait for another process's pause polls run.json (ms, default 200). */
+  pollMs?: number;
+  /** Called once when the run is running in another process and this call starts waiting for its pause. */
+  onWait?: () => void;
 }
 
 export interface SteerOutcome {
@@ -94,6 +105,8 @@ export interface SteerOutcome {
    */
   status: "cancelled" | "queued" | "resumed";
   result?: RunResult<EngineStateBase>;
+  /** Ids of recorded actions the run did not apply (it ended without reaching a pause point): empty normally. */
+  unapplied?: string[];
 }
 
 /** Validates actions against the run (known columns; LLMSynthor: rows not below its pool). */
@@ -108,8 +121,15 @@ export async function validateForRun(
 }
 
 /**
- * Applies steering actions to the run in `dir`: validated, recorded with their time, then (unless
- * `resume: false`) the paused run resumes until its next pause point or its end. `cancel` ends the run at once.
+ * Applies steering actions to the run in `dir`: validated and recorded with their time (steering.json), then,
+ * unless `resume: false`, applied by the run's pause node and the run continues here until its next pause point
+ * or its end:
+ *   - paused at a pause point: it resumes at once with the actions;
+ *   - running in another process (owner.json names a live pid): a pause is requested, this call waits until
+ *     that process has paused the run (and exited or moved on), then resumes it here;
+ *   - crashed (status running with a dead owner) or failed: it resumes here, pauses at its next pause point to
+ *     take the actions, and goes on.
+ * `cancel` ends the run at once (a live owner is asked to pause first, so nothing writes after the cancel).
  */
 export async function steerRun(
   dir: string,
@@ -129,28 +149,80 @@ export async function steerRun(
     Array.isArray(action) ? action : [action as SteeringAction],
   );
   const records = actions.map((a) => newSteeringRecord(a, opts.source ?? "library"));
+  const live = run.status === "running" && (await ownerAlive(paths.dir));
   if (actions.some((a) => a.type === "cancel")) {
+    if (live) {
+      await requestPause(paths.dir);
+      await waitForPause(paths.dir, opts);
+    }
     const f = await readSteeringFile(paths.dir);
     await writeSteeringFile(paths.dir, { ...f, pending: [], history: [...f.history, ...records] });
+    await clearPauseRequest(paths.dir);
     await updateRunFile(paths.dir, { status: "cancelled" });
     return { records, status: "cancelled" };
   }
   await queueActions(paths.dir, records);
   const rows = actions.reduce<number | null>((r, a) => (a.type === "rows" ? a.rows : r), null);
-  if (rows !== null) {
-    // The runtime's config comes from run.json: the new N holds from the next process on as well.
+  // The runtime's config comes from run.json: a new N holds from the next process on as well. A live owner
+  // rewrites run.json's progress, so when waiting for it the change is written after it has paused.
+  const writeRows = async (): Promise<void> => {
+    if (rows === null) return;
+    const now = await readRunFile(paths.dir);
     await updateRunFile(paths.dir, {
-      config: { ...run.config, rows } satisfies RunConfig,
-      progress: { ...run.progress, rows_requested: rows },
+      config: { ...now.config, rows } satisfies RunConfig,
+      progress: { ...now.progress, rows_requested: rows },
     });
-  }
-  if (run.status !== "paused" || opts.resume === false) {
-    if (run.status === "running") await requestPause(paths.dir);
+  };
+  if (live) await requestPause(paths.dir);
+  if (opts.resume === false) {
+    await writeRows();
     return { records, status: "queued" };
   }
-  const result = await resumeRun<EngineStateBase>(paths.dir, opts);
-  return { records, status: "resumed", result };
+  if (live) {
+    const status = await waitForPause(paths.dir, opts);
+    if (status === "done" || status === "cancelled") {
+      // It ended without another pause point: nothing takes the actions any more.
+      return { records, status: "queued", unapplied: records.map((r) => r.id) };
+    }
+  }
+  await writeRows();
+
+  const ids = new Set(records.map((r) => r.id));
+  const appliedIds = (r: RunResult<EngineStateBase>): Set<string> =>
+    new Set(
+      ((r.state as { steering?: AppliedSteering[] }).steering ?? [])
+        .map((a) => a.id)
+        .filter((id) => ids.has(id)),
+    );
+  // Not at a pause point (crashed or failed mid-step): pause at the next one so the actions are taken there.
+  if ((await readRunState(paths.dir)).pause === undefined) await requestPause(paths.dir);
+  let result = await resumeRun<EngineStateBase>(paths.dir, opts);
+  if (result.status === "paused" && result.pause !== null && appliedIds(result).size < ids.size) {
+    result = await resumeRun<EngineStateBase>(paths.dir, opts);
+  }
+  const applied = appliedIds(result);
+  const unapplied = records.map((r) => r.id).filter((id) => !applied.has(id));
+  return { records, status: "resumed", result, unapplied };
 }
+
+/**
+ * Waits until a run running in another process is no longer running there: paused (at the requested pause
+ * point), done, failed, or its owner died (kill -9). Returns the status it ended in.
+ */
+export async function waitForPause(
+  dir: string,
+  opts: Pick<SteerOptions, "pollMs" | "onWait"> = {},
+): Promise<RunFile["status"]> {
+  opts.onWait?.();
+  const poll = opts.pollMs ?? 200;
+  // The owner writes the new status, then releases owner.json: wait for both (a bounded wait for the release,
+  // since an owner on another host cannot be checked).
+  while ((await readRunFile(dir)).status === "running" && (await ownerAlive(dir))) await sleep(poll);
+  for (let i = 0; i < 50 && (await ownerAlive(dir)); i++) await sleep(poll);
+  return (await readRunFile(dir)).status;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** What streamRun runs: a new run (dir + config) or the run in dir. */
 export type StreamTarget = { dir: string; config: RunConfig } | { dir: string };

@@ -64,6 +64,11 @@ export class MemoryArtifactBackend implements ArtifactBackend {
 
 export class ArtifactStore {
   readonly backend: ArtifactBackend;
+  /**
+   * Set by the runner: a damaged artifact (not JSON, or not the expected shape: a disk fault, an edit) is then
+   * reported here and treated as missing, so memo redoes its work. Unset, a damaged artifact is an error.
+   */
+  onDamaged: ((path: string, reason: string) => void) | undefined;
   /** A folder (file backend) or any backend. */
   constructor(where: string | ArtifactBackend) {
     this.backend = typeof where === "string" ? new FileArtifactBackend(where) : where;
@@ -91,28 +96,38 @@ export class ArtifactStore {
     return key;
   }
 
-  /** The artifact parsed with `schema`, or undefined when absent. A corrupt file is an error (never silently redone). */
+  /**
+   * The artifact parsed with `schema`, or undefined when absent. A damaged one is never used silently: it is
+   * reported to onDamaged and treated as absent, or (no onDamaged) an error.
+   */
   async get<T>(key: string, schema: z.ZodType<T>): Promise<T | undefined> {
     this.pathOf(key);
     const text = await this.backend.read(key);
     if (text === undefined) return undefined;
-    const r = schema.safeParse(JSON.parse(text));
-    if (!r.success) {
-      throw new SynthgraphError(
-        `artifact ${this.pathOf(key)} does not have the expected shape: ${z.prettifyError(r.error)}`,
-        {
-          hint: "the run directory was edited or written by another version; start a new run",
-        },
-      );
+    let raw: unknown;
+    let reason: string;
+    try {
+      raw = JSON.parse(text);
+      const r = schema.safeParse(raw);
+      if (r.success) return r.data;
+      reason = `it does not have the expected shape: ${z.prettifyError(r.error)}`;
+    } catch (e) {
+      reason = `it is not valid JSON (${(e as Error).message})`;
     }
-    return r.data;
+    if (this.onDamaged) {
+      this.onDamaged(this.pathOf(key), reason);
+      return undefined;
+    }
+    throw new SynthgraphError(`artifact ${this.pathOf(key)} is damaged: ${reason}`, {
+      hint: "the run directory was edited or written by another version; `synthgraph resume` redoes a damaged artifact's work",
+    });
   }
 
   async require<T>(key: string, schema: z.ZodType<T>): Promise<T> {
     const v = await this.get(key, schema);
     if (v === undefined) {
       throw new SynthgraphError(`artifact ${this.pathOf(key)} is missing`, {
-        hint: "the run directory is incomplete; start a new run",
+        hint: "it is missing or damaged and cannot be recomputed here: start a new run with `synthgraph generate`",
       });
     }
     return v;

@@ -5,11 +5,15 @@
  */
 import { z } from "zod";
 import { ROLES, type RoleConfigMap } from "../models/spec.ts";
+import { BayesnetEngineOptionsSchema } from "../engines/bayesnet/config.ts";
+import { CopulaEngineOptionsSchema } from "../engines/copula/config.ts";
 import { LlmsynthorOptionsSchema } from "../engines/llmsynthor/config.ts";
 import { MallmOptionsSchema } from "../engines/mallm/config.ts";
 import { GuardConfigSchema } from "../engines/synthia/config.ts";
 import { SynllmOptionsSchema } from "../engines/synllm/config.ts";
 
+export { type BayesnetEngineOptions, BayesnetEngineOptionsSchema } from "../engines/bayesnet/config.ts";
+export { type CopulaEngineOptions, CopulaEngineOptionsSchema } from "../engines/copula/config.ts";
 export { type LlmsynthorOptions, LlmsynthorOptionsSchema } from "../engines/llmsynthor/config.ts";
 export { type MallmOptions, MallmOptionsSchema } from "../engines/mallm/config.ts";
 export { GuardConfigSchema } from "../engines/synthia/config.ts";
@@ -19,7 +23,7 @@ export { type SynllmOptions, SynllmOptionsSchema } from "../engines/synllm/confi
  * The engines' names. graph/registry.ts must hold one EngineDefinition per name (its type,
  * Record<EngineName, EngineDefinition>, makes a missing one a compile error).
  */
-export const ENGINES = ["synthia", "mallm-gan", "llmsynthor", "synllm"] as const;
+export const ENGINES = ["synthia", "mallm-gan", "llmsynthor", "synllm", "copula", "bayesnet"] as const;
 export type EngineName = (typeof ENGINES)[number];
 
 /** One group of a conditional run: rows that all satisfy `where`. */
@@ -93,6 +97,10 @@ export const RunConfigSchema = z.object({
    * syntax (data/predicate/) and its row count; the counts sum to `rows`. Absent: unconditional.
    */
   conditions: ConditionsSchema.optional(),
+  /** Gaussian copula knobs (engine "copula" only; engines/copula/config.ts). */
+  copula: CopulaEngineOptionsSchema.default(() => CopulaEngineOptionsSchema.parse({})),
+  /** Bayesian network knobs (engine "bayesnet" only; engines/bayesnet/config.ts). */
+  bayesnet: BayesnetEngineOptionsSchema.default(() => BayesnetEngineOptionsSchema.parse({})),
   /** SUMMARY.json path (absolute), written by the CLI at the end. */
   summary: z.string().optional(),
 });

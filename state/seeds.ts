@@ -28,7 +28,12 @@ export const SEED_STREAMS = {
   synthia: { probe: 1, discriminator: 2, metadata: 4 },
   mallm: { shuffle: 11, generator: 12, split: 13, optimizer: 14 },
   llmsynthor: { copula: 21, proposer: 22, sampler: 23, fill: 24 },
-  synllm: { examples: 31 },
+  /** engines/synllm: the real example rows a SEEDEx prompt shows. */
+  synllm: { examples: 51 },
+  /** engines/copula: the category-interval draws of the fit, each sampled chunk, rejection attempts. */
+  copula: { fit: 31, sample: 32, rejection: 33 },
+  /** engines/bayesnet: the structure search's restarts, each sampled chunk, rejection attempts. */
+  bayesnet: { fit: 41, sample: 42, rejection: 43 },
 } as const;
 
 /** Seed of final batch b of round r (1-based round). */

@@ -118,6 +118,14 @@ const SAMPLES: Record<EngineName, { raw: Record<string, unknown>; config: Partia
       },
     },
   },
+  copula: {
+    raw: { copulaDistribution: "gamma", copulaChunkRows: "700" },
+    config: { copula: { distribution: "gamma", chunkRows: 700 } },
+  },
+  bayesnet: {
+    raw: { bnBins: "7", bnMaxParents: "1", bnPseudoCount: "0.5", bnRestarts: "2", bnChunkRows: "300" },
+    config: { bayesnet: { bins: 7, maxParents: 1, pseudoCount: 0.5, restarts: 2, chunkRows: 300 } },
+  },
 };
 
 const configOf = (e: EngineDefinition, raw: Record<string, unknown>) =>
@@ -238,8 +246,57 @@ const PROGRESS_EVENTS: Record<
       line: "  pool 10/30 rows (+12, exact copies removed 1)",
     },
     fill: { update: { exactCopiesRemoved: 2 }, line: "fill: pool 10/30 rows (exact copies removed 2)" },
-  },  synllm: {
+  },
+  synllm: {
     collect: { update: {}, line: collectLine },
+  },
+  copula: {
+    // Families counted most used first; the first of the strongest correlations, r to two decimals.
+    fit: {
+      update: {
+        fitSummary: {
+          marginals: [
+            {
+              column: "age",
+              kind: "numerical",
+              family: "norm",
+              params: { loc: 40, scale: 9 },
+              missing_rate: 0,
+            },
+            { column: "hours", kind: "numerical", family: "beta", params: { a: 2, b: 3 }, missing_rate: 0 },
+            { column: "bmi", kind: "numerical", family: "beta", params: { a: 4, b: 2 }, missing_rate: 0.1 },
+          ],
+          categorical: [{ column: "sex", categories: 2 }],
+          strongest_correlations: [{ a: "age", b: "hours", r: -0.4162 }],
+        },
+      },
+      line: "fitted: 3 numeric marginals (beta 2, norm 1), 1 categorical columns; strongest correlation age ~ hours -0.42",
+    },
+    sample: {
+      update: { accepted: 12, exactCopiesRemoved: 1 },
+      line: "rows 10/30 (+12, exact copies removed 1)",
+    },
+  },
+  bayesnet: {
+    fit: {
+      update: {
+        fitSummary: {
+          bins: 5,
+          pseudo_count: 1,
+          edges: [["age", "income"]],
+          nodes: [
+            { column: "age", states: 5, parents: [], parent_configurations_seen: 0 },
+            { column: "income", states: 2, parents: ["age"], parent_configurations_seen: 5 },
+          ],
+          parameters: 10,
+        },
+      },
+      line: "fitted: 2 nodes, 1 edges, 10 CPT parameters; age → income",
+    },
+    sample: {
+      update: { accepted: 12, exactCopiesRemoved: 1 },
+      line: "rows 10/30 (+12, exact copies removed 1)",
+    },
   },
 };
 

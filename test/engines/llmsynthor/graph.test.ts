@@ -343,7 +343,9 @@ describe("generate --engine errors", () => {
     ).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(SynthgraphError);
     expect((err as SynthgraphError).exitCode).toBe(2);
-    expect((err as SynthgraphError).message).toBe("--engine must be one of synthia, mallm-gan, llmsynthor");
+    expect((err as SynthgraphError).message).toBe(
+      "--engine must be one of synthia, mallm-gan, llmsynthor, copula, bayesnet",
+    );
   });
 });
 
