@@ -29,7 +29,7 @@ import { GENERATOR_SYSTEM } from "../engines/synthia/prompts.ts";
 export interface GeneratorInput {
   endpoint: Endpoint;
   metadata: Metadata;
-  /** P_t from prompts/synthia.ts buildGeneratorPrompt. */
+  /** P_t from engines/synthia/prompts.ts buildGeneratorPrompt. */
   prompt: string;
   nRows: number;
   /** Seed of the retry jitter (the model's own seed is in the endpoint config). */

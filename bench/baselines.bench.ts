@@ -1,7 +1,7 @@
 /**
  * Offline baselines side by side with SDV (issue 17): our Gaussian copula, our Bayesian network and SDV's
  * GaussianCopulaSynthesizer fitted and sampled on the same input, every output scored by our evaluate
- * (stats/evaluate.ts) and by SDMetrics' QualityReport.
+ * (stats/metrics/evaluate.ts) and by SDMetrics' QualityReport.
  *   npm run bench:baselines            (all datasets; BASELINES_ROWS=5000 caps the input rows)
  *   npm run bench:baselines -- adult   (some datasets)
  * Input: each shared dataset without its id columns, subsampled to BASELINES_ROWS rows (seeded permutation,
@@ -232,7 +232,7 @@ function markdown(ds: Record<string, DatasetOut>): string {
   const lines = [
     "# Offline baselines vs SDV GaussianCopula (`npm run bench:baselines`)",
     "",
-    "Time = fit + sample in seconds (own process each). Memory = peak RSS MB (RSS before fit). Quality: ours = stats/evaluate",
+    "Time = fit + sample in seconds (own process each). Memory = peak RSS MB (RSS before fit). Quality: ours = stats/metrics/evaluate",
     "(overall / column shapes / column pair trends), SDM = SDMetrics QualityReport on the same files.",
     "",
     "| dataset | rows×cols | synthesizer | time s | peak MB (before) | ours overall | ours shapes | ours pairs | SDM overall | SDM shapes | SDM pairs |",

@@ -1,11 +1,11 @@
 /**
  * `npm run bench:ecommerce -- [SYNTH.csv]`: the LLMSynthor e-commerce evaluation (LLMSynthor paper, §4.1, tables 2 and 3; docs/papers.md)
- * of a synthetic table against the A.1 ground truth (stats/ecommerce.ts; reference: 2,000 rows, seed REF_SEED,
+ * of a synthetic table against the A.1 ground truth (examples/ecommerce.ts; reference: 2,000 rows, seed REF_SEED,
  * as the paper's target set). With no file it scores an independent second 2,000-row sample of the ground truth:
  * the floor any generator can reach at this size.
  * - marginals: Wasserstein-1 for user_age and price, TVD (½Σ|p−q| over categories and missing) for the rest;
  * - joints [user_age, gender, product_category], [product_category, price], [location_tier, payment_method]:
- *   Jensen–Shannon on the contingency tables of stats/discrepancy.ts (numbers on the real quantile main bins,
+ *   Jensen–Shannon on the contingency tables of engines/llmsynthor/discrepancy.ts (numbers on the real quantile main bins,
  *   6); the paper does not say which JSD variant, so divergence and distance (base 2) are both reported;
  * - C2ST gap |acc − 0.5| (docs/metrics.md §3.7) per variable, per joint group and over all columns, 3 seeded folds.
  * Writes bench/results/ecommerce.json.
@@ -107,7 +107,11 @@ async function main(): Promise<void> {
     };
   }
   const result = {
-    reference: { generator: "paper 002 appendix A.1 (stats/ecommerce.ts)", rows: REF_ROWS, seed: REF_SEED },
+    reference: {
+      generator: "LLMSynthor paper appendix A.1 (examples/ecommerce.ts)",
+      rows: REF_ROWS,
+      seed: REF_SEED,
+    },
     synthetic: file
       ? { file, rows: synthetic.nRows }
       : { floor: "independent ground-truth sample", rows: REF_ROWS, seed: FLOOR_SEED },

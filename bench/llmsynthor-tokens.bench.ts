@@ -1,6 +1,6 @@
 /**
  * `npm run bench:llmsynthor`: tokens per output row and LLM calls of the llmsynthor engine for N = 1,000 and
- * N = 20,000, on the paper's e-commerce ground truth (2,000 real rows, stats/ecommerce.ts), through the whole
+ * N = 20,000, on the paper's e-commerce ground truth (2,000 real rows, examples/ecommerce.ts), through the whole
  * durable graph with the real ChatOllama client against the loopback server replaying scripted proposals.
  * Counts are the server's (calls answered; tokens ⌈chars / 4⌉ of the prompt and of the reply, the same rule
  * for both N), so the numbers measure the engine's prompting, not a model. Default options (T = 10, tolerance

@@ -1,5 +1,5 @@
 /**
- * Large Adult tables for bench/scale.bench.ts: `rows` records drawn with replacement (seeded, stats/rng.ts) from
+ * Large Adult tables for bench/scale.bench.ts: `rows` records drawn with replacement (seeded, stats/primitives/rng.ts) from
  * the shared adult.csv (the "real" side) and adult_test.csv (the "synthetic" side), written as CSV with the
  * source header. Lines are copied verbatim, so the big files parse exactly like the small ones.
  * Files are cached by name (`adult-real-<rows>.csv`, `adult-synth-<rows>.csv`) in the cache dir: outside git.

@@ -1,7 +1,7 @@
 /**
  * `npm run bench:stats`: speed of the stats kernels against numpy/scipy, and of the full evaluate on Adult.
  *
- * Kernels: seeded inputs (stats/rng.ts, seed SEED) are written as raw little-endian float64 files to a temp dir;
+ * Kernels: seeded inputs (stats/primitives/rng.ts, seed SEED) are written as raw little-endian float64 files to a temp dir;
  * OUR kernel and the shared bench folder's python_reference.py (numpy/scipy, environment left as is) each run 3 times on
  * the same files and report the median wall time; ours gets one untimed warm-up call first (V8 compiles hot
  * functions during the first call, and its deoptimise/reoptimise cycles would otherwise land in the timing).

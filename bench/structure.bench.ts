@@ -1,6 +1,6 @@
 /**
  * `npx tsx bench/structure.bench.ts`: time and accuracy of BIC hill-climbing structure learning
- * (stats/structure.ts) on Asia (5,000 rows; also the 10,000-row fresh sample) against the known network,
+ * (stats/structure/hill-climb.ts) on Asia (5,000 rows; also the 10,000-row fresh sample) against the known network,
  * and time on Adult (32,561 rows, 15 columns) and MALLM-GAN's Adult training subsets (N = 100…800), plus
  * the incremental discriminator's partial_fit on an Adult-800 batch. Median of RUNS runs after one warm-up.
  * Writes bench/results/structure.json.

@@ -1,4 +1,4 @@
-"""Reference values for stats/classifiers/tree.ts and stats/regression-utility.ts, written to
+"""Reference values for stats/classifiers/tree.ts and stats/metrics/table/regression-utility.ts, written to
 test/fixtures/tree-regression-reference.json. Run: bench/.venv/bin/python bench/tree_regression_reference.py
 (venv: python3 -m venv bench/.venv && bench/.venv/bin/pip install numpy scikit-learn).
 

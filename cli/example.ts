@@ -1,6 +1,6 @@
 /**
  * `synthgraph example ecommerce --rows 2000 --seed S --out FILE.csv`: writes a sample of a known ground truth —
- * the LLMSynthor e-commerce Bayesian network (paper 002, appendix A.1; stats/ecommerce.ts) — to try an engine on
+ * the LLMSynthor e-commerce Bayesian network (LLMSynthor paper, appendix A.1, docs/papers.md; examples/ecommerce.ts) — to try an engine on
  * and to score a synthetic table against (bench/ecommerce.bench.ts).
  */
 import type { Command } from "commander";

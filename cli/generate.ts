@@ -27,6 +27,7 @@ import { embeddedDefault } from "../models/embedded.ts";
 import type { Env } from "../models/factory.ts";
 import {
   parseRoleAssignments,
+  ROLES,
   resolveRoleConfigs,
   type Role,
   type SamplingSettings,
@@ -537,12 +538,7 @@ export const generateCommand: CommandModule = {
       .requiredOption("--out <file>", "output CSV")
       .option("--engine <name>", `engine: ${ENGINES.join(", ")} (default synthia)`, "synthia")
       .option("--model <spec>", "model for every role, e.g. ollama:llama3.1:8b or openai:gpt-4o")
-      .option(
-        "--role-model <role=spec>",
-        "model for one role (generator, discriminator, metadata); repeatable",
-        collect,
-        [],
-      )
+      .option("--role-model <role=spec>", `model for one role (${ROLES.join(", ")}); repeatable`, collect, [])
       .option("--temperature <role=t>", "temperature for one role; repeatable", collect, [])
       .option("--top-p <role=p>", "nucleus sampling top-p for one role; repeatable", collect, [])
       .option(

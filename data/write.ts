@@ -2,7 +2,7 @@
  * Writes a typed table as CSV: numbers in their shortest round-trip form ("40", "0.1"), missing as empty
  * cells, datetimes in the column's ISO form, booleans as the real data spelled them (ColumnMeta.booleanLabels,
  * else true/false), RFC 4180 quoting by csv-stringify. Numbers are not rounded here: generators round them
- * to the column's decimals where the values are made (stats/sampler.ts, data/validate.ts).
+ * to the column's decimals where the values are made (engines/llmsynthor/sampler.ts, data/validate.ts).
  */
 import { writeFile } from "node:fs/promises";
 import { stringify } from "csv-stringify/sync";

@@ -92,7 +92,7 @@ interface Snapshot {
   tasks: ReadonlyArray<{ interrupts: ReadonlyArray<{ value?: unknown }> }>;
 }
 
-/** The compiled graph as the runner uses it (wider than graph/engines.ts EngineApp: streams, interrupts). */
+/** The compiled graph as the runner uses it (wider than graph/engine.ts EngineApp: streams, interrupts). */
 interface PausableApp {
   getState(cfg: { configurable: { thread_id: string } }): Promise<Snapshot>;
   stream(input: unknown, opts: Record<string, unknown>): Promise<AsyncIterable<unknown>>;

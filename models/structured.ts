@@ -3,7 +3,7 @@
  *
  * 1. Ask the provider for JSON matching the schema (Ollama `format` = JSON Schema; OpenAI `response_format`
  *    json_schema, strict when the schema allows it). We request plain text and parse it ourselves rather than
- *    use `withStructuredOutput`, which throws inside the SDK on a mismatch (ecosystem §2.2).
+ *    use `withStructuredOutput`, which throws inside the SDK on a mismatch.
  * 2. If the model ignored the format: tolerant extraction (`extractJson`: fences, python dicts, trailing text,
  *    truncated arrays).
  * 3. zod validation; arrays of items are validated item by item, keeping the good ones. When the schema holds

@@ -2,7 +2,7 @@
  * `buildReport`: one self-contained HTML page comparing a synthetic table with its real table. No script, no
  * external resource of any kind (a Content-Security-Policy forbids them), plots as inline SVG rendered in Node
  * (report/svg.ts), each with its numbers in a <details> table. Metric values are read from the evaluation tree
- * of stats/evaluate.ts; the page only bins values for pictures and adds the holdout→real DCR beside the
+ * of stats/metrics/evaluate.ts; the page only bins values for pictures and adds the holdout→real DCR beside the
  * synthetic→real DCR (same encoding and kernel as the DCR share). Every name and value is escaped.
  */
 import { z } from "zod";

@@ -1,7 +1,7 @@
 /**
  * The report's figures: each is a Vega-Lite spec over plain rows plus the same numbers as a table, so every
  * plot has a text alternative (<details>). Bins and shares are computed here; metric values come from the
- * evaluation tree (stats/evaluate.ts) so the page shows exactly what `evaluate` reports.
+ * evaluation tree (stats/metrics/evaluate.ts) so the page shows exactly what `evaluate` reports.
  */
 import type { TopLevelSpec } from "vega-lite";
 import { isNumeric } from "../data/build.ts";

@@ -20,7 +20,7 @@ export const AccountingSnapshotSchema: z.ZodType<AccountingSnapshot> = usageTota
 /** Checkpoints are JSON, so NaN comes back as null: numbers here accept null, and `reviveDiagnostics` restores NaN. */
 const num = z.number().nullable();
 const scores = z.record(z.string(), num);
-/** stats/analyzer.ts Diagnostics (the SYNTHIA analyzer vector S): per-column scores plus a few means. */
+/** engines/synthia/analyzer.ts Diagnostics (the SYNTHIA analyzer vector S): per-column scores plus a few means. */
 export const DiagnosticsSchema = z.object({
   ks: scores,
   cs: scores,

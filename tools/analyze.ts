@@ -1,7 +1,7 @@
 /**
  * The SYNTHIA statistical analyzer as a typed LangChain tool ("analyze_synthetic_table") and as plain
- * functions the graph node uses: the diagnostics vector S (stats/analyzer.ts) and its A.3 text summary
- * (prompts/analyzer.ts) of a synthetic table against the real one.
+ * functions the graph node uses: the diagnostics vector S (engines/synthia/analyzer.ts) and its A.3 text summary
+ * (engines/synthia/analysis-text.ts) of a synthetic table against the real one.
  */
 import { tool } from "@langchain/core/tools";
 import { z } from "zod";

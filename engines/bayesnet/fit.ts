@@ -1,6 +1,6 @@
 /**
  * Fits a discrete Bayesian network to a table: numerics binned at quantiles and every column recoded to
- * states by stats/structure's discretiseTable (the discretisation its BIC hill climbing scores), a DAG learned
+ * states by stats/structure/hill-climb.ts's discretiseTable (the discretisation its BIC hill climbing scores), a DAG learned
  * by that hill climbing (or given), and one Dirichlet-smoothed CPT per node (cpt.ts). The real values of each
  * bin are kept so sampling can draw inside a bin from them. id columns are not modelled.
  */
@@ -14,7 +14,7 @@ import { estimateCpt } from "./cpt.ts";
 import type { BayesColumn, BayesNetModel, Cpt } from "./model.ts";
 
 export const bayesNetOptionsSchema = z.strictObject({
-  /** Quantile bins of numeric columns (stats/structure's default). Default 5. */
+  /** Quantile bins of numeric columns (stats/structure/hill-climb.ts's default). Default 5. */
   bins: z.number().int().min(1).default(5),
   /** Dirichlet imaginary sample size α (cpt.ts). Default 1. */
   pseudoCount: z.number().min(0).default(1),

@@ -1,5 +1,5 @@
 /**
- * Ancestral sampling of a fitted Bayesian network in topological order (stats/dag.ts), with optional evidence.
+ * Ancestral sampling of a fitted Bayesian network in topological order (stats/structure/dag.ts), with optional evidence.
  * A numeric state (bin) becomes one of the real values of that bin, drawn uniformly (seeded).
  *
  * Evidence restricts columns to allowed levels or to a [min, max] range. Each state s of an evidence node gets

@@ -1,5 +1,5 @@
 /**
- * The LLMSynthor copula agent (paper 002, §3.3 eq. 1, appendix E p_copula): the LLM names at most n_joints
+ * The LLMSynthor copula agent (LLMSynthor paper, §3.3 eq. 1, appendix E p_copula; docs/papers.md): the LLM names at most n_joints
  * groups of two or more related variables from the variable summaries. The reply is untrusted: every group is
  * checked against the metadata (names repaired ignoring case, unknown and id columns removed, duplicates and
  * groups left with fewer than two columns dropped, at most n_joints kept) and every change is reported.

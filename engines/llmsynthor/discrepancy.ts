@@ -1,5 +1,5 @@
 /**
- * LLMSynthor's attributable discrepancy (paper 002, Algorithm 1 and appendix C.1): frequency tables of the
+ * LLMSynthor's attributable discrepancy (LLMSynthor paper, Algorithm 1 and appendix C.1; docs/papers.md): frequency tables of the
  * real and synthetic data on one shared discretisation, and the directed difference real − synthetic per cell.
  *
  * Choices where the paper is silent or vague (what its users would expect):

@@ -1,7 +1,7 @@
 /**
- * LLMSynthor prompt templates (paper 002, appendix E): p_copula and p_proposal in the paper's wording, the
+ * LLMSynthor prompt templates (LLMSynthor paper, appendix E; docs/papers.md): p_copula and p_proposal in the paper's wording, the
  * {data_desc} variable summary, and the "Joint Guidance" / "Marginal Guidance" texts rendered from the ranked
- * discrepancy cells of stats/discrepancy.ts (worst cell first, real and synthetic shares in percent).
+ * discrepancy cells of engines/llmsynthor/discrepancy.ts (worst cell first, real and synthetic shares in percent).
  * Templates only: they fill slots and format.
  *
  * Untrusted text: column names, category values and descriptions come from the data; they are written as JSON

@@ -1,5 +1,5 @@
 /**
- * LLMSynthor proposals (paper 002, §3.4 "LLM Proposal Sampling", appendix E rules 3–5): validation of what the
+ * LLMSynthor proposals (LLMSynthor paper, §3.4 "LLM Proposal Sampling", appendix E rules 3–5; docs/papers.md): validation of what the
  * proposal LLM wrote against the metadata, repair where the intent is unambiguous, and the rescaling of the
  * counts to the requested total. Pure: no I/O, no LLM.
  *

@@ -1,8 +1,8 @@
 /**
- * The LLMSynthor proposal agent (paper 002, §3.4 eq. 4, appendix E p_proposal): the LLM writes at most
+ * The LLMSynthor proposal agent (LLMSynthor paper, §3.4 eq. 4, appendix E p_proposal; docs/papers.md): the LLM writes at most
  * n_proposals proposals — one category for every discrete variable, a [min, max] range for every continuous
- * one, a count and a reason — that code then samples (stats/sampler.ts). The reply is untrusted: each proposal
- * is validated and repaired or dropped against the metadata (stats/proposals.ts, reasons reported), and the
+ * one, a count and a reason — that code then samples (engines/llmsynthor/sampler.ts). The reply is untrusted: each proposal
+ * is validated and repaired or dropped against the metadata (engines/llmsynthor/proposals.ts, reasons reported), and the
  * counts are rescaled to n_samples exactly. A reply with no valid proposal is re-asked with the reasons.
  */
 import { z } from "zod";
@@ -28,7 +28,7 @@ export const MAX_ENUM_LEVELS = 500;
 export interface ProposerInput {
   endpoint: Endpoint;
   metadata: Metadata;
-  /** {joint_guide} and {marginal_guide} from prompts/llmsynthor.ts renderJointGuidance / renderMarginalGuidance. */
+  /** {joint_guide} and {marginal_guide} from engines/llmsynthor/prompts.ts renderJointGuidance / renderMarginalGuidance. */
   guidance: { joint: string; marginal: string };
   /** Steering guidance from the user (shown after the measured guidance). */
   userGuidance?: readonly string[];

@@ -1,6 +1,6 @@
 /**
- * Draws the rows of validated LLMSynthor proposals (paper 002, §3.4 and appendix E: "values can be sampled
- * uniformly") into a columnar table shaped by the metadata: columns in metadata order, coded columns with the
+ * Draws the rows of validated LLMSynthor proposals (LLMSynthor paper, §3.4 and appendix E: "values can be sampled
+ * uniformly"; docs/papers.md) into a columnar table shaped by the metadata: columns in metadata order, coded columns with the
  * metadata's level order (booleans "false", "true"), so the table lines up with the real one.
  *
  * - category: fixed; missing: NaN / code −1; range: uniform in [min, max] — over the integers for integer

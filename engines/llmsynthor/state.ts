@@ -1,5 +1,5 @@
 /**
- * The LLMSynthor run (paper 002, Algorithm 1): graph state, artifact keys and shapes, and the pure decisions of
+ * The LLMSynthor run (LLMSynthor paper, Algorithm 1; docs/papers.md): graph state, artifact keys and shapes, and the pure decisions of
  * the loop. The state holds keys of pool artifacts and small numbers only; rows live in the artifact store as
  * columnar chunks, so a checkpoint does not grow with N.
  *

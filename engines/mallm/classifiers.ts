@@ -1,9 +1,9 @@
 /**
  * MALLM-GAN's discriminators behind `--discriminator` (issue 5): "sgd" is the paper's incremental logistic
- * regression (stats/sgd.ts); "logistic" refits the converged L2 logistic regression (stats/logistic.ts) on every
- * (real, synthetic) training row seen so far; "forest" refits stats/forest.ts's random forest (seeded, sklearn
- * defaults, depth-limited) on a seeded bounded sample of them. All three have the IncrementalDiscriminator interface and stats/sgd.ts's
- * features, so stats/mallm-score.ts scores and re-scores with any of them.
+ * regression (stats/classifiers/sgd.ts); "logistic" refits the converged L2 logistic regression (stats/classifiers/logistic.ts) on every
+ * (real, synthetic) training row seen so far; "forest" refits stats/classifiers/forest.ts's random forest (seeded, sklearn
+ * defaults, depth-limited) on a seeded bounded sample of them. All three have the IncrementalDiscriminator interface and stats/classifiers/sgd.ts's
+ * features, so engines/mallm/score.ts scores and re-scores with any of them.
  *
  * Snapshots stay small (O(features + fits)): the rows seen are kept as content-addressed chunks (one per
  * partialFit) that the caller persists from `chunks()` and hands back through `options.chunks`; the snapshot
@@ -72,7 +72,7 @@ export type RefitSnapshot = Omit<z.infer<typeof refitSnapshotSchema>, "features"
   readonly features: DiscriminatorFeatures;
 };
 
-/** Any discriminator's snapshot: a refit one carries `kind`; the SGD one (stats/sgd.ts) predates it and has none. */
+/** Any discriminator's snapshot: a refit one carries `kind`; the SGD one (stats/classifiers/sgd.ts) predates it and has none. */
 export const anyDiscriminatorSnapshotSchema = z.union([refitSnapshotSchema, discriminatorSnapshotSchema]);
 export type AnyDiscriminatorSnapshot = DiscriminatorSnapshot | RefitSnapshot;
 
@@ -83,7 +83,7 @@ export interface MallmDiscriminator extends IncrementalDiscriminator<AnyDiscrimi
 }
 
 export interface DiscriminatorChoiceOptions {
-  /** z-standardise numerical features with the real table's stats (stats/sgd.ts). Default true. */
+  /** z-standardise numerical features with the real table's stats (stats/classifiers/sgd.ts). Default true. */
   readonly standardize?: boolean;
   /** Logistic: inverse L2 strength (sklearn `C`). Default 1. */
   readonly C?: number;
@@ -102,7 +102,7 @@ export function snapshotChunkIds(snapshot: AnyDiscriminatorSnapshot): readonly s
   return "kind" in snapshot ? snapshot.chunks : [];
 }
 
-/** A discriminator of `kind` whose features are fitted on `real` (stats/sgd.ts fitDiscriminatorFeatures). */
+/** A discriminator of `kind` whose features are fitted on `real` (stats/classifiers/sgd.ts fitDiscriminatorFeatures). */
 export function createDiscriminator(
   kind: DiscriminatorKind,
   real: Table,

@@ -1,5 +1,5 @@
 /**
- * The MALLM-GAN generator (paper 001 §3.2.1, "batches in a batch"): theta + k real examples → k synthetic rows,
+ * The MALLM-GAN generator (MALLM-GAN paper §3.2.1, "batches in a batch"; docs/papers.md): theta + k real examples → k synthetic rows,
  * through the SYNTHIA generator call (agents/generator.ts: compact rows schema, every row validated). A batch
  * is split into pieces of k examples whose calls run in parallel; the endpoint's semaphore
  * (models/resilience.ts) bounds how many are in flight.
@@ -27,7 +27,7 @@ export interface BatchInBatchInput {
   nRows?: number;
   /** Order columns causes-first in the examples and the output (the official JSON-DAG variant). */
   causalOrder?: boolean;
-  /** Replaces the listing-2 instruction sentences (e.g. prompts/mallm.ts conditionalInstruction). */
+  /** Replaces the listing-2 instruction sentences (e.g. engines/mallm/prompts.ts conditionalInstruction). */
   instruction?: string;
   /**
    * Conditional sampling (graph/conditions.ts): listing 4's conditional instruction with `text`, and the

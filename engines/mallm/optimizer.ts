@@ -1,5 +1,5 @@
 /**
- * The MALLM-GAN optimizer (paper 001 §3.2.3, OPRO): the listing-5 meta-prompt with the top-k (theta, score)
+ * The MALLM-GAN optimizer (MALLM-GAN paper §3.2.3, OPRO; docs/papers.md): the listing-5 meta-prompt with the top-k (theta, score)
  * pairs (best last) → the model's revised causal structure and task instruction → a new theta.
  *
  * Listing 6 shows the answer as free text (`<Causal structure> ... [('A', 'B'), ...] </Causal structure>

@@ -1,5 +1,5 @@
 /**
- * MALLM-GAN prompt templates (paper 003, supplement listings 2, 4 and 5). Templates only: they fill slots and
+ * MALLM-GAN prompt templates (MALLM-GAN paper, earlier version, supplement listings 2, 4 and 5; docs/papers.md). Templates only: they fill slots and
  * format. Wording is the listings' own except where marked "(ours)".
  *
  * Departures, each because the rest of the system needs it:
@@ -10,9 +10,9 @@
  * - The schema line adds each column's range (numbers, dates) and description when known (the paper's schema
  *   "contains name, description, type, and categorical values"); rows outside the range are rejected anyway.
  * - The optimizer prompt adds one sentence asking for the `<causal structure>` / `<task>` answer shape of
- *   listing 6, which agents/optimizer.ts parses.
+ *   listing 6, which engines/mallm/optimizer.ts parses.
  *
- * Untrusted text: column names and categories are Python string reprs with `</` escaped (state/theta.ts
+ * Untrusted text: column names and categories are Python string reprs with `</` escaped (engines/mallm/theta.ts
  * pyStr); context, task instruction, causal note and conditions have `</` escaped, so none can close a section.
  */
 
@@ -169,7 +169,7 @@ export function optimizerSystemPrompt(columns: readonly string[]): string {
   ].join("\n");
 }
 
-/** (ours) The answer shape of listing 6, which agents/optimizer.ts parses. */
+/** (ours) The answer shape of listing 6, which engines/mallm/optimizer.ts parses. */
 export const OPTIMIZER_ANSWER_FORMAT =
   "Write the updated prompt in two parts: <causal structure> the causal graph as a list of tuples (A, B) meaning A causes B, e.g. [('A', 'B'), ('B', 'C')], using only column names from the list above and without cycles, optionally followed by guidance </causal structure> <task> the task instruction </task>";
 

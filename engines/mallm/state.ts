@@ -1,7 +1,7 @@
 /**
  * The MALLM-GAN graph state and its pure decisions (schedule, batch plan, seeds, final theta choice), kept out
  * of graph/ (wiring only). Small by construction: generated batches and held-out samples live in the artifact
- * store under keys derived from the step; the discriminator is its O(features) snapshot (stats/sgd.ts).
+ * store under keys derived from the step; the discriminator is its O(features) snapshot (stats/classifiers/sgd.ts).
  */
 import { StateSchema } from "@langchain/langgraph";
 import { z } from "zod";
@@ -88,7 +88,7 @@ const pad = (n: number): string => String(n).padStart(5, "0");
 export const trainBatchKey = (step: number): string => `mallm/train/s${pad(step)}`;
 export const heldOutKey = (step: number): string => `mallm/heldout/s${pad(step)}`;
 export const optimizerKey = (step: number): string => `mallm/optimizer/s${pad(step)}`;
-/** A refitting discriminator's training chunk (content-addressed: stats/discriminators.ts). */
+/** A refitting discriminator's training chunk (content-addressed: engines/mallm/classifiers.ts). */
 export const discriminatorChunkKey = (id: string): string => `mallm/discriminator/${id}`;
 export const STRUCTURE_KEY = "mallm/structure";
 export const FINAL_THETA_KEY = "mallm/final-theta";

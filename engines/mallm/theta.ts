@@ -1,15 +1,15 @@
 /**
- * MALLM-GAN's data generation process theta (paper 001 §3.2.1, eq. 1): [context][schema][causal structure][task
+ * MALLM-GAN's data generation process theta (MALLM-GAN paper §3.2.1, eq. 1; docs/papers.md): [context][schema][causal structure][task
  * instruction]. Context and schema stay constant during optimization; the optimizer rewrites the causal
- * structure and the task instruction. The schema is not stored: prompts/mallm.ts renders it from the
+ * structure and the task instruction. The schema is not stored: engines/mallm/prompts.ts renders it from the
  * metadata (one source of truth, small checkpoints).
  *
  * The causal structure is an edge list (A, B) = "A causes B", serialised as the paper does:
  * `[('age', 'workclass'), ('education', 'Income')]` (Python tuple reprs). The optimizer also writes guidance
  * prose inside its causal-structure section (listing 2 lines 16-18); that prose is `causalNote`.
  *
- * Cycle detection and topological order come from stats/dag.ts. The edge list is formatted here rather than
- * with stats/dag.ts formatEdgeList because prompt text also needs `</` and U+2028/9 escaped (pyStr).
+ * Cycle detection and topological order come from stats/structure/dag.ts. The edge list is formatted here rather than
+ * with stats/structure/dag.ts formatEdgeList because prompt text also needs `</` and U+2028/9 escaped (pyStr).
  */
 import { z } from "zod";
 import { DataError } from "../../data/errors.ts";
@@ -208,7 +208,7 @@ export function causallyOrderedMetadata(
 ): Metadata {
   const gen = rowColumns(metadata);
   const byName = new Map(gen.map((c) => [c.name, c]));
-  // Kahn's order, ties broken by column order (stats/dag.ts); DagError on a cycle.
+  // Kahn's order, ties broken by column order (stats/structure/dag.ts); DagError on a cycle.
   const order = topologicalOrder({
     nodes: gen.map((c) => c.name),
     edges: edges.filter(([a, b]) => byName.has(a) && byName.has(b)),

@@ -2,7 +2,7 @@
  * The analyzer's text summary in the format of SYNTHIA appendix A.3 ("Dataset Statistics: ... KS Test Results
  * for continuous data columns [...] is {...} ... Overall Divergence Score: ..."), numbers to 2 decimals.
  * Column names come from the data, so they are written as escaped Python-style string literals: a name can
- * neither break a line nor close a prompt block. Templates only: every number comes from stats/analyzer.ts.
+ * neither break a line nor close a prompt block. Templates only: every number comes from engines/synthia/analyzer.ts.
  */
 import type { Metadata, Table } from "../../data/types.ts";
 import { type Diagnostics, numericMeans } from "./analyzer.ts";

@@ -2,7 +2,7 @@
  * SYNTHIA's statistical analyzer S (paper §3.3, appendix A.3): per-column KS / χ² / JS / KL and coverage
  * between a real table and a synthetic probe batch, their aggregates, the statistical guard that overrules a
  * "Real" verdict the numbers contradict, the stratified subsample X_sub, and the exact-copy privacy mask.
- * Pure functions over typed tables; the per-column numbers are the metrics.md kernels (stats/shapes.ts).
+ * Pure functions over typed tables; the per-column numbers are the docs/metrics.md kernels (stats/metrics/column/shapes.ts).
  */
 import { isNumeric } from "../../data/build.ts";
 import type { CodedColumn, Column, NumericColumn, Table } from "../../data/types.ts";
@@ -27,7 +27,7 @@ import {
 /**
  * The analyzer vector S (appendix A.3). Per-column records hold a column only where the score is defined:
  * a column with no real values is left out everywhere, range_coverage leaves out a constant real column
- * (metrics.md §1.12), and kl leaves out a column the synthetic side never fills. A column the synthetic
+ * (docs/metrics.md §1.12), and kl leaves out a column the synthetic side never fills. A column the synthetic
  * side never fills gets the worst score elsewhere (ks 0, cs 0, js 1, coverage 0), so the guard sees it.
  * Aggregates are NaN only when nothing was measurable (e.g. no pair of numeric columns).
  */
@@ -262,7 +262,7 @@ const NUMERIC_STRATA = 5;
  * k row indices (ascending) drawn without replacement, allocated to strata in proportion to their size by
  * largest remainders (Hamilton), then moved so every stratum has at least one row when k ≥ #strata. The
  * strata column is `strataColumn`, else the first categorical column, else none (simple random sample).
- * Missing values form their own stratum. Seeded (stats/rng.ts): the same inputs give the same rows.
+ * Missing values form their own stratum. Seeded (stats/primitives/rng.ts): the same inputs give the same rows.
  */
 export function stratifiedSample(
   table: Table,

@@ -20,7 +20,7 @@ export interface DiscriminatorInput {
   metadata: Metadata;
   realSample: Row[];
   syntheticSample: Row[];
-  /** A.3 text from prompts/analyzer.ts renderAnalysis. */
+  /** A.3 text from engines/synthia/analysis-text.ts renderAnalysis. */
   analysisText: string;
   seed: number;
   accounting?: Accounting;

@@ -164,7 +164,7 @@ function note(s: string): string {
 
 /**
  * A.4's first prompt, the paper's wording, with both samples as `<rows>` blocks and {comparison} the A.3
- * analysis text (prompts/analyzer.ts renderAnalysis).
+ * analysis text (engines/synthia/analysis-text.ts renderAnalysis).
  */
 export function buildDiscriminatorAnalysisPrompt(a: {
   realSample: Row[];

@@ -1,7 +1,7 @@
 /**
  * ENC-SDM (docs/metrics.md §3.0): the SDMetrics HyperTransformer encoding used by detection and TSTR.
  * Fitted on one table, applied to any table with the same column names. Built on the one-hot pieces of
- * stats/encode.ts so every encoding orders and fills categories the same way.
+ * stats/metrics/rows/encode.ts so every encoding orders and fills categories the same way.
  */
 import { getColumn, isNumeric } from "../../data/build.ts";
 import type { Table } from "../../data/types.ts";

@@ -2,7 +2,7 @@
  * Random-forest regressor with sklearn RandomForestRegressor's defaults: 100 trees, each fitted on a bootstrap
  * sample (n draws with replacement) with every feature considered at each split (max_features = 1.0), squared
  * error, grown until leaves are pure or hold one distinct row; prediction = mean of the trees' leaf means.
- * Trees are stats/classifiers/tree.ts grown without a depth limit. Seeded (stats/rng.ts); sklearn's RNG stream
+ * Trees are stats/classifiers/tree.ts grown without a depth limit. Seeded (stats/primitives/rng.ts); sklearn's RNG stream
  * cannot be reproduced, so values match sklearn only in distribution (informational).
  */
 import type { Dense } from "../primitives/matrix.ts";

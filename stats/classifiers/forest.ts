@@ -3,7 +3,7 @@
  * features drawn per split, Gini, trees grown until pure; P(positive) = mean over trees of the leaf's positive
  * share. Hand-written: ml-random-forest needs over 10 minutes on Adult (every feature at every split, number[][]
  * rows); splits here scan integer value ranks by counting, so a 100-tree forest on 16k rows takes seconds.
- * Seeded (stats/rng.ts); sklearn's own RNG stream cannot be reproduced, so values are informational.
+ * Seeded (stats/primitives/rng.ts); sklearn's own RNG stream cannot be reproduced, so values are informational.
  */
 import { lowerBound } from "../primitives/binning.ts";
 import type { Dense } from "../primitives/matrix.ts";

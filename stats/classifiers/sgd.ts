@@ -103,7 +103,7 @@ export interface DiscriminatorOptions {
 
 /**
  * Feature layout fitted on the real table: numerical columns (missing → real mean, then (x − center)/scale),
- * then one one-hot block per categorical/boolean column (stats/encode.ts oneHotSpec order).
+ * then one one-hot block per categorical/boolean column (stats/metrics/rows/encode.ts oneHotSpec order).
  */
 export interface DiscriminatorFeatures {
   readonly numeric: ReadonlyArray<{
@@ -143,7 +143,7 @@ export const discriminatorSnapshotSchema = z.object({
   epochsPerFit: z.number().int().min(1),
 });
 
-/** `S`: the snapshot type (stats/discriminators.ts has refitting discriminators with their own snapshots). */
+/** `S`: the snapshot type (engines/mallm/classifiers.ts has refitting discriminators with their own snapshots). */
 export interface IncrementalDiscriminator<S = DiscriminatorSnapshot> {
   /** One partial_fit on real rows (label 1) and synthetic rows (label 0), shuffled with `seed`. */
   partialFit(real: Table, synthetic: Table, seed: number): void;

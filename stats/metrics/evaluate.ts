@@ -262,7 +262,7 @@ export function evaluateTables(
       result.tstr_random_forest = {
         ...tstrRandomForest(uReal, uSynthetic, uHoldout, target, positive, p.seed),
         _informational:
-          "stats/forest.ts (100 trees, seeded, sklearn defaults); sklearn's RNG cannot be reproduced",
+          "stats/classifiers/forest.ts (100 trees, seeded, sklearn defaults); sklearn's RNG cannot be reproduced",
       };
     }
   }

@@ -1,5 +1,5 @@
 /**
- * The e-commerce ground truth (paper 002, appendix A.1) at n = 20,000 against the paper's parameters. Expected
+ * The e-commerce ground truth (LLMSynthor paper, appendix A.1; docs/papers.md) at n = 20,000 against the paper's parameters. Expected
  * values are derived from A.1 by numeric integration (truncated-normal moments, truncated-mixture weights and
  * CDF); tolerances are 4 standard errors of the estimate (the generator is seeded, so the test is exact-repeatable).
  */

@@ -77,7 +77,7 @@ function match(re: RegExp, text: string, what: string): RegExpExecArray {
   return m;
 }
 
-/** Python single-quoted literals (prompts/analyzer.ts pyStr) in `text`, unescaped. */
+/** Python single-quoted literals (engines/synthia/analysis-text.ts pyStr) in `text`, unescaped. */
 function pyStrings(text: string): string[] {
   return [...text.matchAll(/'((?:[^'\\]|\\.)*)'/g)].map((m) =>
     m[1].replace(/<\\\//g, "</").replace(/\\(['\\])/g, "$1"),

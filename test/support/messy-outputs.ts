@@ -1,7 +1,7 @@
 /**
  * TEST DOUBLE. Messy replies of the kind an 8B local model (llama3.1:8b class) writes when asked for 5 compact
  * rows (`{"rows": [[v1, ..., v15], ...]}`) of the shared Adult dataset (adult.csv), for the loopback server to replay
- * (bench/repair.bench.ts, test/repair.corpus.test.ts). Hand-written, not recorded from a model: each entry
+ * (bench/repair.bench.ts, test/models/repair-corpus.test.ts). Hand-written, not recorded from a model: each entry
  * isolates one failure mode so its outcome can be derived from data/validate.ts and models/extract.ts.
  * The five base rows are plausible Adult rows, inside every real range and category list.
  */

@@ -87,7 +87,7 @@ export interface RowLevelParams {
   maxRows?: number;
   /** MMD stores all (n+m)(n+m−1)/2 pair distances for its median: each side is capped here. Default 2,000. */
   mmdMaxRows?: number;
-  /** Seed of the subsampling RNG (stats/rng.ts); streams: real 0, synthetic 1, holdout 2, MMD 3/4. Default 0. */
+  /** Seed of the subsampling RNG (stats/primitives/rng.ts); streams: real 0, synthetic 1, holdout 2, MMD 3/4. Default 0. */
   seed?: number;
 }
 

@@ -1,5 +1,5 @@
 /**
- * Utility protocols beyond stats/utility.ts (docs/metrics-protocol.md):
+ * Utility protocols beyond stats/metrics/table/utility.ts (docs/metrics-protocol.md):
  *   TSTR  train on synthetic, test on holdout;  TRTR  train on real, test on holdout;
  *   TRTS  train on real, test on synthetic (SynLLM: does a model of the real data hold on the synthetic rows?);
  * for three binary classifiers (L2 logistic regression as in utility.ts, the seeded random forest, the depth-5

@@ -57,7 +57,7 @@ export function tstrLogistic(
 }
 
 /**
- * TSTR/TRTR with our random forest (stats/forest.ts: 100 trees, seeded, sklearn's defaults: bootstrap, ⌊√d⌋
+ * TSTR/TRTR with our random forest (stats/classifiers/forest.ts: 100 trees, seeded, sklearn's defaults: bootstrap, ⌊√d⌋
  * features per split, Gini, fully grown). P(positive) = mean of the trees' leaf shares, as sklearn predict_proba.
  * Informational: sklearn's RNG cannot be reproduced (fixture atol 0.15).
  */

@@ -1,4 +1,4 @@
-/** Guidance text from hand-computed discrepancies, and the p_copula / p_proposal templates (prompts/llmsynthor.ts). */
+/** Guidance text from hand-computed discrepancies, and the p_copula / p_proposal templates (engines/llmsynthor/prompts.ts). */
 import { describe, expect, it } from "vitest";
 import { codedColumn, numericColumn, tableOf } from "../../../data/build.ts";
 import type { Metadata } from "../../../data/types.ts";

@@ -1,4 +1,4 @@
-/** Proposal validation, repair and rescaling (stats/proposals.ts) and the seeded sampler (stats/sampler.ts). */
+/** Proposal validation, repair and rescaling (engines/llmsynthor/proposals.ts) and the seeded sampler (engines/llmsynthor/sampler.ts). */
 import { describe, expect, it } from "vitest";
 import { join } from "node:path";
 import { codedColumn, getColumn, tableOf } from "../../../data/build.ts";

@@ -1,6 +1,6 @@
 /**
- * MALLM-GAN's selectable discriminators (stats/discriminators.ts): sgd, logistic (refit to convergence on every row
- * seen), forest (stats/forest.ts on a bounded sample). Separation of a shifted table, chance on a resample of real,
+ * MALLM-GAN's selectable discriminators (engines/mallm/classifiers.ts): sgd, logistic (refit to convergence on every row
+ * seen), forest (stats/classifiers/forest.ts on a bounded sample). Separation of a shifted table, chance on a resample of real,
  * determinism, snapshot/restore through JSON, the `--discriminator` flag, and one engine run with `logistic`.
  */
 import { join } from "node:path";
@@ -119,7 +119,7 @@ describe.each(DISCRIMINATOR_KINDS)("%s discriminator", (kind) => {
 });
 
 describe("refitting discriminators (logistic, forest)", () => {
-  it("logistic equals stats/logistic.ts fitted on every encoded row seen, real = 1", () => {
+  it("logistic equals stats/classifiers/logistic.ts fitted on every encoded row seen, real = 1", () => {
     const disc = trained(createDiscriminator("logistic", realTable), shiftedBatches);
     const f = fitDiscriminatorFeatures(realTable);
     const parts = realBatches.flatMap((r, k) => [encodeFeatures(f, r), encodeFeatures(f, shiftedBatches[k])]);

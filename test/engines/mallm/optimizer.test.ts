@@ -1,5 +1,5 @@
 /**
- * The MALLM-GAN optimizer (agents/optimizer.ts) and generator (agents/mallm-generator.ts) end to end through
+ * The MALLM-GAN optimizer (engines/mallm/optimizer.ts) and generator (engines/mallm/generator.ts) end to end through
  * the real ChatOllama and ChatOpenAI clients against the loopback server (test double): listing-6 answers,
  * re-asks that quote the reason, skipping after a second invalid answer, messy formats; the generator's
  * listing-2 prompt on the wire and its validated rows.

@@ -1,8 +1,8 @@
 /**
- * MALLM-GAN theta (state/theta.ts) and prompt templates (prompts/mallm.ts): listing 2's generator prompt with
+ * MALLM-GAN theta (engines/mallm/theta.ts) and prompt templates (engines/mallm/prompts.ts): listing 2's generator prompt with
  * its sections and the k examples inside the delimited data block, listing 4's conditional instruction,
  * listing 5's optimizer meta-prompt (top-k lowest scores, best last). Expected strings are the listings'
- * wording (paper 003 supplement) or hand-derived from the small metadata below.
+ * wording (the MALLM-GAN paper's supplement, earlier version; docs/papers.md) or hand-derived from the small metadata below.
  */
 import { describe, expect, it } from "vitest";
 import { ROWS_CLOSE, ROWS_OPEN } from "../../../data/compact.ts";

@@ -1,5 +1,5 @@
 /**
- * SYNTHIA prompts (prompts/synthia.ts) and agents (agents/*) end to end through the real ChatOllama and
+ * SYNTHIA prompts (engines/synthia/prompts.ts) and agents (agents/*) end to end through the real ChatOllama and
  * ChatOpenAI clients against the loopback LLM server (test double): generator with clean and messy compact
  * output, discriminator Real / Synthetic / messy decisions and re-asks, the metadata agent, and the prompts'
  * content and delimiting of hostile cell values.

@@ -1,5 +1,5 @@
 /**
- * SYNTHIA analyzer S (stats/analyzer.ts), its A.3 text (prompts/analyzer.ts) and the analyze tool: per-column
+ * SYNTHIA analyzer S (engines/synthia/analyzer.ts), its A.3 text (engines/synthia/analysis-text.ts) and the analyze tool: per-column
  * values against the metric fixtures, hand-made tables for the aggregates and the guard, stratified sampling
  * against hand counts.
  */

@@ -1,5 +1,5 @@
 /**
- * The random forest (stats/forest.ts): deterministic per seed, separates a clearly separable problem, and is
+ * The random forest (stats/classifiers/forest.ts): deterministic per seed, separates a clearly separable problem, and is
  * at chance (AUC ≈ 0.5) when the labels are noise. sklearn's RNG stream cannot be reproduced, so these are the
  * behaviours checked rather than sklearn's numbers.
  */

@@ -1,7 +1,7 @@
 /**
- * pearsonMatrix (stats/correlation.ts) on seeded data with missing values, constant columns and ties, through its
+ * pearsonMatrix (stats/metrics/pairs/correlation.ts) on seeded data with missing values, constant columns and ties, through its
  * WebAssembly SIMD tiles and its forced scalar fallback, against a plain two-pass pairwise-deletion Pearson
- * written here (pandas DataFrame.corr semantics, metrics.md §2.1): within 1e-12 of it, and within 1e-13 of each
+ * written here (pandas DataFrame.corr semantics, docs/metrics.md §2.1): within 1e-12 of it, and within 1e-13 of each
  * other. Sizes straddle the 1024-row block, odd row counts (the SIMD pad row) and the 2×4 tiles' leftovers.
  */
 import { describe, expect, it } from "vitest";

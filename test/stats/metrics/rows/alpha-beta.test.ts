@@ -1,7 +1,7 @@
 /**
  * α-precision / β-recall / authenticity on real and synthetic tables of different sizes, against a brute-force
  * transcription of the definition (all pairwise distances, sorted-array quantiles), and on equal sizes against
- * the fixture-checked naive implementation (stats/rowlevel.ts) for the curves and scores.
+ * the fixture-checked naive implementation (stats/metrics/rows/rowlevel.ts) for the curves and scores.
  */
 import { describe, expect, it } from "vitest";
 import { columnOf, tableOf } from "../../../../data/build.ts";

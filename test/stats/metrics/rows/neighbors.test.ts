@@ -1,5 +1,5 @@
 /**
- * The pruned nearest-neighbour kernels (stats/neighbors.ts) against plain brute-force scans written here: every
+ * The pruned nearest-neighbour kernels (stats/metrics/rows/neighbors.ts) against plain brute-force scans written here: every
  * pair's Σ(a−b)² (or Σ|a−b|, plus 1 per differing code) summed in column order, then sqrt; the lowest index on
  * ties. Results must be identical bit for bit (Object.is on every distance and index).
  *
@@ -7,7 +7,7 @@
  * one-hot blocks and sparse columns with a majority value (the exception-list trie's tail columns), and rows
  * drawn from a small pool (exact duplicates). Both search paths are covered: the trie for the first 128 queries
  * and whenever it prunes, and the sorted scan the kernels switch to after 128 queries when the trie visited more
- * than 0.8·n_X rows per query (dense continuous data; SAMPLE_QUERIES / TRIE_SHARE in stats/neighbors.ts).
+ * than 0.8·n_X rows per query (dense continuous data; SAMPLE_QUERIES / TRIE_SHARE in stats/metrics/rows/neighbors.ts).
  */
 import { describe, expect, it } from "vitest";
 import {

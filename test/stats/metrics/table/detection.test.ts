@@ -1,7 +1,7 @@
 /**
- * Detection / C2ST (metrics.md §3.6–§3.7), TSTR/TRTR (§3.8) and the pieces they rest on: the converged
+ * Detection / C2ST (docs/metrics.md §3.6–§3.7), TSTR/TRTR (§3.8) and the pieces they rest on: the converged
  * logistic solver, scalers, ENC-SDM, AUC/F1 and stratified folds. Fixture values come from
- * ../shared/fixtures/metrics; unit expectations are hand-derived in the comments next to them.
+ * the shared metric fixtures (located by test/support/fixtures.ts); unit expectations are hand-derived in the comments next to them.
  */
 import { describe, expect, it } from "vitest";
 import { codedColumn, numericColumn, tableOf } from "../../../../data/build.ts";
