@@ -519,7 +519,7 @@ export const generateCommand: CommandModule = {
     const generate = program
       .command("generate")
       .description(
-        "generate a synthetic table from a real one (--engine synthia: LLM rows refined by a discriminator; llmsynthor: LLM proposals sampled by code, for large N; copula, bayesnet: classical synthesizers, no model needed)",
+        "generate a synthetic table from a real one (--engine synthia: LLM rows refined by an LLM discriminator; mallm-gan: a data-generation process refined against a classifier, for small tables; llmsynthor: LLM proposals sampled by code, for large N; synllm: one-pass prompts with rule checks; copula, bayesnet: classical synthesizers, no model needed)",
       )
       .argument("<data>", "real table, CSV or JSON Lines")
       .option("--rows <n>", "number of synthetic rows (with --conditions: the groups' sum, optional)")

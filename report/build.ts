@@ -22,15 +22,10 @@ import {
 import { escapeHtml, fmt, htmlTable, pct } from "./html.ts";
 import { readVerdicts, type Verdict } from "./verdicts.ts";
 import { renderSvg } from "./svg.ts";
+import { usageTotalsObject } from "../state/schemas.ts";
 
-const usageTotalsSchema = z.object({
-  calls: z.number(),
-  failed_calls: z.number(),
-  prompt_tokens: z.number(),
-  completion_tokens: z.number(),
-  estimated: z.boolean(),
-  latency_ms: z.number(),
-});
+// A run without model calls (the offline engines) records no latency.
+const usageTotalsSchema = usageTotalsObject.extend({ latency_ms: z.number().optional() });
 
 /** What a run contributes: its iterations (scores, verdict, feedback) and model usage. Validate files with it. */
 export const runTraceSchema = z.object({
@@ -330,7 +325,7 @@ function runSection(run: RunTrace, figures: Figure[]): string {
       t.failed_calls,
       t.prompt_tokens,
       t.completion_tokens,
-      t.latency_ms / 1000,
+      t.latency_ms === undefined ? "n/a" : t.latency_ms / 1000,
       t.estimated ? "yes" : "no",
     ];
     parts.push(

@@ -3,7 +3,8 @@ import { z } from "zod";
 import type { AccountingSnapshot, UsageTotals } from "../models/accounting.ts";
 import type { Diagnostics } from "../engines/synthia/analyzer.ts";
 
-const usageTotalsObject = z.object({
+/** One usage total as SUMMARY.json and run artifacts store it. */
+export const usageTotalsObject = z.object({
   calls: z.number(),
   failed_calls: z.number(),
   prompt_tokens: z.number(),
