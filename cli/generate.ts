@@ -198,7 +198,12 @@ export async function buildSummary(result: RunResult<EngineStateBase>): Promise<
   });
   const u = state.usage;
   const store = new ArtifactStore(runPaths(result.dir).artifacts);
-  const extras = await engine.summary({ state, config, store });
+  const extras = await engine.summary({
+    state,
+    config,
+    store,
+    tables: { real: real.table, synthetic: synthetic.table },
+  });
   const conditions =
     config.conditions === undefined ? {} : { conditions: await conditionsSummary(config, store) };
   return {
