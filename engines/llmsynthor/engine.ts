@@ -80,6 +80,11 @@ export const llmsynthorEngine = defineEngine({
       },
       { flags: "--main-bins <b>", description: "llmsynthor: quantile bins per numeric column (default 6)" },
       { flags: "--sub-bins <b>", description: "llmsynthor: sub-bins of the worst bin (default 8)" },
+      {
+        flags: "--split <how>",
+        description:
+          "llmsynthor: which main bin gets the sub-bins: positive (largest real − synthetic gap, the paper's; default) or absolute (largest |gap|)",
+      },
     ],
     schema: z.object({
       iterations: cliInt("--iterations", 1).optional(),
@@ -89,6 +94,7 @@ export const llmsynthorEngine = defineEngine({
       reinferGroups: z.boolean().default(false),
       mainBins: cliInt("--main-bins", 1).optional(),
       subBins: cliInt("--sub-bins", 1).optional(),
+      split: z.enum(["positive", "absolute"], { error: "--split must be positive or absolute" }).optional(),
     }),
     toConfig: (o) => ({
       llmsynthor: {
@@ -99,6 +105,7 @@ export const llmsynthorEngine = defineEngine({
         reinferGroups: o.reinferGroups,
         ...optional("mainBins", o.mainBins),
         ...optional("subBins", o.subBins),
+        ...optional("split", o.split),
       },
     }),
   },
