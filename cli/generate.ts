@@ -208,7 +208,12 @@ export async function buildSummary(result: RunResult<EngineStateBase>): Promise<
   });
   const u = state.usage;
   const store = new ArtifactStore(runPaths(result.dir).artifacts);
-  const extras = await engine.summary({ state, config, store });
+  const extras = await engine.summary({
+    state,
+    config,
+    store,
+    tables: { real: real.table, synthetic: synthetic.table },
+  });
   // An engine that does not generate through the shared final batches (LLMSynthor) gives its own per group.
   const conditions =
     config.conditions === undefined || "conditions" in extras

@@ -9,6 +9,7 @@
  */
 import type { BaseCheckpointSaver } from "@langchain/langgraph";
 import type { z } from "zod";
+import type { Table } from "../data/types.ts";
 import type { AccountingSnapshot } from "../models/accounting.ts";
 import type { Role, RoleSampling } from "../models/spec.ts";
 import type { ArtifactStore } from "../state/artifacts.ts";
@@ -50,6 +51,8 @@ export interface SummaryContext {
   state: EngineStateBase;
   config: RunConfig;
   store: ArtifactStore;
+  /** The input table and the output read back with the input's metadata (what `evaluate` compares). */
+  tables: { real: Table; synthetic: Table };
 }
 
 /** An engine's part of the live progress on stderr (null: nothing to print); cli/progress.ts prints the rest. */

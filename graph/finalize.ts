@@ -9,6 +9,13 @@
  * group (stored as final/plan-rNNN), its batches carry their group (group 0's batches first), every row is checked against the group's
  * condition before the privacy guard (misses counted as `unmet` in the batch artifact), and `write` emits
  * exactly the requested rows per group, group after group. Unconditional runs take none of these paths.
+ *
+ * Exact duplicates among synthetic rows (`dedupe`, SYNTHIA's final generation): a row equal in every column to a
+ * row of an earlier batch (batch order, across rounds and groups) or earlier in its own batch is not output.
+ * Batches of one wave run in parallel, so the check is not made inside `batch`: plan_round scans the stored
+ * batches in batch order (a pure function of the memoised artifacts, so a resumed run counts the same), takes
+ * the duplicates found since the last scan off `accepted`, adds them to `duplicatesRemoved`, and plans the rows
+ * still missing; `write` skips the same rows in the same order.
  */
 import { END, Send, type StateGraph } from "@langchain/langgraph";
 import { z } from "zod";
@@ -49,6 +56,7 @@ export interface FinalizeView {
   accepted: number;
   invalidRows: number;
   exactCopiesRemoved: number;
+  duplicatesRemoved: number;
 }
 
 export interface FinalizeUpdate {
@@ -59,6 +67,7 @@ export interface FinalizeUpdate {
   accepted?: number;
   invalidRows?: number;
   exactCopiesRemoved?: number;
+  duplicatesRemoved?: number;
   batchesDone?: number;
   usage?: AccountingSnapshot;
   output?: { path: string; rows: number };
@@ -115,10 +124,59 @@ async function acceptedPerGroup(
   return out;
 }
 
+/** A row as a string key: its values in metadata column order (validated rows: one type per column). */
+function rowKey(row: Row, metadata: Metadata): string {
+  return JSON.stringify(metadata.columns.map((c) => row[c.name] ?? null));
+}
+
+/**
+ * The stored rows of every finished batch in batch order, per group, each group capped at `wanted[g]`, with the
+ * exact duplicates of an earlier stored row left out (when `dedupe`) and counted.
+ */
+async function storedOutputRows(
+  store: ArtifactStore,
+  rounds: number,
+  layout: (r: number) => Promise<readonly LayoutBatch[]>,
+  wanted: readonly number[],
+  metadata: Metadata,
+  dedupe: boolean,
+): Promise<{ perGroup: Row[][]; duplicates: number }> {
+  const perGroup: Row[][] = wanted.map(() => []);
+  const seen = new Set<string>();
+  let duplicates = 0;
+  for (let r = 1; r <= rounds; r++) {
+    const l = await layout(r);
+    for (let b = 0; b < l.length; b++) {
+      const g = l[b].group ?? 0;
+      if (perGroup[g].length >= wanted[g]) continue;
+      const stored = await store.require(finalBatchKey(r, b), RowBatchSchema);
+      for (const row of stored.rows) {
+        if (perGroup[g].length >= wanted[g]) break;
+        if (dedupe) {
+          const k = rowKey(row, metadata);
+          if (seen.has(k)) {
+            duplicates++;
+            continue;
+          }
+          seen.add(k);
+        }
+        perGroup[g].push(row);
+      }
+    }
+  }
+  return { perGroup, duplicates };
+}
+
 export function finalizeNodes(
   rt: Pick<EngineRuntime, "config" | "store" | "real" | "concurrency">,
-  a: { key: string; generate: FinalBatchGenerator },
+  a: {
+    key: string;
+    generate: FinalBatchGenerator;
+    /** Leave exact duplicates among synthetic rows out of the output (read per run: the state's config). */
+    dedupe?: (c: RunConfig) => boolean;
+  },
 ) {
+  const dedupeOf = (c: RunConfig): boolean => a.dedupe?.(c) ?? false;
   // Read from the state, never at build time: an exported graph (graph/export.ts) is built once and serves
   // many runs, each with its own config and store.
   const isConditional = (s: FinalizeView): boolean => s.config.conditions !== undefined;
@@ -130,42 +188,68 @@ export function finalizeNodes(
   const layoutOf = async (s: FinalizeView, r: number): Promise<readonly LayoutBatch[]> =>
     roundLayout(s.roundRows[r - 1], isConditional(s) ? await planOf(r) : undefined, s.config.batchRows);
 
+  /** The output rows stored so far per group (duplicates left out when the run dedupes), and the duplicates. */
+  const scan = async (s: FinalizeView): Promise<{ perGroup: Row[][]; duplicates: number }> =>
+    storedOutputRows(
+      rt.store,
+      s.roundRows.length,
+      (r) => layoutOf(s, r),
+      isConditional(s) ? groupRows(s.config) : [s.config.rows],
+      (await rt.real()).metadata,
+      dedupeOf(s.config),
+    );
+
   const planRound = async (s: FinalizeView): Promise<FinalizeUpdate> => {
     const c = s.config;
+    // Duplicates found since the last scan leave `accepted` (a summed counter) and join duplicatesRemoved.
+    const scanned = dedupeOf(c) ? await scan(s) : undefined;
+    const fresh = scanned ? Math.max(0, scanned.duplicates - s.duplicatesRemoved) : 0;
+    const dedupe: FinalizeUpdate = fresh > 0 ? { accepted: -fresh, duplicatesRemoved: fresh } : {};
+    const note = `${s.invalidRows} invalid rows, ${s.exactCopiesRemoved} exact copies of real rows removed${scanned ? `, ${scanned.duplicates} duplicate rows removed` : ""}`;
+    const dupHint = scanned ? " (a table with few distinct rows: --keep-duplicates)" : "";
     if (!isConditional(s)) {
-      const remaining = c.rows - s.accepted;
-      if (remaining <= 0) return { phase: "write" };
+      const accepted = s.accepted - fresh;
+      const remaining = c.rows - accepted;
+      if (remaining <= 0) return { ...dedupe, phase: "write" };
       if (s.roundRows.length >= c.maxRounds) {
         throw new SynthgraphError(
-          `after ${c.maxRounds} rounds only ${s.accepted} of ${c.rows} rows were accepted (${s.invalidRows} invalid rows, ${s.exactCopiesRemoved} exact copies of real rows removed)`,
+          `after ${c.maxRounds} rounds only ${accepted} of ${c.rows} rows were accepted (${note})`,
           {
-            hint: "the model rarely produces valid rows: look at the batch artifacts in the run directory, try a larger model, or lower --rows",
+            hint: `the model rarely produces valid rows: look at the batch artifacts in the run directory, try a larger model, or lower --rows${dupHint}`,
           },
         );
       }
-      return { phase: "finalize", roundRows: [...s.roundRows, remaining], nextBatch: 0, waveEnd: 0 };
+      return {
+        ...dedupe,
+        phase: "finalize",
+        roundRows: [...s.roundRows, remaining],
+        nextBatch: 0,
+        waveEnd: 0,
+      };
     }
     // What each group still misses (a group never borrows another's surplus).
     const wanted = groupRows(c);
-    const done = await acceptedPerGroup(rt.store, s.roundRows.length, (r) => layoutOf(s, r), wanted.length);
+    const done = scanned
+      ? scanned.perGroup.map((rows) => rows.length)
+      : await acceptedPerGroup(rt.store, s.roundRows.length, (r) => layoutOf(s, r), wanted.length);
     const missing = wanted.map((rows, g) => Math.max(0, rows - done[g]));
     const remaining = missing.reduce((x, y) => x + y, 0);
-    if (remaining <= 0) return { phase: "write" };
+    if (remaining <= 0) return { ...dedupe, phase: "write" };
     if (s.roundRows.length >= c.maxRounds) {
       const short = (c.conditions ?? [])
         .map((g, k) => ({ g, k }))
         .filter(({ k }) => missing[k] > 0)
         .map(({ g, k }) => `group ${k + 1} (${g.where}): ${done[k]} of ${g.rows}`);
       throw new SynthgraphError(
-        `after ${c.maxRounds} rounds some groups are short of rows: ${short.join("; ")} (${s.invalidRows} invalid rows, ${s.exactCopiesRemoved} exact copies of real rows removed)`,
+        `after ${c.maxRounds} rounds some groups are short of rows: ${short.join("; ")} (${note})`,
         {
-          hint: "the model rarely writes rows that meet the condition: look at `unmet` in the batch artifacts of the run directory, try a larger model, or widen the condition",
+          hint: `the model rarely writes rows that meet the condition: look at \`unmet\` in the batch artifacts of the run directory, try a larger model, or widen the condition${dupHint}`,
         },
       );
     }
     const round = s.roundRows.length + 1;
     await rt.store.put(finalPlanKey(round), { groups: missing });
-    return { phase: "finalize", roundRows: [...s.roundRows, remaining], nextBatch: 0, waveEnd: 0 };
+    return { ...dedupe, phase: "finalize", roundRows: [...s.roundRows, remaining], nextBatch: 0, waveEnd: 0 };
   };
 
   const wave = async (s: FinalizeView): Promise<FinalizeUpdate> => {
@@ -235,6 +319,11 @@ export function finalizeNodes(
   const write = async (s: FinalizeView): Promise<FinalizeUpdate> => {
     const real = await rt.real();
     const c = s.config;
+    if (dedupeOf(c)) {
+      // The rows plan_round counted, in the same order: exactly the requested rows (per group), no duplicate.
+      const { perGroup } = await scan(s);
+      return writeOutput(c, rowsToTable(perGroup.flat(), real.metadata), real.metadata);
+    }
     if (isConditional(s)) {
       // Exactly the requested rows per group, group after group, each group's rows in batch order.
       const wanted = groupRows(c);

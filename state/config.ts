@@ -77,6 +77,8 @@ export const RunConfigSchema = z.object({
   guardOptions: GuardConfigSchema.default({}),
   /** Privacy guard: drop exact copies of real rows (on by default). */
   privacyGuard: z.boolean().default(true),
+  /** SYNTHIA's final generation leaves exact duplicates among synthetic rows out of the output (on by default). */
+  dedupe: z.boolean().default(true),
   /** Ask the metadata agent for column descriptions (user descriptions win). */
   describeColumns: z.boolean().default(false),
   /** Model calls in a row whose replies stay unusable after their re-asks before the run stops (exit 4). */

@@ -48,6 +48,11 @@ export function finalizeFields() {
     nextBatch: z.number().int().default(0),
     waveEnd: z.number().int().default(0),
     batchesDone: counter(),
+    /**
+     * Exact duplicates among synthetic rows left out of the output (runs that dedupe: graph/finalize.ts),
+     * added by plan_round; `accepted` already excludes them.
+     */
+    duplicatesRemoved: counter(),
   };
 }
 

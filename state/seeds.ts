@@ -25,7 +25,7 @@ export function deriveSeed(seed: number, stream: number, index: number): number 
 export const SEED_STREAMS = {
   /** Shared final generation (graph/finalize.ts): batch b of round r. */
   final: 3,
-  synthia: { probe: 1, discriminator: 2, metadata: 4 },
+  synthia: { probe: 1, discriminator: 2, metadata: 4, finalExamples: 5 },
   mallm: { shuffle: 11, generator: 12, split: 13, optimizer: 14 },
   llmsynthor: { copula: 21, proposer: 22, sampler: 23, fill: 24 },
   /** engines/synllm: the real example rows a SEEDEx prompt shows. */

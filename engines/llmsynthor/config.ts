@@ -17,6 +17,11 @@ export const LlmsynthorOptionsSchema = z.object({
   /** Quantile main bins and uniform sub-bins of the discrepancy tables (paper: 6 and 8). */
   mainBins: z.number().int().positive().default(6),
   subBins: z.number().int().positive().default(8),
+  /**
+   * Which main bin gets the sub-bins: the largest real − synthetic gap (the paper's: the pool only grows, so only
+   * under-filled bins can be fixed) or the largest absolute gap.
+   */
+  split: z.enum(["positive", "absolute"]).default("positive"),
   /** A variable a proposal leaves out: drawn from the real marginal, or the proposal is dropped. */
   missingVariable: z.enum(["marginal", "drop"]).default("marginal"),
   /**

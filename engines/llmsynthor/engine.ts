@@ -90,6 +90,11 @@ export const llmsynthorEngine = defineEngine({
         description:
           "llmsynthor, synllm: with conditions, do not state them to the model nor narrow its schema (rows are only filtered by code; for comparison)",
       },
+      {
+        flags: "--split <how>",
+        description:
+          "llmsynthor: which main bin gets the sub-bins: positive (largest real − synthetic gap, the paper's; default) or absolute (largest |gap|)",
+      },
     ],
     schema: z.object({
       iterations: cliInt("--iterations", 1).optional(),
@@ -100,6 +105,7 @@ export const llmsynthorEngine = defineEngine({
       mainBins: cliInt("--main-bins", 1).optional(),
       subBins: cliInt("--sub-bins", 1).optional(),
       sourceConditioning: z.boolean().default(true),
+      split: z.enum(["positive", "absolute"], { error: "--split must be positive or absolute" }).optional(),
     }),
     toConfig: (o) => ({
       llmsynthor: {
@@ -111,6 +117,7 @@ export const llmsynthorEngine = defineEngine({
         ...optional("mainBins", o.mainBins),
         ...optional("subBins", o.subBins),
         ...(o.sourceConditioning ? {} : { sourceConditioning: false }),
+        ...optional("split", o.split),
       },
     }),
   },

@@ -136,7 +136,7 @@ export const measure =
   async (s: LlmsynthorStateT): Promise<LlmsynthorUpdate> => {
     if (s.config.conditions !== undefined) return measureGroups(rt, s);
     const o = rt.config.llmsynthor;
-    const discOpts = { mainBins: o.mainBins, subBins: o.subBins };
+    const discOpts = { mainBins: o.mainBins, subBins: o.subBins, splitBy: o.split };
     const real = await rt.real();
     const pool = await loadPool(rt, s, real.metadata);
     const marginals = marginalDiscrepancy(real.table, pool, discOpts);
@@ -147,8 +147,12 @@ export const measure =
       total: totalDiscrepancy(marginals, joints),
     };
     const c = s.config;
+    // A pool still empty after T iterations (every proposal reply unusable or dropped) has nothing to fill
+    // from: the loop goes on, up to maxRounds more iterations, each asking for every missing row; the run-wide
+    // unusable-reply budget stops it (exit 4, resumable) when the proposer keeps failing.
+    const lastIteration = s.accepted === 0 ? s.iterations + c.maxRounds : s.iterations;
     const stop =
-      s.accepted >= c.rows || s.iteration >= s.iterations
+      s.accepted >= c.rows || s.iteration >= lastIteration
         ? "iterations"
         : s.iteration >= 1 && discrepancy.total < o.tolerance
           ? "tolerance"
@@ -351,7 +355,15 @@ export const fill =
         const rec = await rt.store.require(h.proposals_key, ProposalsRecordSchema);
         for (const p of rec.proposals) if (p.count > 0) mixture.push(p);
       }
-      if (mixture.length === 0) throw new SynthgraphError("internal: no proposals to fill the pool from");
+      if (mixture.length === 0) {
+        throw new SynthgraphError(
+          `no usable proposal in ${s.history.length} iterations: the pool is empty, so there is nothing to fill it from`,
+          {
+            hint: "look at the proposer's replies in the run directory's artifacts; try a stronger model (--role-model proposer=...) or fewer proposals (--proposals)",
+            exitCode: 4,
+          },
+        );
+      }
       const counts = rescaleCounts(
         mixture.map((p) => p.count),
         need,

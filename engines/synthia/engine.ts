@@ -5,9 +5,12 @@
 import { z } from "zod";
 import { cliInt } from "../../cli/options.ts";
 import { defineEngine, type EngineApp } from "../../graph/engine.ts";
+import { analyze } from "./analyzer.ts";
 import { buildSynthiaGraph } from "./graph.ts";
 import { synthiaProgress } from "./progress.ts";
 import type { SynthiaStateT } from "./state.ts";
+
+const finiteOrNull = (x: number): number | null => (Number.isFinite(x) ? x : null);
 
 export const synthiaEngine = defineEngine({
   name: "synthia",
@@ -24,8 +27,10 @@ export const synthiaEngine = defineEngine({
   progressNodes: ["collect", "discriminate"],
   progress: (c) => synthiaProgress(c.maxIterations),
   stoppedBecause: (s) => (s as unknown as SynthiaStateT).finalChoice?.reason ?? null,
-  summary: async ({ state }) => {
+  summary: async ({ state, tables }) => {
     const s = state as unknown as SynthiaStateT;
+    // The output table scored by the same analyzer as the probes (same fields as iterations[].scores).
+    const d = analyze(tables.real, tables.synthetic);
     return {
       iterations: s.history.map((r) => ({
         iteration: r.iteration,
@@ -38,6 +43,16 @@ export const synthiaEngine = defineEngine({
         guard_reasons: r.guard_reasons,
       })),
       final_prompt: s.prompt,
+      final: {
+        rows: d.rows,
+        scores: {
+          similarity: finiteOrNull(d.similarity),
+          coverage: finiteOrNull(d.coverage),
+          divergence: finiteOrNull(d.divergence),
+          correlation_similarity: finiteOrNull(d.correlation_similarity),
+        },
+        duplicates_removed: s.duplicatesRemoved,
+      },
     };
   },
   cli: {
@@ -53,6 +68,11 @@ export const synthiaEngine = defineEngine({
         flags: "--describe-columns",
         description: "ask the metadata agent for column descriptions (yours win)",
       },
+      {
+        flags: "--keep-duplicates",
+        description:
+          "keep exact duplicates among synthetic rows (tables with few distinct rows, e.g. all-categorical)",
+      },
     ],
     schema: z.object({
       maxIterations: cliInt("--max-iterations", 1).default(6),
@@ -60,6 +80,7 @@ export const synthiaEngine = defineEngine({
       examples: cliInt("--examples", 0).default(20),
       guard: z.boolean().default(true),
       describeColumns: z.boolean().default(false),
+      keepDuplicates: z.boolean().default(false),
     }),
     toConfig: (o) => ({
       maxIterations: o.maxIterations,
@@ -67,6 +88,7 @@ export const synthiaEngine = defineEngine({
       examples: o.examples,
       guard: o.guard,
       describeColumns: o.describeColumns,
+      ...(o.keepDuplicates ? { dedupe: false } : {}),
     }),
   },
 });

@@ -409,7 +409,21 @@ export const refinePrompt =
     return { prompt: promptFor(real, s, s.feedback, s.config.probeRows, rowEncodingOf(rt)) };
   };
 
-/** One final batch: its prompt built from the stored final prompt inputs for its own row count. */
+/**
+ * The examples of one final batch: a stratified sample of k real rows drawn with the batch's own seed, so the
+ * batches do not all copy the same k rows (the probes keep X_sub: their scores must stay comparable).
+ */
+export function finalBatchExamples(
+  real: RealData,
+  c: Pick<SynthiaStateT["config"], "examples" | "target">,
+  batchSeed: number,
+): number[] {
+  const strata = c.target ?? real.metadata.target;
+  const seed = deriveSeed(batchSeed, SEED_STREAMS.synthia.finalExamples, 0);
+  return Array.from(stratifiedSample(real.table, Math.min(c.examples, real.table.nRows), strata, seed));
+}
+
+/** One final batch: its prompt built from the stored final prompt inputs for its own row count and examples. */
 export const generateFinalBatch =
   (rt: EngineRuntime): FinalBatchGenerator =>
   async ({ task, seed, key }) => {
@@ -418,7 +432,13 @@ export const generateFinalBatch =
     const cond = conditionOf(rt.config, real.metadata, task.group);
     const prompt = cond
       ? conditionalPrompt(real, inputs, cond, task.nRows, seed, rowEncodingOf(rt), rt.config.examples)
-      : promptFor(real, inputs, inputs.feedback, task.nRows, rowEncodingOf(rt));
+      : promptFor(
+          real,
+          { ...inputs, xSub: finalBatchExamples(real, rt.config, seed) },
+          inputs.feedback,
+          task.nRows,
+          rowEncodingOf(rt),
+        );
     // No memo here: graph/finalize.ts memoises the whole batch (with the privacy guard) under its own key.
     const accounting = new Accounting();
     const ctx = { endpoint: endpointFor(rt, "generator", seed), accounting, seed };
@@ -432,7 +452,7 @@ export const generateFinalBatch =
 
 /** The shared final-generation nodes with SYNTHIA's batch generator. */
 export const finalGeneration = (rt: EngineRuntime): FinalizeNodes =>
-  finalizeNodes(rt, { key: FINAL_PROMPT_KEY, generate: generateFinalBatch(rt) });
+  finalizeNodes(rt, { key: FINAL_PROMPT_KEY, generate: generateFinalBatch(rt), dedupe: (c) => c.dedupe });
 
 /**
  * plan_round: before the first round, stores P_final's inputs (the chosen iteration's feedback) for the batches

@@ -98,10 +98,10 @@ describe("marginal discrepancy", () => {
     expect(sumReal).toBeCloseTo(m.split?.parent.real ?? NaN_, 15);
   });
 
-  it("splitBy absolute vs positive picks different bins when the worst bin is over-generated", () => {
+  it("splitBy absolute vs positive (the default) picks different bins when the worst bin is over-generated", () => {
     // Synthetic (n = 8) six 1s, a 3 and a 5: [1,3) 2/7 − 6/8 = −13/28, [3,5) 2/7 − 1/8 = 9/56, [5,7] 3/7 − 1/8 = 17/56.
     const syn2 = tableOf([numericColumn("x", [1, 1, 1, 1, 1, 1, 3, 5])]);
-    const [abs] = marginalDiscrepancy(real, syn2, { mainBins: 3, subBins: 2 });
+    const [abs] = marginalDiscrepancy(real, syn2, { mainBins: 3, subBins: 2, splitBy: "absolute" });
     expect(abs.split?.parent.labels).toEqual(["[1, 3)"]);
     expect(abs.split?.parent.diff).toBeCloseTo(-13 / 28, 15);
     // [1, 3) into [1, 2) and [2, 3): real {1} 1/7, {2} 1/7; synthetic six 1s = 6/8, none.
@@ -112,6 +112,8 @@ describe("marginal discrepancy", () => {
     const [pos] = marginalDiscrepancy(real, syn2, { mainBins: 3, subBins: 2, splitBy: "positive" });
     expect(pos.split?.parent.labels).toEqual(["[5, 7]"]);
     expect(pos.split?.parent.diff).toBeCloseTo(17 / 56, 15);
+    const [byDefault] = marginalDiscrepancy(real, syn2, { mainBins: 3, subBins: 2 });
+    expect(byDefault.split).toEqual(pos.split);
   });
 
   it("uses the paper defaults (6 main bins, 8 sub-bins)", () => {
@@ -121,12 +123,15 @@ describe("marginal discrepancy", () => {
       tableOf([numericColumn("v", [0])]),
     );
     expect(m.edges).toEqual([0, 2, 4, 6, 8, 10, 12]);
-    // Real bins hold 2/13 each (the last 3/13); the one synthetic row is in [0, 2): 2/13 − 1 is the worst diff.
-    expect(m.split?.parent.labels).toEqual(["[0, 2)"]);
-    // 8 sub-bins of width 0.25 over [0, 2): real 0 -> [0, 0.25), 1 -> [1, 1.25); synthetic 0 -> [0, 0.25).
+    // Real bins hold 2/13 each (the last 3/13); the one synthetic row is in [0, 2) (2/13 − 1 < 0), so the largest
+    // positive gap is the last bin's 3/13 − 0.
+    expect(m.split?.parent.labels).toEqual(["[10, 12]"]);
+    // 8 sub-bins of width 0.25 over [10, 12]: real 10 -> [10, 10.25), 11 -> [11, 11.25), 12 -> [11.75, 12]; the
+    // labels use 3 significant digits (enough to tell 10, 10.25, 10.5, ... apart): 10.25 -> 10.3, 11.75 -> 11.8.
     expectCells(m.split?.cells ?? [], [
-      [["[0, 0.25)"], 1 / 13, 1],
-      [["[1, 1.25)"], 1 / 13, 0],
+      [["[10, 10.3)"], 1 / 13, 0],
+      [["[11, 11.3)"], 1 / 13, 0],
+      [["[11.8, 12]"], 1 / 13, 0],
     ]);
   });
 

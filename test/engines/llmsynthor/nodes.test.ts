@@ -227,10 +227,17 @@ describe("measure", () => {
   it("stops after T iterations: fill when rows are missing, write when N are there (no guidance stored)", async () => {
     const cfg = config();
     const rt = runtime(cfg);
-    const missing = await measure(rt)(lsState(cfg, { iterations: 3, iteration: 3 }));
+    const missing = await measure(rt)(lsState(cfg, { iterations: 3, iteration: 3, accepted: 20 }));
     expect(missing).toMatchObject({ stoppedBecause: "iterations", phase: "fill" });
     expect(missing.finalDiscrepancy?.total).toBeCloseTo(0.5, 12);
     expect(await rt.store.has(guidanceKey(4))).toBe(false);
+    // An empty pool after T iterations (every proposal unusable): the loop goes on, asking for all N rows,
+    // until T + maxRounds iterations.
+    const empty = await measure(rt)(lsState(cfg, { iterations: 3, iteration: 3 }));
+    expect(empty.iteration).toBe(4);
+    expect(empty.history?.[0]).toMatchObject({ iteration: 4, requested: cfg.rows });
+    const exhausted = await measure(rt)(lsState(cfg, { iterations: 3, iteration: 3 + cfg.maxRounds }));
+    expect(exhausted).toMatchObject({ stoppedBecause: "iterations", phase: "fill" });
     // N rows before T iterations are done (the pool itself is not read for the decision: it is empty here).
     const full = await measure(rt)(lsState(cfg, { iterations: 3, iteration: 1, accepted: 60 }));
     expect(full).toMatchObject({ stoppedBecause: "iterations", phase: "write" });
@@ -407,7 +414,10 @@ describe("fill", () => {
     const err = await fill(runtime(cfg))(lsState(cfg, { history: [record(1)], accepted: 10 })).catch(
       (e: unknown) => e,
     );
-    expect((err as Error).message).toBe("internal: no proposals to fill the pool from");
+    expect((err as Error).message).toBe(
+      "no usable proposal in 1 iterations: the pool is empty, so there is nothing to fill it from",
+    );
+    expect((err as { exitCode: number }).exitCode).toBe(4);
   });
 });
 

@@ -40,13 +40,13 @@ describe("guidance text", () => {
 
   it("Marginal Guidance orders variables by TVD, cells by gap, and shows the sub-bins of the split bin", () => {
     // x real 1..7, 3 main bins: edges 1, 3, 5, 7 → [1,3) 2/7, [3,5) 2/7, [5,7] 3/7; synthetic all 1 → [1,3) 1.
-    // diffs −5/7, +2/7, +3/7 (TVD 5/7 = 0.714); worst bin [1,3) split in 2: [1,2) 1/7 vs 1, [2,3) 1/7 vs 0.
+    // diffs −5/7, +2/7, +3/7 (TVD 5/7 = 0.714); split by |gap|: bin [1,3) in 2: [1,2) 1/7 vs 1, [2,3) 1/7 vs 0.
     const r = tableOf([
       numericColumn("x", [1, 2, 3, 4, 5, 6, 7]),
       codedColumn("g", ["a", "a", "a", "b", "b", "b", "b"]),
     ]);
     const s = tableOf([numericColumn("x", [1, 1, 1, 1]), codedColumn("g", ["a", "a", "b", "b"])]);
-    const m = marginalDiscrepancy(r, s, { mainBins: 3, subBins: 2 });
+    const m = marginalDiscrepancy(r, s, { mainBins: 3, subBins: 2, splitBy: "absolute" });
     expect(renderMarginalGuidance(m).split("\n").slice(1)).toEqual([
       '1. "x" (total variation 0.714)',
       '   - "x" in [1, 3): real 28.6%, synthetic 100.0% (gap -71.4 pts: generate fewer)',

@@ -106,6 +106,7 @@ function initialState(config: RunConfig): MallmStateT {
     nextBatch: 0,
     waveEnd: 0,
     batchesDone: 0,
+    duplicatesRemoved: 0,
   };
 }
 

@@ -145,6 +145,8 @@ describe("resume after kill -9", () => {
       "8",
       "--max-iterations",
       "2",
+      // The responder draws from 80 possible rows: 200 rows have duplicates, and this test counts batches.
+      "--keep-duplicates",
     );
     const { atKill: writtenAtKill, requestsBefore } = await killThenResume({
       server,

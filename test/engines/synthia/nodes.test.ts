@@ -20,7 +20,7 @@ import {
   PromptInputsSchema,
   refinePrompt,
 } from "../../../engines/synthia/nodes.ts";
-import { analyze } from "../../../engines/synthia/analyzer.ts";
+import { analyze, stratifiedSample } from "../../../engines/synthia/analyzer.ts";
 import { afterDiscriminate } from "../../../engines/synthia/routers.ts";
 import type { SynthiaStateT, SynthiaUpdate } from "../../../engines/synthia/state.ts";
 import {
@@ -93,6 +93,7 @@ function stateOf(config: RunConfig, over: Partial<SynthiaStateT> = {}): SynthiaS
     nextBatch: 0,
     waveEnd: 0,
     batchesDone: 0,
+    duplicatesRemoved: 0,
     ...over,
   };
 }
@@ -457,9 +458,24 @@ describe("generateFinalBatch", () => {
     expect(seedOf(req)).toBe(seed);
     expect(generatorPrompt(req)).toContain('1. "fix-1"');
     expect(generatorPrompt(req)).toContain("Reply with exactly 7 rows");
-    expect(generatorPrompt(req)).toContain(exampleLine(1));
+    // The examples rotate: a stratified sample (by "sex", the first categorical column) drawn with the batch seed.
+    const drawn = (s: number): number[] =>
+      Array.from(
+        stratifiedSample(real.table, 8, undefined, deriveSeed(s, SEED_STREAMS.synthia.finalExamples, 0)),
+      );
+    for (const i of drawn(seed)) expect(generatorPrompt(req)).toContain(exampleLine(i));
     expect(out).toMatchObject({ requested: 7, invalid: 0, seed });
     expect(out.rows).toEqual(asRows(goodRows(seed, 7)));
     expect(out.usage.by_role.generator?.calls).toBe(1);
+    // Another batch of the round shows other examples (4 of each sex out of 20: two draws are unlikely equal).
+    const other = batchSeed(7, 1, 3);
+    await generateFinalBatch(rt)({
+      task: { round: 1, batch: 3, nRows: 7 },
+      seed: other,
+      key: FINAL_PROMPT_KEY,
+    });
+    const second = generatorPrompt(server.chatRequests()[1]);
+    for (const i of drawn(other)) expect(second).toContain(exampleLine(i));
+    expect(new Set(drawn(other))).not.toEqual(new Set(drawn(seed)));
   });
 });
