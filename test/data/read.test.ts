@@ -220,8 +220,10 @@ describe("readTable: bad and unusual input", () => {
   it("reads TSV by extension and semicolon CSV by header", async () => {
     const tsv = await readTable(fileWith("t.tsv", "a\tb\n1\tx,y\n"));
     expect(text(tsv.table, "b")).toEqual(["x,y"]);
+    // In a semicolon file "2,5" can only be a decimal comma (not a thousands group): read as 2.5, with a note.
     const semi = parseTable("a;b\n1;2,5\n");
-    expect(text(semi.table, "b")).toEqual(["2,5"]);
+    expect(num(semi.table, "b")).toEqual([2.5]);
+    expect(semi.warnings.join("\n")).toMatch(/decimal/i);
   });
 
   it("rejects an unclosed quote with the line", async () => {
