@@ -4,10 +4,11 @@
  *
  * - Chat template: the GGUF's own (node-llama-cpp resolves a chat wrapper from the file's metadata).
  * - Structured output: the `format` call option (a JSON Schema, as Ollama takes it) becomes a llama.cpp
- *   grammar (`createGrammarForJsonSchema`), so sampling can only produce JSON of that shape. The grammar
- *   enforces structure and enums, not numeric ranges (small integer ranges are turned into enums) or string
- *   lengths: callers still validate every value.
- *   A schema the grammar builder rejects is sent without a grammar (the tolerant parser and re-ask remain).
+ *   grammar (models/llamacpp-grammar.ts: structure, enums and numeric bounds — `minimum`/`maximum` or the
+ *   `x-minimum`/`x-maximum`/`x-decimals` keywords data/compact.ts adds for this provider), so sampling can
+ *   only produce JSON of that shape with numbers in range; a schema that module cannot express goes through
+ *   node-llama-cpp's `createGrammarForJsonSchema` (structure and enums only). Callers still validate every
+ *   value. A schema neither builder takes is sent without a grammar (the tolerant parser and re-ask remain).
  * - Sampling: temperature, top-p, top-k, repetition penalty, max new tokens, seed.
  * - Usage: prompt tokens = the rendered chat template tokenised by the model's own tokenizer; completion
  *   tokens = tokens sampled. Reported as `usage_metadata` like the HTTP providers; `response_metadata`
@@ -41,6 +42,7 @@ import type {
   LlamaModel,
 } from "node-llama-cpp";
 import { SynthgraphError } from "../data/errors.ts";
+import { jsonSchemaToGbnf, UnsupportedSchemaError } from "./llamacpp-grammar.ts";
 
 /** SYNTHIA's generator settings (top-p 0.9, top-k 50, repetition penalty 1.1, 2,048 new tokens). */
 export const LLAMACPP_DEFAULTS = {
@@ -256,12 +258,8 @@ async function openModel(
       const key = JSON.stringify(schema);
       let g = grammars.get(key);
       if (!g) {
-        // The schema is only known at run time; node-llama-cpp's parameter type is a compile-time literal.
-        const make = llama.createGrammarForJsonSchema.bind(llama) as unknown as (
-          s: unknown,
-        ) => Promise<LlamaGrammar>;
         g = Promise.resolve()
-          .then(() => make(grammarSchema(schema)))
+          .then(() => schemaGrammar(llama, schema))
           .catch((err: unknown) => ({ error: (err as Error).message }));
         grammars.set(key, g);
       }
@@ -269,6 +267,34 @@ async function openModel(
     },
   };
 }
+
+/**
+ * The grammar for a reply schema: our GBNF with numeric bounds (models/llamacpp-grammar.ts); a schema it
+ * cannot express goes through node-llama-cpp's JSON-schema builder instead (no numeric bounds there beyond
+ * the small integer ranges grammarSchema enumerates). `kind` says which one was used.
+ */
+async function schemaGrammar(llama: Llama, schema: Record<string, unknown>): Promise<LlamaGrammar> {
+  let gbnf: string | undefined;
+  try {
+    gbnf = jsonSchemaToGbnf(schema);
+  } catch (err) {
+    if (!(err instanceof UnsupportedSchemaError)) throw err;
+  }
+  if (gbnf !== undefined) {
+    const g = await llama.createGrammar({ grammar: gbnf });
+    grammarKinds.set(g, "gbnf_bounded");
+    return g;
+  }
+  // The schema is only known at run time; node-llama-cpp's parameter type is a compile-time literal.
+  const make = llama.createGrammarForJsonSchema.bind(llama) as unknown as (
+    s: unknown,
+  ) => Promise<LlamaGrammar>;
+  const g = await make(grammarSchema(schema));
+  grammarKinds.set(g, "json_schema");
+  return g;
+}
+
+const grammarKinds = new WeakMap<LlamaGrammar, string>();
 
 function text(m: BaseMessage): string {
   if (typeof m.content === "string") return m.content;
@@ -354,7 +380,7 @@ export class ChatLlamaCpp extends BaseChatModel<ChatLlamaCppCallOptions> {
       if ("error" in g) grammarNote = `schema not usable as a grammar: ${g.error}`;
       else {
         grammar = g;
-        grammarNote = "json_schema";
+        grammarNote = grammarKinds.get(g) ?? "json_schema";
       }
     }
     const history = toChatHistory(messages);
