@@ -395,7 +395,7 @@ function arrayRule(rules: Rules, o: Node): string {
 }
 
 /**
- * The GBNF grammar (root rule `root`) accepting exactly the JSON texts `schema` allows, numeric bounds
+ * The GBNF grammar (first line `root ::= <one rule name>`) accepting exactly the JSON texts `schema` allows, numeric bounds
  * included. Throws UnsupportedSchemaError for keywords it cannot express.
  */
 export function jsonSchemaToGbnf(schema: unknown): string {

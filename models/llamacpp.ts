@@ -281,7 +281,14 @@ async function schemaGrammar(llama: Llama, schema: Record<string, unknown>): Pro
     if (!(err instanceof UnsupportedSchemaError)) throw err;
   }
   if (gbnf !== undefined) {
-    const g = await llama.createGrammar({ grammar: gbnf });
+    // As node-llama-cpp's JSON-schema grammar: four line breaks after the value end generation (a stop
+    // trigger, trimmed), so the reply stops at the closing brace without sampling an end-of-turn token.
+    const { LlamaText } = await nodeLlamaCpp();
+    const g = await llama.createGrammar({
+      grammar: gbnf.replace(/^root ::= (\S+)$/m, 'root ::= $1 "\\n\\n\\n\\n" [\\n]*'),
+      stopGenerationTriggers: [LlamaText(["\n".repeat(4)])],
+      trimWhitespaceSuffix: true,
+    });
     grammarKinds.set(g, "gbnf_bounded");
     return g;
   }
