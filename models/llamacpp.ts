@@ -109,16 +109,29 @@ async function nodeLlamaCpp(): Promise<NodeLlamaCpp> {
 
 let llamaP: Promise<Llama> | undefined;
 
-/** Process-wide counters (benches read them): prompt tokens sent and how many the KV cache already held. */
-export interface LlamaCppStats {
+/**
+ * Process-wide counters (benches read them): prompt tokens sent and how many the KV cache already held;
+ * `rows` counts only the calls whose reply schema has a top-level `rows` property (row generation).
+ */
+export interface LlamaCppCounters {
   calls: number;
   promptTokens: number;
   reusedTokens: number;
   completionTokens: number;
 }
-const stats: LlamaCppStats = { calls: 0, promptTokens: 0, reusedTokens: 0, completionTokens: 0 };
+export interface LlamaCppStats extends LlamaCppCounters {
+  rows: LlamaCppCounters;
+}
+const zero = (): LlamaCppCounters => ({ calls: 0, promptTokens: 0, reusedTokens: 0, completionTokens: 0 });
+const stats: LlamaCppStats = { ...zero(), rows: zero() };
 export function llamaCppStats(): LlamaCppStats {
-  return { ...stats };
+  return { ...stats, rows: { ...stats.rows } };
+}
+function count(c: LlamaCppCounters, prompt: number, reused: number, completion: number): void {
+  c.calls++;
+  c.promptTokens += prompt;
+  c.reusedTokens += reused;
+  c.completionTokens += completion;
 }
 const loaded = new Map<string, Promise<LoadedLlama>>();
 
@@ -432,10 +445,11 @@ export class ChatLlamaCpp extends BaseChatModel<ChatLlamaCppCallOptions> {
         },
         onTextChunk: (chunk) => void runManager?.handleLLMNewToken(chunk),
       });
-      stats.calls++;
-      stats.promptTokens += promptTokens;
-      stats.reusedTokens += reused;
-      stats.completionTokens += completionTokens;
+      count(stats, promptTokens, reused, completionTokens);
+      const props = options.format?.properties;
+      if (props && typeof props === "object" && "rows" in props) {
+        count(stats.rows, promptTokens, reused, completionTokens);
+      }
       const message = new AIMessage({
         content: res.response,
         usage_metadata: {
