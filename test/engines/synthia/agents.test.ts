@@ -133,7 +133,9 @@ describe("prompts", () => {
       nRows: 25,
       descriptions: { age: "Age in years", hours: "LLM guess" },
     });
-    expect(p).toContain("Generate new synthetic rows for a table with 4 columns. The real table has 10 rows.");
+    expect(p).toContain(
+      "Generate new synthetic rows for a table with 4 columns. The real table has 10 rows.",
+    );
     expect(p).toContain("Reply with exactly 25 rows");
     // The row count appears only in the Output section: prompts for different batch sizes share everything
     // before it (a KV-cache prefix for the final batches after probes of another size).
