@@ -332,8 +332,10 @@ export function toChatHistory(messages: readonly BaseMessage[]): ChatHistoryItem
 }
 
 /**
- * SYNTHGRAPH_LLAMACPP_MAX_TOKENS caps replies when no maxTokens is configured: a base (non-instruct) model
- * may never emit its end-of-turn token in free-text roles and would otherwise run to 2,048 tokens.
+ * SYNTHGRAPH_LLAMACPP_MAX_TOKENS caps free-text replies (calls without a `format`) when no maxTokens is
+ * configured: a base (non-instruct) model may never emit its end-of-turn token in free-text roles and would
+ * otherwise run to 2,048 tokens. A grammar-constrained reply ends when its JSON does, so it is not capped
+ * (a 200-token cap let a 20-row batch hold 2 rows).
  */
 function envMaxTokens(): number | undefined {
   const n = Number(process.env.SYNTHGRAPH_LLAMACPP_MAX_TOKENS);
@@ -345,6 +347,8 @@ export class ChatLlamaCpp extends BaseChatModel<ChatLlamaCppCallOptions> {
   readonly numCtx: number;
   readonly sequences: number;
   readonly threads: number | undefined;
+  /** Whether maxTokens was configured (otherwise SYNTHGRAPH_LLAMACPP_MAX_TOKENS caps free-text replies). */
+  private readonly maxTokensSet: boolean;
   readonly sampling: Required<Omit<LlamaSampling, "seed">> & { seed?: number };
 
   static override lc_name(): string {
@@ -357,12 +361,13 @@ export class ChatLlamaCpp extends BaseChatModel<ChatLlamaCppCallOptions> {
     this.numCtx = fields.numCtx ?? 8192;
     this.sequences = fields.sequences ?? LLAMACPP_DEFAULTS.sequences;
     this.threads = fields.threads;
+    this.maxTokensSet = fields.maxTokens !== undefined;
     this.sampling = {
       temperature: fields.temperature ?? 0.7,
       topP: fields.topP ?? LLAMACPP_DEFAULTS.topP,
       topK: fields.topK ?? LLAMACPP_DEFAULTS.topK,
       repeatPenalty: fields.repeatPenalty ?? LLAMACPP_DEFAULTS.repeatPenalty,
-      maxTokens: fields.maxTokens ?? envMaxTokens() ?? LLAMACPP_DEFAULTS.maxTokens,
+      maxTokens: fields.maxTokens ?? LLAMACPP_DEFAULTS.maxTokens,
       ...(fields.seed === undefined ? {} : { seed: fields.seed }),
     };
   }
@@ -392,6 +397,10 @@ export class ChatLlamaCpp extends BaseChatModel<ChatLlamaCppCallOptions> {
     for (const k of ["temperature", "topP", "topK", "repeatPenalty", "maxTokens", "seed"] as const) {
       const v = options[k];
       if (v !== undefined) s[k] = v;
+    }
+    const cap = envMaxTokens();
+    if (cap !== undefined && !options.format && !this.maxTokensSet && options.maxTokens === undefined) {
+      s.maxTokens = Math.min(s.maxTokens, cap);
     }
     let grammar: LlamaGrammar | undefined;
     let grammarNote = "none";
