@@ -224,3 +224,22 @@ describe("jsonSchemaToGbnf, run by llama.cpp's grammar matcher", () => {
     ).toEqual([true, false]);
   });
 });
+
+describe("withoutExtensions (what every provider but llamacpp receives)", () => {
+  it("drops x- keywords at any depth and keeps property names that start with x-", async () => {
+    const { withoutExtensions } = await import("../../models/structured.ts");
+    expect(
+      withoutExtensions({
+        type: "object",
+        "x-note": 1,
+        properties: {
+          "x-ray": { type: "number", "x-minimum": 0, "x-maximum": 5 },
+          list: { type: "array", items: [{ type: "integer", "x-decimals": 0 }] },
+        },
+      }),
+    ).toEqual({
+      type: "object",
+      properties: { "x-ray": { type: "number" }, list: { type: "array", items: [{ type: "integer" }] } },
+    });
+  });
+});
