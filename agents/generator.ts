@@ -9,6 +9,7 @@ import { z } from "zod";
 import {
   decodeCompactRows,
   indexedToPositional,
+  numericBoundsFor,
   type RowEncoding,
   rowEncodingFor,
   rowsJsonSchema,
@@ -87,7 +88,10 @@ export async function generateRows(i: GeneratorInput): Promise<GeneratorOutput> 
   const schemaMeta = i.schemaMetadata ?? i.metadata;
   const rowMeta: Metadata = { ...schemaMeta, columns: rowColumns(schemaMeta) };
   // Each provider gets the row encoding its structured output fully enforces (data/compact.ts RowEncoding).
-  const jsonSchema = rowsJsonSchema(rowMeta, i.nRows, i.encoding ?? rowEncodingFor(i.endpoint.provider));
+  // The llamacpp grammar also bounds numbers to the real ranges (rows are still validated below).
+  const jsonSchema = rowsJsonSchema(rowMeta, i.nRows, i.encoding ?? rowEncodingFor(i.endpoint.provider), {
+    numericBounds: numericBoundsFor(i.endpoint.provider),
+  });
   let result: Awaited<ReturnType<typeof callStructured<z.infer<typeof RowsReply>>>>;
   try {
     result = await callStructured({

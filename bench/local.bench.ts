@@ -7,10 +7,12 @@
  *    (callStructured -> resilience -> ChatLlamaCpp). Both run with the prompt prefix already in the KV
  *    cache (steady state), REPEATS times each, alternating; ratio = raw / ours (1 = no overhead). Also raw
  *    without the grammar, to show what grammar-constrained sampling itself costs.
- * 2. Rows per second of each engine: `synthgraph generate` in-process on examples/adult.csv, 20 rows,
- *    1 iteration, 10 probe rows (BENCH_ENGINES, default synthia,mallm-gan,llmsynthor).
+ * 2. Rows per second of each engine: `synthgraph generate` in-process on examples/adult.csv, 20 rows, the
+ *    same few-iteration settings as the end-to-end tests (ENGINE_ARGS below; BENCH_ENGINES, default all four
+ *    engines that call a model).
  * 3. KV-cache prefix reuse over each engine run: prompt tokens the sequence already held / prompt tokens
- *    sent (llamaCppStats, counted by the provider from the longest common token prefix).
+ *    sent (llamaCppStats, counted by the provider from the longest common token prefix), over all calls and
+ *    over the row-generation calls only (reply schema with `rows`: probes and final generation).
  *
  * Threads per evaluation: SYNTHGRAPH_LLAMACPP_THREADS (default 1 here: the machine's 2 cores are shared).
  * Writes bench/results/local.json. Throughput of a 270M model says nothing about any method's quality.
@@ -26,7 +28,13 @@ import { runGenerate } from "../cli/generate.ts";
 import { compactRowsJsonSchema } from "../data/compact.ts";
 import { rowColumns } from "../data/schema.ts";
 import { createChatModel } from "../models/factory.ts";
-import { type ChatLlamaCpp, llamaCppStats, loadLlama, toChatHistory } from "../models/llamacpp.ts";
+import {
+  type ChatLlamaCpp,
+  type LlamaCppStats,
+  llamaCppStats,
+  loadLlama,
+  toChatHistory,
+} from "../models/llamacpp.ts";
 import { callStructured } from "../models/structured.ts";
 import { readRealView } from "../test/support/generic-responder.ts";
 import { smallModel } from "../test/support/small-model.ts";
@@ -35,7 +43,16 @@ const here = dirname(fileURLToPath(import.meta.url));
 const OUT = join(here, "results/local.json");
 const INPUT = resolve(here, "../examples/adult.csv");
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 3);
-const ENGINES = (process.env.BENCH_ENGINES ?? "synthia,mallm-gan,llmsynthor").split(",").filter(Boolean);
+const ENGINES = (process.env.BENCH_ENGINES ?? "synthia,mallm-gan,llmsynthor,synllm")
+  .split(",")
+  .filter(Boolean);
+/** The end-to-end tests' settings (test/models/llamacpp.test.ts), as runGenerate options. */
+const ENGINE_ARGS: Record<string, Record<string, number>> = {
+  synthia: { maxIterations: 1, probeRows: 10, examples: 3, batchRows: 10 },
+  "mallm-gan": { epochs: 1, mallmBatch: 10, examplesPerCall: 3, batchRows: 10 },
+  llmsynthor: { iterations: 1, proposals: 2, joints: 1 },
+  synllm: {},
+};
 process.env.SYNTHGRAPH_LLAMACPP_THREADS ??= "1";
 
 const model = await smallModel();
@@ -49,7 +66,8 @@ const PATH = model.path;
 const real = await readRealView(INPUT, "income");
 const meta = { ...real.metadata, columns: rowColumns(real.metadata) };
 const N_ROWS = Number(process.env.BENCH_ROWS ?? 3);
-const jsonSchema = compactRowsJsonSchema(meta, N_ROWS, { prefixItems: true });
+// The schema the generator sends to llamacpp: numeric bounds included (models/llamacpp-grammar.ts).
+const jsonSchema = compactRowsJsonSchema(meta, N_ROWS, { prefixItems: true, numericBounds: true });
 const system = "You generate rows of a table as JSON.";
 const user = `Write ${N_ROWS} plausible rows of the US census "adult" table (columns ${meta.columns.map((c) => c.name).join(", ")}) as {"rows": [[...], ...]}, each row the 15 values in that order.`;
 const sampling = { temperature: 0.7, topP: 0.9, topK: 50, repeatPenalty: 1.1, maxTokens: 600, seed: 7 };
@@ -121,6 +139,18 @@ console.log(
   `raw node-llama-cpp: ${rawTps.toFixed(1)} tokens/s; ours: ${ourTps.toFixed(1)} tokens/s; ratio ${(rawTps / ourTps).toFixed(3)}`,
 );
 
+/** Calls, prompt tokens and KV reuse of the row-generation calls between two snapshots. */
+function rowShare(before: LlamaCppStats, after: LlamaCppStats): Record<string, number | null> {
+  const prompt = after.rows.promptTokens - before.rows.promptTokens;
+  const reused = after.rows.reusedTokens - before.rows.reusedTokens;
+  return {
+    calls: after.rows.calls - before.rows.calls,
+    prompt_tokens: prompt,
+    kv_reused_prompt_tokens: reused,
+    kv_reuse_share: prompt > 0 ? Number((reused / prompt).toFixed(3)) : null,
+  };
+}
+
 // --- 2 + 3. engines -----------------------------------------------------------------------------------
 const sink = { write: (_s: string) => true };
 const engines: Record<string, unknown> = {};
@@ -136,11 +166,9 @@ for (const engine of ENGINES) {
         out: join(dir, "out.csv"),
         engine,
         model: `llamacpp:${PATH}`,
-        maxIterations: 1,
-        probeRows: 10,
+        ...ENGINE_ARGS[engine],
         runDir: join(dir, "run"),
         quiet: true,
-        ...(engine === "llmsynthor" ? { iterations: 1 } : {}),
       } as Parameters<typeof runGenerate>[0],
       { stdout: sink, stderr: sink, env: process.env } as unknown as Parameters<typeof runGenerate>[1],
     );
@@ -158,6 +186,7 @@ for (const engine of ENGINES) {
       completion_tokens: after.completionTokens - before.completionTokens,
       kv_reused_prompt_tokens: reused,
       kv_reuse_share: prompt > 0 ? Number((reused / prompt).toFixed(3)) : null,
+      row_calls: rowShare(before, after),
     };
   } catch (err) {
     // A run the small model cannot finish still shows how much of its prompts the KV cache held.
@@ -171,6 +200,7 @@ for (const engine of ENGINES) {
       prompt_tokens: prompt,
       kv_reused_prompt_tokens: reused,
       kv_reuse_share: prompt > 0 ? Number((reused / prompt).toFixed(3)) : null,
+      row_calls: rowShare(before, after),
     };
   }
   console.log(engine, JSON.stringify(engines[engine]));

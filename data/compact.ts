@@ -68,6 +68,17 @@ export interface CompactSchemaOptions {
   readonly lengthKeywords?: boolean;
   /** Categoricals with more levels become plain strings (default DEFAULT_MAX_ENUM_VALUES, as data/schema.ts). */
   readonly maxEnumValues?: number;
+  /**
+   * Numerical positions carry the real range and precision as extension keywords `x-minimum`, `x-maximum`,
+   * `x-decimals` (default false). Only the llamacpp provider reads them (its grammar bounds the numbers,
+   * models/llamacpp-grammar.ts); OpenAI's strict mode rejects unknown keywords, so see numericBoundsFor.
+   */
+  readonly numericBounds?: boolean;
+}
+
+/** Whether a provider's row schema should carry the numeric-bounds keywords (see CompactSchemaOptions). */
+export function numericBoundsFor(provider: string): boolean {
+  return provider === "llamacpp";
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -137,7 +148,9 @@ function escapeForBlock(json: string): string {
  * (`prefixItems`) and, for providers without prefixItems, `items: {anyOf: <the column types>}`. Categories
  * are enums (plain strings above maxEnumValues); missing values are allowed (null) only where the real data
  * has them. Ranges go in `description` (data/schema.ts's columnDescription), never in minimum/maximum (OpenAI
- * strict rejects them; zod's int() would emit them); data/validate.ts checks them. With nRows, the rows array must hold exactly nRows rows.
+ * strict rejects them; zod's int() would emit them); data/validate.ts checks them. With `numericBounds` the
+ * positions also carry `x-minimum`/`x-maximum`/`x-decimals` for the llamacpp grammar. With nRows, the rows
+ * array must hold exactly nRows rows.
  * OpenAI's strict mode also caps enums (1,000 values over the schema): the fallback anyOf repeats each enum.
  */
 export function compactRowsJsonSchema(
@@ -149,7 +162,7 @@ export function compactRowsJsonSchema(
   const lengths = options.lengthKeywords ?? true;
   const k = meta.columns.length;
   const maxEnum = options.maxEnumValues ?? DEFAULT_MAX_ENUM_VALUES;
-  const positions = meta.columns.map((c) => columnSchema(c, maxEnum));
+  const positions = meta.columns.map((c) => columnSchema(c, maxEnum, options.numericBounds ?? false));
   const distinct = new Map<string, JsonSchema>();
   for (const p of positions) {
     const shape = withoutDescription(p);
@@ -200,12 +213,12 @@ export function rowEncodingFor(provider: string): RowEncoding {
 export function indexedRowsJsonSchema(
   meta: Metadata,
   nRows?: number,
-  options: Pick<CompactSchemaOptions, "maxEnumValues"> = {},
+  options: Pick<CompactSchemaOptions, "maxEnumValues" | "numericBounds"> = {},
 ): JsonSchema {
   const maxEnum = options.maxEnumValues ?? DEFAULT_MAX_ENUM_VALUES;
   const properties: Record<string, JsonSchema> = {};
   meta.columns.forEach((c, j) => {
-    properties[String(j)] = columnSchema(c, maxEnum);
+    properties[String(j)] = columnSchema(c, maxEnum, options.numericBounds ?? false);
   });
   const row: JsonSchema = {
     type: "object",
@@ -223,10 +236,15 @@ export function indexedRowsJsonSchema(
 }
 
 /** The JSON Schema of a rows reply in the given encoding (see RowEncoding). */
-export function rowsJsonSchema(meta: Metadata, nRows: number | undefined, encoding: RowEncoding): JsonSchema {
+export function rowsJsonSchema(
+  meta: Metadata,
+  nRows: number | undefined,
+  encoding: RowEncoding,
+  options: Pick<CompactSchemaOptions, "numericBounds"> = {},
+): JsonSchema {
   return encoding === "indexed"
-    ? indexedRowsJsonSchema(meta, nRows)
-    : compactRowsJsonSchema(meta, nRows, { prefixItems: true });
+    ? indexedRowsJsonSchema(meta, nRows, options)
+    : compactRowsJsonSchema(meta, nRows, { ...options, prefixItems: true });
 }
 
 /**
@@ -262,19 +280,27 @@ export function rowsFormatSentence(encoding: RowEncoding, columns: readonly stri
     : `Reply with exactly ${nRows} rows as one JSON object: {"rows": [[v1, v2, ...], ...]}. Each row is an array of ${columns.length} values in this column order: ${order}.`;
 }
 
+/** The position's shape for the `items` fallback: no description, no per-column bounds. */
 function withoutDescription(s: JsonSchema): JsonSchema {
   const out: JsonSchema = {};
-  for (const [k, v] of Object.entries(s)) if (k !== "description") out[k] = v;
+  for (const [k, v] of Object.entries(s)) if (k !== "description" && !k.startsWith("x-")) out[k] = v;
   return out;
 }
 
-function columnSchema(c: ColumnMeta, maxEnum: number): JsonSchema {
+function columnSchema(c: ColumnMeta, maxEnum: number, numericBounds: boolean): JsonSchema {
   const nullable = c.missingRate > 0;
   const description = `${c.name}: ${columnDescription(c, { maxEnumValues: maxEnum })}`;
   const typed = (t: string): string | string[] => (nullable ? [t, "null"] : t);
   switch (c.sdtype) {
-    case "numerical":
-      return { type: typed(c.integer ? "integer" : "number"), description };
+    case "numerical": {
+      const s: JsonSchema = { type: typed(c.integer ? "integer" : "number"), description };
+      if (numericBounds && c.min !== undefined && c.max !== undefined) {
+        s["x-minimum"] = c.min;
+        s["x-maximum"] = c.max;
+        if (c.decimals !== undefined) s["x-decimals"] = c.integer ? 0 : c.decimals;
+      }
+      return s;
+    }
     case "boolean":
       return { type: typed("boolean"), description };
     case "categorical": {

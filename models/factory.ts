@@ -17,6 +17,7 @@ import {
   DEFAULT_NUM_CTX,
   DEFAULT_OLLAMA_HOST,
   DEFAULT_TIMEOUT_MS,
+  LLAMACPP_TIMEOUT_MS,
   type Provider,
   parseModelSpec,
   type Role,
@@ -82,7 +83,7 @@ export function createEndpoint(
   const { provider, model } = parseModelSpec(cfg.spec);
   const baseUrl = resolveBaseUrl(provider, cfg, env);
   const maxConcurrency = cfg.maxConcurrency ?? DEFAULT_CONCURRENCY[provider];
-  const timeoutMs = cfg.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const timeoutMs = cfg.timeoutMs ?? (provider === "llamacpp" ? LLAMACPP_TIMEOUT_MS : DEFAULT_TIMEOUT_MS);
   const role = cfg.role === undefined ? {} : { role: cfg.role };
   // Fields every endpoint carries, whichever client it wraps.
   const common = {

@@ -4,10 +4,11 @@
  *
  * - Chat template: the GGUF's own (node-llama-cpp resolves a chat wrapper from the file's metadata).
  * - Structured output: the `format` call option (a JSON Schema, as Ollama takes it) becomes a llama.cpp
- *   grammar (`createGrammarForJsonSchema`), so sampling can only produce JSON of that shape. The grammar
- *   enforces structure and enums, not numeric ranges (small integer ranges are turned into enums) or string
- *   lengths: callers still validate every value.
- *   A schema the grammar builder rejects is sent without a grammar (the tolerant parser and re-ask remain).
+ *   grammar (models/llamacpp-grammar.ts: structure, enums and numeric bounds — `minimum`/`maximum` or the
+ *   `x-minimum`/`x-maximum`/`x-decimals` keywords data/compact.ts adds for this provider), so sampling can
+ *   only produce JSON of that shape with numbers in range; a schema that module cannot express goes through
+ *   node-llama-cpp's `createGrammarForJsonSchema` (structure and enums only). Callers still validate every
+ *   value. A schema neither builder takes is sent without a grammar (the tolerant parser and re-ask remain).
  * - Sampling: temperature, top-p, top-k, repetition penalty, max new tokens, seed.
  * - Usage: prompt tokens = the rendered chat template tokenised by the model's own tokenizer; completion
  *   tokens = tokens sampled. Reported as `usage_metadata` like the HTTP providers; `response_metadata`
@@ -41,6 +42,7 @@ import type {
   LlamaModel,
 } from "node-llama-cpp";
 import { SynthgraphError } from "../data/errors.ts";
+import { jsonSchemaToGbnf, UnsupportedSchemaError } from "./llamacpp-grammar.ts";
 
 /** SYNTHIA's generator settings (top-p 0.9, top-k 50, repetition penalty 1.1, 2,048 new tokens). */
 export const LLAMACPP_DEFAULTS = {
@@ -107,16 +109,29 @@ async function nodeLlamaCpp(): Promise<NodeLlamaCpp> {
 
 let llamaP: Promise<Llama> | undefined;
 
-/** Process-wide counters (benches read them): prompt tokens sent and how many the KV cache already held. */
-export interface LlamaCppStats {
+/**
+ * Process-wide counters (benches read them): prompt tokens sent and how many the KV cache already held;
+ * `rows` counts only the calls whose reply schema has a top-level `rows` property (row generation).
+ */
+export interface LlamaCppCounters {
   calls: number;
   promptTokens: number;
   reusedTokens: number;
   completionTokens: number;
 }
-const stats: LlamaCppStats = { calls: 0, promptTokens: 0, reusedTokens: 0, completionTokens: 0 };
+export interface LlamaCppStats extends LlamaCppCounters {
+  rows: LlamaCppCounters;
+}
+const zero = (): LlamaCppCounters => ({ calls: 0, promptTokens: 0, reusedTokens: 0, completionTokens: 0 });
+const stats: LlamaCppStats = { ...zero(), rows: zero() };
 export function llamaCppStats(): LlamaCppStats {
-  return { ...stats };
+  return { ...stats, rows: { ...stats.rows } };
+}
+function count(c: LlamaCppCounters, prompt: number, reused: number, completion: number): void {
+  c.calls++;
+  c.promptTokens += prompt;
+  c.reusedTokens += reused;
+  c.completionTokens += completion;
 }
 const loaded = new Map<string, Promise<LoadedLlama>>();
 
@@ -256,12 +271,8 @@ async function openModel(
       const key = JSON.stringify(schema);
       let g = grammars.get(key);
       if (!g) {
-        // The schema is only known at run time; node-llama-cpp's parameter type is a compile-time literal.
-        const make = llama.createGrammarForJsonSchema.bind(llama) as unknown as (
-          s: unknown,
-        ) => Promise<LlamaGrammar>;
         g = Promise.resolve()
-          .then(() => make(grammarSchema(schema)))
+          .then(() => schemaGrammar(llama, schema))
           .catch((err: unknown) => ({ error: (err as Error).message }));
         grammars.set(key, g);
       }
@@ -269,6 +280,41 @@ async function openModel(
     },
   };
 }
+
+/**
+ * The grammar for a reply schema: our GBNF with numeric bounds (models/llamacpp-grammar.ts); a schema it
+ * cannot express goes through node-llama-cpp's JSON-schema builder instead (no numeric bounds there beyond
+ * the small integer ranges grammarSchema enumerates). `kind` says which one was used.
+ */
+async function schemaGrammar(llama: Llama, schema: Record<string, unknown>): Promise<LlamaGrammar> {
+  let gbnf: string | undefined;
+  try {
+    gbnf = jsonSchemaToGbnf(schema);
+  } catch (err) {
+    if (!(err instanceof UnsupportedSchemaError)) throw err;
+  }
+  if (gbnf !== undefined) {
+    // As node-llama-cpp's JSON-schema grammar: four line breaks after the value end generation (a stop
+    // trigger, trimmed), so the reply stops at the closing brace without sampling an end-of-turn token.
+    const { LlamaText } = await nodeLlamaCpp();
+    const g = await llama.createGrammar({
+      grammar: gbnf.replace(/^root ::= (\S+)$/m, 'root ::= $1 "\\n\\n\\n\\n" [\\n]*'),
+      stopGenerationTriggers: [LlamaText(["\n".repeat(4)])],
+      trimWhitespaceSuffix: true,
+    });
+    grammarKinds.set(g, "gbnf_bounded");
+    return g;
+  }
+  // The schema is only known at run time; node-llama-cpp's parameter type is a compile-time literal.
+  const make = llama.createGrammarForJsonSchema.bind(llama) as unknown as (
+    s: unknown,
+  ) => Promise<LlamaGrammar>;
+  const g = await make(grammarSchema(schema));
+  grammarKinds.set(g, "json_schema");
+  return g;
+}
+
+const grammarKinds = new WeakMap<LlamaGrammar, string>();
 
 function text(m: BaseMessage): string {
   if (typeof m.content === "string") return m.content;
@@ -286,8 +332,10 @@ export function toChatHistory(messages: readonly BaseMessage[]): ChatHistoryItem
 }
 
 /**
- * SYNTHGRAPH_LLAMACPP_MAX_TOKENS caps replies when no maxTokens is configured: a base (non-instruct) model
- * may never emit its end-of-turn token in free-text roles and would otherwise run to 2,048 tokens.
+ * SYNTHGRAPH_LLAMACPP_MAX_TOKENS caps free-text replies (calls without a `format`) when no maxTokens is
+ * configured: a base (non-instruct) model may never emit its end-of-turn token in free-text roles and would
+ * otherwise run to 2,048 tokens. A grammar-constrained reply ends when its JSON does, so it is not capped
+ * (a 200-token cap let a 20-row batch hold 2 rows).
  */
 function envMaxTokens(): number | undefined {
   const n = Number(process.env.SYNTHGRAPH_LLAMACPP_MAX_TOKENS);
@@ -299,6 +347,8 @@ export class ChatLlamaCpp extends BaseChatModel<ChatLlamaCppCallOptions> {
   readonly numCtx: number;
   readonly sequences: number;
   readonly threads: number | undefined;
+  /** Whether maxTokens was configured (otherwise SYNTHGRAPH_LLAMACPP_MAX_TOKENS caps free-text replies). */
+  private readonly maxTokensSet: boolean;
   readonly sampling: Required<Omit<LlamaSampling, "seed">> & { seed?: number };
 
   static override lc_name(): string {
@@ -311,12 +361,13 @@ export class ChatLlamaCpp extends BaseChatModel<ChatLlamaCppCallOptions> {
     this.numCtx = fields.numCtx ?? 8192;
     this.sequences = fields.sequences ?? LLAMACPP_DEFAULTS.sequences;
     this.threads = fields.threads;
+    this.maxTokensSet = fields.maxTokens !== undefined;
     this.sampling = {
       temperature: fields.temperature ?? 0.7,
       topP: fields.topP ?? LLAMACPP_DEFAULTS.topP,
       topK: fields.topK ?? LLAMACPP_DEFAULTS.topK,
       repeatPenalty: fields.repeatPenalty ?? LLAMACPP_DEFAULTS.repeatPenalty,
-      maxTokens: fields.maxTokens ?? envMaxTokens() ?? LLAMACPP_DEFAULTS.maxTokens,
+      maxTokens: fields.maxTokens ?? LLAMACPP_DEFAULTS.maxTokens,
       ...(fields.seed === undefined ? {} : { seed: fields.seed }),
     };
   }
@@ -347,6 +398,10 @@ export class ChatLlamaCpp extends BaseChatModel<ChatLlamaCppCallOptions> {
       const v = options[k];
       if (v !== undefined) s[k] = v;
     }
+    const cap = envMaxTokens();
+    if (cap !== undefined && !options.format && !this.maxTokensSet && options.maxTokens === undefined) {
+      s.maxTokens = Math.min(s.maxTokens, cap);
+    }
     let grammar: LlamaGrammar | undefined;
     let grammarNote = "none";
     if (options.format) {
@@ -354,7 +409,7 @@ export class ChatLlamaCpp extends BaseChatModel<ChatLlamaCppCallOptions> {
       if ("error" in g) grammarNote = `schema not usable as a grammar: ${g.error}`;
       else {
         grammar = g;
-        grammarNote = "json_schema";
+        grammarNote = grammarKinds.get(g) ?? "json_schema";
       }
     }
     const history = toChatHistory(messages);
@@ -399,10 +454,11 @@ export class ChatLlamaCpp extends BaseChatModel<ChatLlamaCppCallOptions> {
         },
         onTextChunk: (chunk) => void runManager?.handleLLMNewToken(chunk),
       });
-      stats.calls++;
-      stats.promptTokens += promptTokens;
-      stats.reusedTokens += reused;
-      stats.completionTokens += completionTokens;
+      count(stats, promptTokens, reused, completionTokens);
+      const props = options.format?.properties;
+      if (props && typeof props === "object" && "rows" in props) {
+        count(stats.rows, promptTokens, reused, completionTokens);
+      }
       const message = new AIMessage({
         content: res.response,
         usage_metadata: {

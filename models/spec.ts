@@ -19,6 +19,12 @@ export const DEFAULT_OLLAMA_HOST = "http://127.0.0.1:11434";
 /** Ollama silently truncates prompts beyond num_ctx (default 2048/4096, ollama#17889); the papers use 8192. */
 export const DEFAULT_NUM_CTX = 8192;
 export const DEFAULT_TIMEOUT_MS = 180_000;
+/**
+ * llamacpp: an in-process model on a CPU cannot be a dead server, and a retry only redoes the same work, so
+ * its calls get 30 minutes (measured: a 10-row batch of the 270M test model took over 180 s on a loaded
+ * 2-core machine, timed out and was generated again).
+ */
+export const LLAMACPP_TIMEOUT_MS = 1_800_000;
 /** Ollama serves OLLAMA_NUM_PARALLEL requests at once (1–4 by default); hosted APIs take more. */
 /** llamacpp: context sequences of the one in-process model (each costs KV-cache memory). */
 export const DEFAULT_CONCURRENCY = { ollama: 2, openai: 4, llamacpp: 2 } as const;
@@ -235,7 +241,11 @@ export function resolveRoleConfigs(
       spec,
       temperature,
       numCtx: flags.numCtx ?? r?.numCtx ?? d?.numCtx ?? DEFAULT_NUM_CTX,
-      timeoutMs: flags.timeoutMs ?? r?.timeoutMs ?? d?.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+      timeoutMs:
+        flags.timeoutMs ??
+        r?.timeoutMs ??
+        d?.timeoutMs ??
+        (parseModelSpec(spec).provider === "llamacpp" ? LLAMACPP_TIMEOUT_MS : DEFAULT_TIMEOUT_MS),
     };
     const baseUrl = flags.baseUrl ?? r?.baseUrl ?? d?.baseUrl;
     if (baseUrl !== undefined) cfg.baseUrl = baseUrl;

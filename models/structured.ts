@@ -568,10 +568,25 @@ export function reaskConversation(
   return reask;
 }
 
+/** A JSON Schema without its `x-` extension keywords (at any depth; property names are kept). */
+export function withoutExtensions(node: unknown, inProperties = false): unknown {
+  if (Array.isArray(node)) return node.map((n) => withoutExtensions(n));
+  if (node === null || typeof node !== "object") return node;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(node)) {
+    if (!inProperties && k.startsWith("x-")) continue;
+    out[k] = withoutExtensions(v, !inProperties && (k === "properties" || k === "$defs"));
+  }
+  return out;
+}
+
 /** Calls the model and returns a value that satisfies `schema` (see the module comment for the steps). */
 export async function callStructured<T>(opts: StructuredOptions<T>): Promise<StructuredResult<T>> {
   const maxReasks = opts.maxReasks ?? 2;
-  const format = opts.jsonSchema === false ? undefined : (opts.jsonSchema ?? schemaToJsonSchema(opts.schema));
+  const schema = opts.jsonSchema === false ? undefined : (opts.jsonSchema ?? schemaToJsonSchema(opts.schema));
+  // `x-` keywords (numeric bounds) are read only by the llamacpp grammar; OpenAI's strict mode rejects them.
+  const format =
+    schema && opts.endpoint.provider !== "llamacpp" ? (withoutExtensions(schema) as typeof schema) : schema;
   const numCtx = endpointInfoOf(opts.endpoint).numCtx;
   let conversation: ChatInput[] = [...opts.messages];
   const reasons: string[] = [];

@@ -122,7 +122,12 @@ const RawProposalSchema = z.object({
 function partSchema(c: ColumnMeta): Record<string, unknown> {
   const nullable = c.missingRate > 0;
   if (c.sdtype === "numerical" || c.sdtype === "datetime") {
-    const items = { type: c.sdtype === "datetime" ? "string" : "number" };
+    // The real range as `x-` bounds: only the llamacpp grammar reads them (models/structured.ts strips them
+    // for other providers); the validator still checks every range.
+    const items =
+      c.sdtype === "numerical" && c.min !== undefined && c.max !== undefined
+        ? { type: "number", "x-minimum": c.min, "x-maximum": c.max, "x-decimals": c.decimals ?? 6 }
+        : { type: c.sdtype === "datetime" ? "string" : "number" };
     return { type: nullable ? ["array", "null"] : "array", items, minItems: 2, maxItems: 2 };
   }
   const levels = levelsOf(c);

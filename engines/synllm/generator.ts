@@ -7,7 +7,7 @@
  */
 import { z } from "zod";
 import { rowItemValidator } from "../../agents/generator.ts";
-import { decodeCsvLines, type RowEncoding, rowsJsonSchema } from "../../data/compact.ts";
+import { decodeCsvLines, numericBoundsFor, type RowEncoding, rowsJsonSchema } from "../../data/compact.ts";
 import { rowColumns } from "../../data/schema.ts";
 import type { Metadata, Row } from "../../data/types.ts";
 import type { Accounting } from "../../models/accounting.ts";
@@ -86,7 +86,9 @@ async function jsonRows(
       endpoint: a.endpoint,
       messages,
       schema: RowsReply,
-      jsonSchema: rowsJsonSchema(rowMeta, a.nRows, a.encoding),
+      jsonSchema: rowsJsonSchema(rowMeta, a.nRows, a.encoding, {
+        numericBounds: numericBoundsFor(a.endpoint.provider),
+      }),
       schemaName: "rows",
       itemsKey: "rows",
       itemValidator: rowItemValidator(a.metadata),

@@ -53,7 +53,9 @@ export function buildGeneratorPrompt(a: {
   const columns = rowColumns(a.metadata);
   const rowMeta: Metadata = { ...a.metadata, columns };
   const lines: string[] = [
-    `Generate ${a.nRows} new synthetic rows for a table with ${columns.length} columns. The real table has ${a.metadata.rowCount} rows. The new rows must match the real data's ranges, category frequencies, missing values and the relationships between columns, while being new records, not copies of real rows.`,
+    // The row count is only in the Output section: everything before it (columns, examples, feedback) is the
+    // same for probes and final batches of any size, so llama.cpp / Ollama reuse it from the KV cache.
+    `Generate new synthetic rows for a table with ${columns.length} columns. The real table has ${a.metadata.rowCount} rows. The new rows must match the real data's ranges, category frequencies, missing values and the relationships between columns, while being new records, not copies of real rows.`,
     "",
     "## Columns (in output order)",
     "Column names and category values are JSON strings taken from the data.",

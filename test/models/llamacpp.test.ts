@@ -128,8 +128,21 @@ describe.skipIf(!model.ok)("llamacpp provider with a real GGUF", () => {
       { format: { type: "object", properties: { ok: { type: "boolean" } }, required: ["ok"] } },
     );
     expect(JSON.parse(text(again))).toEqual({ ok: expect.any(Boolean) });
-    expect(again.response_metadata.grammar).toBe("json_schema");
+    expect(again.response_metadata.grammar).toBe("gbnf_bounded"); // models/llamacpp-grammar.ts
     expect(again.usage_metadata?.output_tokens).toBe(lm.model.tokenize(text(again)).length);
+    // A schema our GBNF builder does not take ($ref) goes through node-llama-cpp's JSON-schema grammar.
+    const viaRef = await (ep.chat as ChatLlamaCpp).invoke(
+      [new HumanMessage('Reply with JSON {"ok": true}.')],
+      {
+        format: {
+          type: "object",
+          properties: { ok: { $ref: "#/$defs/flag" } },
+          $defs: { flag: { type: "boolean" } },
+        },
+      },
+    );
+    expect(viaRef.response_metadata.grammar).toBe("json_schema");
+    expect(JSON.parse(text(viaRef))).toEqual({ ok: expect.any(Boolean) });
   });
 
   it("keeps a bounded integer inside its range through the grammar", async () => {
@@ -208,9 +221,20 @@ function cli(
   });
 }
 
+/**
+ * Every engine that calls a model, with the fewest iterations that still run each of its model roles once:
+ * about 20 rows out. Each run is a separate CLI process (its own loaded model).
+ */
+const ENGINE_ARGS: Record<string, string[]> = {
+  synthia: ["--max-iterations", "1", "--probe-rows", "10", "--examples", "3", "--batch-rows", "10"],
+  "mallm-gan": ["--epochs", "1", "--mallm-batch", "10", "--examples-per-call", "3", "--batch-rows", "10"],
+  llmsynthor: ["--iterations", "1", "--proposals", "2", "--joints", "1"],
+  synllm: [],
+};
+
 describe.skipIf(!model.ok)("synthgraph generate with a real in-process model (CLI binary)", () => {
-  for (const engine of ["synthia"] as const) {
-    it(`${engine}: exactly 20 valid rows and SUMMARY.json`, { timeout: 900_000 }, async () => {
+  for (const [engine, args] of Object.entries(ENGINE_ARGS)) {
+    it(`${engine}: exactly 20 valid rows and SUMMARY.json`, { timeout: 1_800_000 }, async () => {
       const dir = mkdtempSync(join(tmpdir(), `synthgraph-llamacpp-${engine}-`));
       const out = join(dir, "out.csv");
       const summary = join(dir, "SUMMARY.json");
@@ -222,14 +246,7 @@ describe.skipIf(!model.ok)("synthgraph generate with a real in-process model (CL
           "20",
           "--engine",
           engine,
-          "--max-iterations",
-          "1",
-          "--probe-rows",
-          "5",
-          "--examples",
-          "3",
-          "--batch-rows",
-          "10",
+          ...args,
           "--model",
           `llamacpp:${PATH}`,
           "--out",

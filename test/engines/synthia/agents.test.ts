@@ -134,8 +134,22 @@ describe("prompts", () => {
       descriptions: { age: "Age in years", hours: "LLM guess" },
     });
     expect(p).toContain(
-      "Generate 25 new synthetic rows for a table with 4 columns. The real table has 10 rows.",
+      "Generate new synthetic rows for a table with 4 columns. The real table has 10 rows.",
     );
+    expect(p).toContain("Reply with exactly 25 rows");
+    // The row count appears only in the Output section: prompts for different batch sizes share everything
+    // before it (a KV-cache prefix for the final batches after probes of another size).
+    const other = buildGeneratorPrompt({
+      metadata: meta,
+      examples: realRows.slice(0, 4),
+      feedback: ["Add more people over 80.", "Too few State-gov\nrows; keep hours near 40."],
+      nRows: 7,
+      descriptions: { age: "Age in years", hours: "LLM guess" },
+    });
+    const cut = p.indexOf("## Output");
+    expect(cut).toBeGreaterThan(0);
+    expect(other.slice(0, cut)).toBe(p.slice(0, cut));
+    expect(other).toContain("Reply with exactly 7 rows");
     expect(p).toContain('1. "age"; integer; range 17 to 90; never missing');
     expect(p).toContain('   description: "Age in years"');
     expect(p).toContain(
