@@ -586,7 +586,9 @@ export async function callStructured<T>(opts: StructuredOptions<T>): Promise<Str
   const schema = opts.jsonSchema === false ? undefined : (opts.jsonSchema ?? schemaToJsonSchema(opts.schema));
   // `x-` keywords (numeric bounds) are read only by the llamacpp grammar; OpenAI's strict mode rejects them.
   const format =
-    schema && opts.endpoint.provider !== "llamacpp" ? (withoutExtensions(schema) as typeof schema) : schema;
+    schema && endpointInfoOf(opts.endpoint).provider !== "llamacpp"
+      ? (withoutExtensions(schema) as typeof schema)
+      : schema;
   const numCtx = endpointInfoOf(opts.endpoint).numCtx;
   let conversation: ChatInput[] = [...opts.messages];
   const reasons: string[] = [];

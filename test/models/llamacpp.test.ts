@@ -232,8 +232,19 @@ const ENGINE_ARGS: Record<string, string[]> = {
   synllm: [],
 };
 
+/**
+ * On a 2-core CPU the 270M model takes minutes per engine (SynLLM's batches of 20 rows about 17 minutes under
+ * load, MALLM-GAN's 16 generator + optimizer steps longer): CI runs SYNTHIA and LLMSynthor, the others run with
+ * SYNTHGRAPH_REAL_MODEL_ALL=1 (said in the output when left out).
+ */
+const ALL_ENGINES = process.env.SYNTHGRAPH_REAL_MODEL_ALL === "1";
+const CI_ENGINES = new Set(["synthia", "llmsynthor"]);
+if (model.ok && !ALL_ENGINES)
+  console.warn("llamacpp e2e: synllm and mallm-gan left out (set SYNTHGRAPH_REAL_MODEL_ALL=1 to run them)");
+
 describe.skipIf(!model.ok)("synthgraph generate with a real in-process model (CLI binary)", () => {
   for (const [engine, args] of Object.entries(ENGINE_ARGS)) {
+    if (!ALL_ENGINES && !CI_ENGINES.has(engine)) continue;
     it(`${engine}: exactly 20 valid rows and SUMMARY.json`, { timeout: 1_800_000 }, async () => {
       const dir = mkdtempSync(join(tmpdir(), `synthgraph-llamacpp-${engine}-`));
       const out = join(dir, "out.csv");

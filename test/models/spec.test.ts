@@ -112,7 +112,9 @@ describe("resolveRoleConfigs", () => {
     const bad = writeJson("bad.json", { roles: { generater: { temperature: 0.5 } } });
     expect(() => resolveRoleConfigs({ configFile: bad })).toThrow(/bad\.json is invalid/);
     const badSpec = writeJson("badspec.json", { default: { model: "gpt-4o" } });
-    expect(() => resolveRoleConfigs({ configFile: badSpec })).toThrow(/ollama:llama3\.1:8b or openai:gpt-4o/);
+    expect(() => resolveRoleConfigs({ configFile: badSpec })).toThrow(
+      /ollama:llama3\.1:8b, openai:gpt-4o or llamacpp:/,
+    );
     const notJson = writeJson("nj.json", "{ model: ");
     expect(() => resolveRoleConfigs({ configFile: notJson })).toThrow(/not valid JSON/);
     expect(() => resolveRoleConfigs({ configFile: join(dir, "missing.json") })).toThrow(
