@@ -104,6 +104,7 @@ export function lazyRuntime(env: NodeJS.ProcessEnv = process.env): EngineRuntime
     });
   };
   return {
+    perThread: true,
     get config() {
       return current().config;
     },

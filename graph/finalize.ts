@@ -168,7 +168,7 @@ async function storedOutputRows(
 }
 
 export function finalizeNodes(
-  rt: Pick<EngineRuntime, "config" | "store" | "real" | "concurrency">,
+  rt: Pick<EngineRuntime, "config" | "store" | "real" | "concurrency" | "perThread">,
   a: {
     key: string;
     generate: FinalBatchGenerator;
@@ -289,10 +289,13 @@ export function finalizeNodes(
       };
     });
   };
-  registerFinalBatches(rt.store, runBatch);
+  // The runner's recovery finds the batch code by store; a per-thread runtime (an exported graph) has a store
+  // only inside a node, so it registers there.
+  if (!rt.perThread) registerFinalBatches(rt.store, runBatch);
 
   // Receives a Send payload, not the state (LangGraph passes the payload as the node input).
   const batch = async (input: unknown): Promise<FinalizeUpdate> => {
+    if (rt.perThread) registerFinalBatches(rt.store, runBatch);
     const { task } = PayloadSchema.parse(input);
     let value: RowBatch;
     try {

@@ -29,6 +29,8 @@ export interface EngineRuntime {
   env: Env;
   /** Parallel final batches (also passed to invoke as maxConcurrency). */
   concurrency: number;
+  /** The runtime resolves config and store per thread (graph/export.ts): nothing may read them at build time. */
+  perThread?: boolean;
   /** Consecutive unusable replies allowed before the run stops with exit code 4 (absent: no budget). */
   unusable?: UnusableReplyBudget;
 }

@@ -166,7 +166,7 @@ describe.each(ENGINES)("--engine $engine with conditions", ({ engine, opts }) =>
   });
 
   it("writes exact counts per group for a two-group conditions file, groups in file order", async () => {
-    const file = join(files.dir, `${engine}-groups.json`);
+    const file = join(files.dir, `${engine}-conditions.json`);
     const groups = [
       { where: 'sex == "Male"', rows: 12 },
       { where: WHERE, rows: 8 },
