@@ -5,6 +5,7 @@
  *   repeated);
  * - a run stopped inside final generation finishes from its stored batches, generating the missing ones.
  */
+import type { RunConfig } from "../state/config.ts";
 import { rowsToTable } from "../data/rows.ts";
 import { type AccountingSnapshot, mergeSnapshots } from "../models/accounting.ts";
 import type { RunFile, RunPaths } from "../state/run-dir.ts";
@@ -74,7 +75,10 @@ export async function finishStoppedRun<S extends EngineStateBase>(a: {
   const v = a.values as Partial<FinalValues>;
   const run = finalBatchesOf(a.runtime.store);
   if (!run || v.phase === "done" || !Array.isArray(v.roundRows) || v.roundRows.length === 0) return undefined;
-  const config = a.runtime.config;
+  // The state's config, not run.json's: a steering `rows` action changes it in the state first.
+  const config = (a.values as { config?: RunConfig }).config ?? a.runtime.config;
+  // Conditional runs write per group (graph/finalize.ts): the graph's own write node finishes them.
+  if (config.conditions !== undefined) return undefined;
   const real = await a.runtime.real();
   let usage = a.usage;
   const done = await completeFromArtifacts({

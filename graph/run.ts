@@ -261,9 +261,18 @@ async function executeRun<S extends EngineStateBase>(
       ? undefined
       : await finishStoppedRun<S>({ runtime, values: snapshot.values, onEvent: opts.onEvent, usage });
     if (recovered) {
+      // Steering actions the checkpoint holds as applied leave the pending list, as after a streamed run.
+      await pendingActions(
+        paths.dir,
+        new Set(((recovered as { steering?: AppliedSteering[] }).steering ?? []).map((r) => r.id)),
+      );
+      await clearPauseRequest(paths.dir);
+      const rows = recovered.output?.rows ?? config.rows;
       const done = await updateRunFile(paths.dir, {
+        // A steering `rows` lives in the state; run.json follows it.
+        ...(rows === config.rows ? {} : { config: { ...config, rows } }),
         status: "done",
-        progress: { iterations: recovered.iteration, rows_done: config.rows, rows_requested: config.rows },
+        progress: { iterations: recovered.iteration, rows_done: rows, rows_requested: rows },
       });
       return { dir: paths.dir, run: done, status: "done", pause: null, state: recovered };
     }

@@ -74,7 +74,7 @@ const CASES: KillCase[] = [
         out: p.out,
         rows: 30,
         batchRows: 5,
-        mallm: { epochs: 2, batchSize: 20 },
+        mallm: { epochs: 2, batchSize: 20, examplesPerCall: 5 },
       }),
     base: () => mallmResponder(),
     steered: isOptimizer,
