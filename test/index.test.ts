@@ -14,7 +14,14 @@ describe("index.ts", () => {
       "analyzeTool",
     ])
       expect(typeof (synthgraph as Record<string, unknown>)[name], name).not.toBe("undefined");
-    expect(Object.keys(synthgraph.ENGINE_REGISTRY).sort()).toEqual(["llmsynthor", "mallm-gan", "synthia"]);
+    expect(Object.keys(synthgraph.ENGINE_REGISTRY).sort()).toEqual([
+      "bayesnet",
+      "copula",
+      "llmsynthor",
+      "mallm-gan",
+      "synllm",
+      "synthia",
+    ]);
   });
 
   it("parses a table and evaluates it against itself", () => {
