@@ -7,7 +7,8 @@
  * over the classifiers. Binary task "target = positiveLabel"; rows with a missing target are dropped. Encoding
  * as utility.ts: ENC-SDM fitted on the training table, z-scaling for the logistic model only.
  */
-import { getColumn, isNumeric, takeTableRows } from "../../../data/build.ts";
+import { getColumn } from "../../../data/build.ts";
+import { labelled as labelledRows } from "./utility.ts";
 import { SynthgraphError } from "../../../data/errors.ts";
 import type { Table } from "../../../data/types.ts";
 import { accuracy, f1Macro, rocAuc } from "../../classifiers/classify.ts";
@@ -208,34 +209,14 @@ export function mleBestOf(
   };
 }
 
-/** Rows with a present target and y = 1 where it equals positiveLabel (as utility.ts). */
+/** utility.ts `labelled`, with a message naming the flag when the target column is absent. */
 function labelled(table: Table, target: string, positiveLabel: string): { table: Table; y: Uint8Array } {
-  let col;
   try {
-    col = getColumn(table, target);
+    getColumn(table, target);
   } catch {
     throw new SynthgraphError(`the target column "${target}" is not in the table`, {
       hint: "pass --target with one of the table's column names",
     });
   }
-  const keep: number[] = [];
-  const flags: number[] = [];
-  if (isNumeric(col)) {
-    const asNumber = positiveLabel.trim() === "" ? Number.NaN : Number(positiveLabel);
-    for (let i = 0; i < col.values.length; i++) {
-      const v = col.values[i];
-      if (Number.isNaN(v)) continue;
-      keep.push(i);
-      flags.push(Number.isFinite(asNumber) ? (v === asNumber ? 1 : 0) : String(v) === positiveLabel ? 1 : 0);
-    }
-  } else {
-    for (let i = 0; i < col.codes.length; i++) {
-      const c = col.codes[i];
-      if (c < 0) continue;
-      keep.push(i);
-      flags.push(col.levels[c] === positiveLabel ? 1 : 0);
-    }
-  }
-  const sub = keep.length === table.nRows ? table : takeTableRows(table, keep);
-  return { table: sub, y: Uint8Array.from(flags) };
+  return labelledRows(table, target, positiveLabel);
 }

@@ -105,7 +105,11 @@ function trainTest(
  * Rows whose target is present, with y = 1 where it equals positiveLabel: coded targets compare the level
  * string; numeric targets compare numerically when positiveLabel parses as a number, else as String(value).
  */
-function labelled(table: Table, target: string, positiveLabel: string): { table: Table; y: Uint8Array } {
+export function labelled(
+  table: Table,
+  target: string,
+  positiveLabel: string,
+): { table: Table; y: Uint8Array } {
   const col = getColumn(table, target);
   const keep: number[] = [];
   const flags: number[] = [];
