@@ -7,6 +7,7 @@
 import { basename, extname } from "node:path";
 import { z } from "zod";
 import { takeTableRows } from "../../data/build.ts";
+import type { RowEncoding } from "../../data/compact.ts";
 import { tableToRows } from "../../data/rows.ts";
 import type { Metadata, Row } from "../../data/types.ts";
 import { conditionalExamples, conditionOf, type RunCondition } from "../../graph/conditions.ts";
@@ -36,7 +37,8 @@ const InputsSchema = z.object({
   /** Real row indices shown as examples (SEEDEx; FEATDESC / STATGUIDE with appendixExamples). */
   examples: z.array(z.number().int()),
 });
-type Inputs = z.infer<typeof InputsSchema>;
+export type SynllmInputs = z.infer<typeof InputsSchema>;
+type Inputs = SynllmInputs;
 
 /** The real rows shown: SEEDEx's, or the appendix instances' when appendixExamples is on; none for CLINRULE. */
 export function exampleIndices(config: RunConfig, nRows: number): number[] {
@@ -71,7 +73,18 @@ function promptOf(
   view: PromptView,
   nRows: number,
 ): string {
-  const o = rt.config.synllm;
+  return promptText(rt.config, rowEncodingOf(rt), real, inputs, view, nRows);
+}
+
+function promptText(
+  config: RunConfig,
+  encoding: RowEncoding,
+  real: RealData,
+  inputs: Inputs,
+  view: PromptView,
+  nRows: number,
+): string {
+  const o = config.synllm;
   const text = buildSynllmPrompt({
     type: o.promptType,
     subject: basename(real.dataset.path, extname(real.dataset.path)),
@@ -81,7 +94,7 @@ function promptOf(
     examples: view.examples,
     nRows,
     format: o.replyFormat,
-    encoding: rowEncodingOf(rt),
+    encoding,
   });
   if (view.condition === undefined) return text;
   // Before the closing "Each record must follow:" block, so the output instructions stay last.
@@ -115,30 +128,49 @@ export const init =
   (rt: EngineRuntime) =>
   async (s: SynllmStateT): Promise<SynllmUpdate> => {
     const real = await rt.real();
-    const o = s.config.synllm;
-    const inputs: Inputs = {
-      profile: profileTable(real.table, real.metadata, {
-        rareCount: o.rareCount,
-        minCorrelation: o.minCorrelation,
-      }),
-      rules: runRules(s.config, real),
-      examples: exampleIndices(s.config, real.table.nRows),
-    };
+    const inputs = synllmInputs(s.config, real);
     await rt.store.put(INPUTS_KEY, inputs);
     return {
       phase: "finalize",
       dataset: real.dataset,
       metadata: real.metadata,
       rules: inputs.rules,
-      prompt: promptOf(
-        rt,
-        real,
-        inputs,
-        { metadata: real.metadata, profile: inputs.profile, examples: examplesOf(real, inputs.examples) },
-        o.batchRows,
-      ),
+      prompt: synllmRunPrompt(s.config, rowEncodingOf(rt), real, inputs, s.config.synllm.batchRows),
     };
   };
+
+/**
+ * What every batch's prompt is built from: the paper's profile, the calibrated rules and the example rows. A
+ * function of the config (its seed picks the examples) and the real table only, so the same run gives the
+ * same inputs (test/engines/synllm/prompts.test.ts snapshots the prompts built from them).
+ */
+export function synllmInputs(config: RunConfig, real: RealData): SynllmInputs {
+  const o = config.synllm;
+  return {
+    profile: profileTable(real.table, real.metadata, {
+      rareCount: o.rareCount,
+      minCorrelation: o.minCorrelation,
+    }),
+    rules: runRules(config, real),
+    examples: exampleIndices(config, real.table.nRows),
+  };
+}
+
+/** The prompt of an unconditioned batch of `nRows` rows (what SUMMARY.json records for a full batch). */
+export function synllmRunPrompt(
+  config: RunConfig,
+  encoding: RowEncoding,
+  real: RealData,
+  inputs: SynllmInputs,
+  nRows: number,
+): string {
+  const view = {
+    metadata: real.metadata,
+    profile: inputs.profile,
+    examples: examplesOf(real, inputs.examples),
+  };
+  return promptText(config, encoding, real, inputs, view, nRows);
+}
 
 function examplesOf(real: RealData, idx: readonly number[]): Row[] {
   return idx.length === 0 ? [] : tableToRows(takeTableRows(real.table, idx), real.metadata);
