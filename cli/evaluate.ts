@@ -42,6 +42,9 @@ export const evaluateParamsSchema = z.object({
   model_sample: z.number().int().min(2).optional(),
 });
 
+/** Extra score sets `--suite` adds to the evaluation (each a key of the JSON and lines of the summary). */
+export const EVALUATE_SUITES = ["synllm"] as const;
+
 const optionsSchema = z.object({
   real: z.string().min(1),
   synthetic: z.string().min(1),
@@ -54,6 +57,9 @@ const optionsSchema = z.object({
   randomForest: z.boolean().default(true),
   where: z.string().min(1, "--where must not be empty").optional(),
   force: z.boolean().optional(),
+  suite: z
+    .enum(EVALUATE_SUITES, { error: `--suite must be one of ${EVALUATE_SUITES.join(", ")}` })
+    .optional(),
 });
 type EvaluateCliOptions = z.infer<typeof optionsSchema>;
 
@@ -102,6 +108,15 @@ export async function runEvaluate(opts: EvaluateCliOptions): Promise<EvaluateRes
   });
   const params = opts.params ? await readParamsFile(opts.params) : {};
   const target = opts.target ?? params.target;
+  // The SynLLM suite's utility is its core (TSTR/TRTS): without a target the suite is refused before any work.
+  if (opts.suite === "synllm" && target === undefined)
+    throw new SynthgraphError(
+      "--suite synllm needs --target COLUMN (the binary column TSTR and TRTS predict)",
+      {
+        hint: "e.g. synthgraph evaluate --real R.csv --synthetic S.csv --suite synllm --target diabetes [--holdout H.csv]",
+        exitCode: 2,
+      },
+    );
   const overrides = opts.metadata ? await readMetadataFile(opts.metadata) : undefined;
   const real = await readTable(opts.real, { metadata: overrides, target });
   const sameTypes = {
@@ -139,6 +154,7 @@ export async function runEvaluate(opts: EvaluateCliOptions): Promise<EvaluateRes
     target,
     seed: opts.seed ?? params.seed ?? 0,
     skip_random_forest: !opts.randomForest,
+    ...(opts.suite === "synllm" ? { synllm_suite: true } : {}),
   };
   const result = evaluateTables(realTable, synthetic.table, holdout?.table, p);
   result.summary.notes.unshift(
@@ -204,8 +220,42 @@ export function formatSummary(r: EvaluateResult): string {
     lines.push(
       `fidelity  α-precision ${fmt(r.alpha_beta.alpha_precision)}, β-recall ${fmt(r.alpha_beta.beta_recall)}, authenticity ${fmt(r.alpha_beta.authenticity)}`,
     );
+  if (r.synllm) lines.push(...synllmLines(r.synllm));
   for (const n of new Set(s.notes)) lines.push(`note: ${n}`);
   return `${lines.join("\n")}\n`;
+}
+
+type Scores = { accuracy: number; f1_macro: number; auc: number };
+const scoresText = (x: Scores): string =>
+  `accuracy ${fmt(x.accuracy)}, macro-F1 ${fmt(x.f1_macro)}, AUC ${fmt(x.auc)}`;
+
+/** The `--suite synllm` block of the summary (docs/synllm.md "Scores in evaluate"). */
+export function synllmLines(x: NonNullable<EvaluateResult["synllm"]>): string[] {
+  if ("error" in x) return [`synllm    error: ${x.error}`];
+  const lines = [
+    `synllm    quality ${fmt(x.quality)}, privacy ${fmt(x.privacy)}, harmonic ${fmt(x.harmonic)} (2QP/(Q+P); each normalised to [0, 1], 1 = best)`,
+    `          NNDR synthetic-to-real ${fmt(x.nndr_synthetic_to_real)} (the paper's; ≥ 1 = as far from real rows as real rows from each other), synllm_ratio ${fmt(x.synllm_ratio)} (the authors' code: synthetic spacing over real spacing, not a privacy score)`,
+    `          identifiability ${fmt(x.identifiability)} (share of synthetic rows copying a real row; 0 = best)`,
+  ];
+  const u = x.utility;
+  if (u) {
+    const on = u.tstr_test === "holdout" ? "holdout" : "the real rows; no --holdout";
+    for (const [name, model] of [
+      ["tree (depth 5)", "tree"],
+      ["forest (50 trees)", "forest"],
+    ] as const) {
+      lines.push(`          ${u.target}, ${name}:`);
+      lines.push(`            TSTR (tested on ${on}) ${scoresText(u.tstr[model])}`);
+      lines.push(`            TRTS ${scoresText(u.trts[model])}`);
+      if (u.trtr) lines.push(`            TRTR (real baseline) ${scoresText(u.trtr[model])}`);
+    }
+  }
+  const c = x.clinical_consistency;
+  if (c.score !== null)
+    lines.push(
+      `          clinical consistency ${fmt(c.score)} (mean gap in real sd units, 0 = best): ${c.relations.map((r) => `${r.relation} ${fmt(r.gap)}`).join(", ")}`,
+    );
+  return lines;
 }
 
 export const evaluateCommand: CommandModule = {
@@ -233,6 +283,10 @@ export const evaluateCommand: CommandModule = {
       )
       .option("--force", "replace the --json file even when synthgraph did not write it")
       .option("--no-random-forest", "skip the (informational) random-forest utility metric")
+      .option(
+        "--suite <name>",
+        "also compute a paper's score set: synllm (quality/privacy/harmonic, NNDR, TSTR/TRTS; needs --target)",
+      )
       .action(async (raw: Record<string, unknown>) => {
         const opts = optionsSchema.parse(raw);
         const result = await runEvaluate(opts);

@@ -19,6 +19,7 @@ import {
 } from "./column/shapes.ts";
 import { tstrLogistic, tstrRandomForest, type Utility } from "./table/utility.ts";
 import { type AlphaBetaResult, alphaBetaTables } from "./rows/alpha-beta.ts";
+import { type SynllmSuite, synllmSuite } from "./synllm/index.ts";
 import { MLE_REGRESSORS, type RegressionUtility, regressionUtility } from "./table/regression-utility.ts";
 import {
   type ClassifierName,
@@ -62,6 +63,8 @@ export interface EvaluateParams {
   row_level_sample: number;
   /** Rows per table for detection and TSTR/TRTR above the threshold. */
   model_sample: number;
+  /** Add the SynLLM paper's scores under `synllm` (`evaluate --suite synllm`; stats/metrics/synllm/). */
+  synllm_suite?: boolean;
 }
 
 export const DEFAULT_EVALUATE_PARAMS: EvaluateParams = {
@@ -115,6 +118,8 @@ export interface EvaluateResult {
   alpha_beta?: AlphaBetaResult | { error: string };
   /** Present only when a table is above `scale_threshold`: sample sizes and 95% intervals (./sampling.ts). */
   sampling?: SamplingReport;
+  /** The SynLLM paper's scores (`synllm_suite`): quality, privacy, harmonic, NNDR, TSTR/TRTS, clinical. */
+  synllm?: SynllmSuite | { error: string };
   summary: EvaluateSummary;
 }
 
@@ -280,6 +285,7 @@ export function evaluateTables(
   } catch (err) {
     result.alpha_beta = { error: err instanceof Error ? err.message : String(err) };
   }
+  if (p.synllm_suite) result.synllm = synllmScores(real, synthetic, holdout, p, sampled, notes);
   if (!holdout)
     notes.push("DCR share and utility (TSTR/TRTR) need a holdout table: skipped (pass --holdout)");
   else if (!target) notes.push("utility (TSTR/TRTR) needs a target column: skipped (pass --target)");
@@ -292,6 +298,51 @@ export function evaluateTables(
   }
   result.summary = summarise(result, real, synthetic, holdout, notes);
   return result;
+}
+
+/**
+ * The SynLLM suite (stats/metrics/synllm/index.ts) on the aligned tables. Its neighbour searches are O(n·m) and it
+ * fits 2–3 × 51 models: above the scale threshold every table is a seeded sample of `row_level_sample` rows.
+ */
+function synllmScores(
+  real: Table,
+  synthetic: Table,
+  holdout: Table | undefined,
+  p: EvaluateParams,
+  sampled: boolean,
+  notes: string[],
+): SynllmSuite | { error: string } {
+  const rowSized: ScaleParams = {
+    threshold: p.scale_threshold,
+    rowLevelSample: p.row_level_sample,
+    modelSample: p.row_level_sample,
+    seed: p.seed,
+  };
+  const sample = (t: Table, stream: number, label: string): Table =>
+    sampled ? modelSample(t, rowSized, stream, `${label} (SynLLM scores)`, notes) : t;
+  try {
+    const suite = synllmSuite(
+      sample(real, SAMPLING_STREAMS.synllmReal, "real"),
+      sample(synthetic, SAMPLING_STREAMS.synllmSynthetic, "synthetic"),
+      {
+        ...(p.target === undefined ? {} : { target: p.target }),
+        seed: p.seed,
+        ...(holdout === undefined
+          ? {}
+          : { holdout: sample(holdout, SAMPLING_STREAMS.synllmHoldout, "holdout") }),
+      },
+    );
+    if (p.target === undefined) notes.push("SynLLM utility (TSTR/TRTS) needs a target column: skipped");
+    else if (suite.utility === null)
+      notes.push(`SynLLM utility (TSTR/TRTS) needs a binary target; "${p.target}" is not: skipped`);
+    if (suite.clinical_consistency.score === null)
+      notes.push(
+        "SynLLM clinical consistency: no relation of the paper has its columns here (docs/synllm.md)",
+      );
+    return suite;
+  } catch (err) {
+    return { error: err instanceof Error ? err.message : String(err) };
+  }
 }
 
 /** More than two distinct values: a numerical target is a regression task; 0/1 (or two values) a binary one. */

@@ -42,6 +42,9 @@ export const SAMPLING_STREAMS = {
   utilityHoldout: 104,
   alphaBetaReal: 105,
   alphaBetaSynthetic: 106,
+  synllmReal: 107,
+  synllmSynthetic: 108,
+  synllmHoldout: 109,
 } as const;
 
 export interface ScaleParams {

@@ -2,6 +2,9 @@
  * SynLLM's machine-learning utility (docs/papers.md, SynLLM "Evaluation"): a decision tree of maximum depth 5
  * and a random forest of 50 trees, trained on synthetic and tested on real (TSTR) and trained on real and
  * tested on synthetic (TRTS), each reporting accuracy, macro-F1 and AUC-ROC (P(positive) as the score).
+ * With a holdout (real rows the generator never saw), TSTR is tested on the holdout instead of the training
+ * rows, and TRTR (trained on real, tested on the holdout) is the real-data baseline TSTR is compared with;
+ * without one TSTR is tested on the real table, as the paper's code does, and there is no TRTR.
  * Binary targets only (the paper's Diabetes and Stroke targets); positive = the larger of the two real target
  * values (numbers) or the later in code-point order (labels). Features: ENC-SDM fitted on the training table
  * (classifiers/encode-sdm.ts). XGBoost is not implemented. The forest is seeded (classifiers/forest.ts).
@@ -21,8 +24,12 @@ export interface Scores {
 }
 export interface UtilityScores {
   target: string;
+  /** What TSTR was tested on: the holdout when one is given, else the real (training) table. */
+  tstr_test: "holdout" | "real";
   tstr: { tree: Scores; forest: Scores };
   trts: { tree: Scores; forest: Scores };
+  /** Trained on real, tested on the holdout; null without a holdout. */
+  trtr: { tree: Scores; forest: Scores } | null;
 }
 
 /** Labels 0/1 of the target (positive as in the header); null when the real target is not binary. */
@@ -76,13 +83,18 @@ export function synllmUtility(
   synthetic: Table,
   target: string,
   seed: number,
+  holdout?: Table,
 ): UtilityScores | null {
   const yr = binaryLabels(real, real, target);
   const ys = binaryLabels(real, synthetic, target);
-  if (yr === null || ys === null) return null;
+  const yh = holdout === undefined ? undefined : binaryLabels(real, holdout, target);
+  if (yr === null || ys === null || yh === null) return null;
+  const test = holdout !== undefined && yh !== undefined ? { table: holdout, y: yh } : undefined;
   return {
     target,
-    tstr: trainTest(synthetic, ys, real, yr, target, seed),
+    tstr_test: test === undefined ? "real" : "holdout",
+    tstr: trainTest(synthetic, ys, test?.table ?? real, test?.y ?? yr, target, seed),
     trts: trainTest(real, yr, synthetic, ys, target, seed),
+    trtr: test === undefined ? null : trainTest(real, yr, test.table, test.y, target, seed),
   };
 }

@@ -4,6 +4,7 @@ import { numericColumn, tableOf } from "../../../../data/build.ts";
 import { groupMeanGap, olsSlope } from "../../../../stats/metrics/synllm/clinical.ts";
 import { nndrSyntheticToReal } from "../../../../stats/metrics/synllm/nndr.ts";
 import { harmonicScore, synllmQualityPrivacy } from "../../../../stats/metrics/synllm/scores.ts";
+import { synllmUtility } from "../../../../stats/metrics/synllm/utility.ts";
 
 const t = (xs: number[]) => tableOf([numericColumn("x", xs)]);
 
@@ -40,5 +41,43 @@ describe("SynLLM scores", () => {
     expect(groupMeanGap(Float64Array.of(1, 2, 3, 5), Float64Array.of(0, 0, 1, 1))).toBe(2.5);
     // y = 1 + 2x exactly → slope 2.
     expect(olsSlope(Float64Array.of(1, 3, 5), Float64Array.of(0, 1, 2))).toBe(2);
+  });
+
+  it("utility: TSTR on the holdout when one is given, TRTR as its baseline (a depth-5 tree, by hand)", () => {
+    // One feature x, target y. real x = i + 0.25, synthetic x = i + 0.5, both y = 1 for i ≥ 10 (i = 0..19);
+    // holdout x = i + 0.25 with y = 1 for i ≥ 5. A tree fitted on either splits between 9.25/9.5 and
+    // 10.25/10.5, so it predicts 1 exactly for x ≥ 10.25.
+    const i20 = Array.from({ length: 20 }, (_, i) => i);
+    const table = (dx: number, from: number) =>
+      tableOf([
+        numericColumn(
+          "x",
+          i20.map((i) => i + dx),
+        ),
+        numericColumn(
+          "y",
+          i20.map((i) => (i >= from ? 1 : 0)),
+        ),
+      ]);
+    const real = table(0.25, 10);
+    const synthetic = table(0.5, 10);
+    const holdout = table(0.25, 5);
+    const u = synllmUtility(real, synthetic, "y", 1, holdout);
+    expect(u?.tstr_test).toBe("holdout");
+    // Holdout: 15 positives, 10 predicted 1 (x ≥ 10.25), 5 missed (i = 5..9); 5 negatives all right.
+    // accuracy 15/20; F1(1) = 2·10/(2·10 + 0 + 5) = 0.8, F1(0) = 2·5/(2·5 + 5 + 0) = 2/3, macro 11/15;
+    // AUC with scores 1 (10 positives) and 0 (5 positives, 5 negatives): (10·5 + ½·5·5)/(15·5) = 5/6.
+    for (const part of [u?.tstr.tree, u?.trtr?.tree]) {
+      expect(part?.accuracy).toBeCloseTo(0.75, 12);
+      expect(part?.f1_macro).toBeCloseTo(11 / 15, 12);
+      expect(part?.auc).toBeCloseTo(5 / 6, 12);
+    }
+    // Trained on real, tested on synthetic: every row right.
+    expect(u?.trts.tree).toEqual({ accuracy: 1, f1_macro: 1, auc: 1 });
+    // Without a holdout TSTR is tested on the real rows (every one right) and there is no TRTR.
+    const v = synllmUtility(real, synthetic, "y", 1);
+    expect(v?.tstr_test).toBe("real");
+    expect(v?.tstr.tree).toEqual({ accuracy: 1, f1_macro: 1, auc: 1 });
+    expect(v?.trtr).toBeNull();
   });
 });
