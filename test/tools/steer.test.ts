@@ -4,7 +4,8 @@
  * so the loop runs to max_iterations). Checked: a paused run steered with feedback, a condition and a row count
  * resumes in the background and applies them at its pause point (the next generator prompt carries the feedback,
  * the state records the actions with source "tool"); stop gives exactly the steered row count; a run steered
- * while it executes here pauses, applies the actions and goes on by itself; resume_run continues a paused run
+ * while it executes here pauses, applies the actions and goes on by itself, and so does one the server stopped
+ * mid-step (as at shutdown), which first runs to its next pause point; resume_run continues a paused run
  * with its queued actions; cancel stops a run executing here; every bad input is an error that records nothing.
  */
 import { existsSync, mkdtempSync } from "node:fs";
@@ -16,6 +17,7 @@ import { readRunState } from "../../graph/steer.ts";
 import { RunConfigSchema } from "../../state/config.ts";
 import { createRun, newRunId } from "../../state/run-dir.ts";
 import { type AppliedSteering, readSteeringFile } from "../../state/steering.ts";
+import { createToolContext } from "../../tools/context.ts";
 import { synthgraphTools } from "../../tools/index.ts";
 import { RunStatusOutput, StartRunOutput } from "../../tools/runs.ts";
 import { ResumeRunOutput, SteerRunOutput } from "../../tools/steer.ts";
@@ -231,6 +233,48 @@ describe("steer_run on a run executing in this process", () => {
       [steered.recorded[0].id, "tool", 2],
     ]);
     expect(generatorPromptsAfter(before).some((p) => p.includes("Wider ages, please."))).toBe(true);
+  }, 120_000);
+
+  it("a run stopped mid-step (the server stopped it) resumes, takes the actions at its next pause point, and finishes", async () => {
+    const gate = gated();
+    const ctx = createToolContext({ root, env: {}, models: loopbackModels(server, "ollama") });
+    const own = synthgraphTools(ctx);
+    const invoke = async (name: string, input: Record<string, unknown>) =>
+      JSON.parse((await own.find((t) => t.name === name)?.invoke(input)) as string) as unknown;
+    const started = StartRunOutput.parse(
+      await invoke("start_run", {
+        data: "real.csv",
+        rows: 30,
+        out: "stopped.csv",
+        seed: 5,
+        max_iterations: 3,
+        probe_rows: 20,
+        batch_rows: 10,
+        examples: 8,
+      }),
+    );
+    await until(gate.held);
+    // What a server shutdown does (stopAll): the run stops mid-step, resumable, not at a pause point.
+    const stopping = ctx.runs.abort(started.run_id);
+    gate.release();
+    await stopping;
+    expect((await readRunState(started.run_dir)).pause).toBeUndefined();
+    const before = server.chatRequests().length;
+    const steered = SteerRunOutput.parse(
+      await invoke("steer_run", {
+        run_id: started.run_id,
+        actions: [{ type: "feedback", text: "Keep the hours spread out." }],
+      }),
+    );
+    expect(steered.outcome).toBe("resumed");
+    let s = RunStatusOutput.parse(await invoke("run_status", { run_id: started.run_id }));
+    for (let i = 0; i < 60 && s.status === "running"; i++) {
+      s = RunStatusOutput.parse(await invoke("run_status", { run_id: started.run_id, wait_seconds: 5 }));
+    }
+    expect(s).toMatchObject({ status: "done", pending_actions: 0, progress: { rows_done: 30 } });
+    expect(csvRows(join(root, "stopped.csv"))).toHaveLength(30);
+    expect((await applied(started.run_dir)).map((a) => a.id)).toEqual([steered.recorded[0].id]);
+    expect(generatorPromptsAfter(before).some((p) => p.includes("Keep the hours spread out."))).toBe(true);
   }, 120_000);
 
   it("cancel stops it (nothing is written) and ends it", async () => {
