@@ -15,7 +15,7 @@ const ACTIONS_TEXT = [
   'Steering actions (JSON objects, field "type"):',
   '- {"type": "feedback", "text": "..."}: advice for the data generator (what to change in the synthetic rows)',
   '- {"type": "rows", "rows": N}: the number of output rows (an integer > 0)',
-  '- {"type": "condition", "columns": ["col"], "text": "..."}: a condition on the output (recorded only for now)',
+  '- {"type": "condition", "text": "age > 80 and sex == \\"Female\\""}: a condition on the output, written in the predicate language (comparisons, and/or/not, in [...]; text values in double quotes; recorded only for now)',
   '- {"type": "stop"}: stop iterating and generate the output from the best state so far',
   '- {"type": "continue"}: go on as planned',
   '- {"type": "cancel"}: end the run without output (only when the user clearly asks to cancel or abort)',

@@ -84,6 +84,9 @@ export async function readParamsFile(path: string): Promise<z.infer<typeof evalu
   return parsed.data;
 }
 
+/** The note that carries the canonical condition of a conditional evaluation (tools/tables.ts reads it back). */
+export const CONDITION_NOTE = "condition: ";
+
 /** Reads the three files (types inferred on real, imposed on the others) and evaluates. */
 export async function runEvaluate(opts: EvaluateCliOptions): Promise<EvaluateResult> {
   // Before reading anything: every input exists, and --json neither replaces an input nor a file we did not write.
@@ -144,7 +147,7 @@ export async function runEvaluate(opts: EvaluateCliOptions): Promise<EvaluateRes
       }
       return sub;
     };
-    conditionNotes.push(`condition: ${pred.toString()}`);
+    conditionNotes.push(`${CONDITION_NOTE}${pred.toString()}`);
     realTable = part(real.table, "real");
     synthetic = { ...synthetic, table: part(synthetic.table, "synthetic") };
     if (holdout) holdout = { ...holdout, table: part(holdout.table, "holdout") };

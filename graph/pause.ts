@@ -108,7 +108,7 @@ export function commonEffect(a: SteeringAction): string {
     case "rows":
       return `the output will have ${a.rows} rows`;
     case "condition":
-      return "recorded; conditions are not enforced yet (no predicate language in this build)";
+      return "recorded (checked against the run's table); not enforced: a run's conditions are set when it starts";
     case "continue":
       return "continued";
     case "cancel":

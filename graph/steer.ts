@@ -109,7 +109,10 @@ export interface SteerOutcome {
   unapplied?: string[];
 }
 
-/** Validates actions against the run (known columns; LLMSynthor: rows not below its pool). */
+/**
+ * Validates actions against the run (LLMSynthor: rows not below its pool; a condition parsed in the predicate
+ * language against the run's table and checked for feasibility, returned in canonical form).
+ */
 export async function validateForRun(
   dir: string,
   actions: readonly SteeringAction[],
@@ -117,7 +120,7 @@ export async function validateForRun(
   const snap = await readRunState(dir);
   const real = await realLoader(snap.run.config)();
   const minRows = snap.run.config.engine === "llmsynthor" ? (snap.state?.accepted ?? 0) : 0;
-  return actions.map((a) => validateAction(a, { columns: real.dataset.columns, minRows }));
+  return actions.map((a) => validateAction(a, { metadata: real.metadata, table: real.table, minRows }));
 }
 
 /**

@@ -15,6 +15,9 @@ import { readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
 import { SynthgraphError } from "../data/errors.ts";
+import { assertFeasible } from "../data/predicate/feasibility.ts";
+import { parsePredicate } from "../data/predicate/parse.ts";
+import type { Metadata, Table } from "../data/types.ts";
 import { writeFileAtomic } from "./atomic.ts";
 
 export const SteeringActionSchema = z.discriminatedUnion("type", [
@@ -23,13 +26,15 @@ export const SteeringActionSchema = z.discriminatedUnion("type", [
   /** Change the number of output rows. */
   z.object({ type: z.literal("rows"), rows: z.number().int().positive() }),
   /**
-   * A condition on the output. Placeholder until the predicate language exists: the columns are checked against
-   * the run, the condition is recorded, and no engine enforces it yet.
+   * A condition on the output in the predicate language (data/predicate/, e.g. `age > 80`): parsed against the
+   * run's table (column names, category levels) and checked for feasibility before it is recorded; `columns`
+   * (optional) are the columns it reads, filled in from the parsed condition. Recorded, not yet enforced: a
+   * run's conditions are fixed when it starts (graph/conditions.ts).
    */
   z.object({
     type: z.literal("condition"),
-    columns: z.array(z.string().min(1)).min(1),
     text: z.string().trim().min(1).max(500),
+    columns: z.array(z.string().min(1)).min(1).optional(),
   }),
   /** Stop iterating; the output is generated from the best state so far. */
   z.object({ type: z.literal("stop") }),
@@ -40,7 +45,8 @@ export const SteeringActionSchema = z.discriminatedUnion("type", [
 ]);
 export type SteeringAction = z.infer<typeof SteeringActionSchema>;
 
-export const STEERING_SOURCES = ["cli", "agent", "chat", "library"] as const;
+/** Who gave an action: a command, the steering agent, the chat, library code, or a tool call (tools/steer.ts). */
+export const STEERING_SOURCES = ["cli", "agent", "chat", "library", "tool"] as const;
 
 /** An action as given: its id, when, and from which interface. */
 export const SteeringRecordSchema = z.object({
@@ -130,19 +136,25 @@ export async function clearPauseRequest(dir: string): Promise<void> {
   await rm(pauseRequestPath(dir), { force: true });
 }
 
-/** What an action is checked against: the run's columns, and the rows already in the output (LLMSynthor). */
+/** What an action is checked against: the run's table, and the rows already in the output (LLMSynthor). */
 export interface SteeringContext {
-  columns: readonly string[];
+  /** The run's real metadata: a condition's columns and category levels are checked against it. */
+  metadata: Metadata;
+  /** The run's real table (feasibility also counts the real rows that meet a condition; optional). */
+  table?: Table;
   /** Rows the run already holds that a smaller row count cannot undo (LLMSynthor's pool); 0 otherwise. */
   minRows: number;
 }
 
-/** Checks an action against the run; a SynthgraphError (exit 2) names the field and what to do. */
+/**
+ * Checks an action against the run; a SynthgraphError (exit 2) names the field and what to do. A condition is
+ * returned in canonical predicate syntax with the columns it reads.
+ */
 export function validateAction(action: SteeringAction, ctx: SteeringContext): SteeringAction {
   const a = SteeringActionSchema.safeParse(action);
   if (!a.success) {
     throw new SynthgraphError(`invalid steering action: ${z.prettifyError(a.error)}`, {
-      hint: "actions: feedback TEXT, rows N (> 0), condition on known columns, stop, continue, cancel",
+      hint: "actions: feedback TEXT, rows N (> 0), condition EXPR (predicate language), stop, continue, cancel",
       exitCode: 2,
     });
   }
@@ -153,17 +165,39 @@ export function validateAction(action: SteeringAction, ctx: SteeringContext): St
       exitCode: 2,
     });
   }
-  if (v.type === "condition") {
-    const known = new Set(ctx.columns);
-    const unknown = v.columns.filter((c) => !known.has(c));
-    if (unknown.length > 0) {
-      throw new SynthgraphError(`condition names unknown column(s): ${unknown.join(", ")}`, {
-        hint: `columns of this run: ${ctx.columns.join(", ")}`,
-        exitCode: 2,
-      });
-    }
-  }
+  if (v.type === "condition") return validateCondition(v, ctx);
   return v;
+}
+
+type ConditionAction = Extract<SteeringAction, { type: "condition" }>;
+
+/** The condition parsed (names, levels), checked for feasibility, and given back canonically. */
+function validateCondition(v: ConditionAction, ctx: SteeringContext): ConditionAction {
+  const names = ctx.metadata.columns.map((c) => c.name);
+  const known = new Set(names);
+  const unknown = (v.columns ?? []).filter((c) => !known.has(c));
+  if (unknown.length > 0) {
+    throw new SynthgraphError(`condition names unknown column(s): ${unknown.join(", ")}`, {
+      hint: `columns of this run: ${names.join(", ")}`,
+      exitCode: 2,
+    });
+  }
+  let text: string;
+  let columns: string[];
+  try {
+    const pred = parsePredicate(v.text, ctx.metadata);
+    assertFeasible(pred, ctx.metadata, ctx.table);
+    text = pred.toString();
+    columns = pred.columns();
+  } catch (err) {
+    if (!(err instanceof SynthgraphError)) throw err;
+    throw new SynthgraphError(`steering condition rejected: ${err.message}`, {
+      hint: err.hint ?? 'write the condition in the predicate language, e.g. age > 60 and sex == "Female"',
+      exitCode: 2,
+      cause: err,
+    });
+  }
+  return { type: "condition", text, columns };
 }
 
 /** One line describing an action (CLI, chat). */
@@ -174,7 +208,7 @@ export function describeAction(a: SteeringAction): string {
     case "rows":
       return `rows: ${a.rows}`;
     case "condition":
-      return `condition on ${a.columns.join(", ")}: ${a.text}`;
+      return `condition: ${a.text}`;
     default:
       return a.type;
   }

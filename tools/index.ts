@@ -4,8 +4,10 @@
  * `tool.metadata.output_schema`); cli/mcp.ts serves the same specs over the Model Context Protocol.
  *
  *   evaluate, analyze, infer_metadata, structure  tables on disk → measurements (tools/tables.ts)
- *   check_rows                                    rows → valid or not, per column (tools/rows.ts)
+ *   check_rows                                    rows → valid or not, per column and condition (tools/rows.ts)
+ *   sample                                        conditional rows with exact counts (tools/sample.ts)
  *   start_run, run_status                         background runs by id (tools/runs.ts)
+ *   steer_run, resume_run                         steering and resuming runs, in the background (tools/steer.ts)
  *
  * File paths are confined to `options.root` (tools/paths.ts); errors are SynthgraphErrors with secrets
  * redacted (tools/redact.ts). A LangGraph ToolNode turns a thrown error into an error ToolMessage.
@@ -22,6 +24,8 @@ import {
 } from "./context.ts";
 import { checkRowsSpec } from "./rows.ts";
 import { runStatusSpec, startRunSpec } from "./runs.ts";
+import { sampleSpec } from "./sample.ts";
+import { resumeRunSpec, steerRunSpec } from "./steer.ts";
 import { analyzeSpec, evaluateSpec, inferMetadataSpec, structureSpec } from "./tables.ts";
 
 export type { SynthgraphToolOptions, ToolContext, ToolSpec } from "./context.ts";
@@ -34,8 +38,11 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
   inferMetadataSpec,
   structureSpec,
   checkRowsSpec,
+  sampleSpec,
   startRunSpec,
   runStatusSpec,
+  steerRunSpec,
+  resumeRunSpec,
 ] as unknown as readonly ToolSpec[];
 
 /** Runs a spec on already-validated input; errors become SynthgraphErrors with secrets redacted. */

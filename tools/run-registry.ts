@@ -1,16 +1,23 @@
 /**
- * Runs started by start_run in this process: each runs in the background through graph/run.ts (the durable
- * runner: run.json, SqliteSaver checkpoints, artifacts), and this registry keeps what run.json does not:
- * the last node, the latest diagnostics and the last iteration record, plus a way to wait for the next
- * change. A run not in the registry (started by another process) is read from its run.json alone.
+ * Runs started or resumed by the tools in this process: each runs in the background through graph/run.ts (the
+ * durable runner: run.json, SqliteSaver checkpoints, artifacts), and this registry keeps what run.json does not:
+ * the last node, the latest diagnostics, the last iteration record and the pause point, plus a way to wait for
+ * the next change. A run not in the registry (started by another process) is read from its run directory alone.
+ *
+ * A run steered while it runs here is asked to pause (state/steering.ts pause.request) and marked to go on: when
+ * it reaches its pause point it is resumed at once, and the pause node applies the queued actions
+ * (`resumeAfterPause`). Cancelling a run that runs here aborts it first (the last finished step is kept).
  */
-import { startRun } from "../graph/run.ts";
+import type { EngineStateBase } from "../graph/engine.ts";
+import type { PausePoint } from "../graph/pause.ts";
+import { resumeRun, type RunOptions, type RunResult, startRun } from "../graph/run.ts";
 import type { RealData } from "../graph/runtime.ts";
 import type { Env } from "../models/factory.ts";
 import type { RunConfig } from "../state/config.ts";
+import type { RunProgress } from "../state/run-dir.ts";
 import type { Redactor } from "./redact.ts";
 
-export type LiveStatus = "running" | "done" | "failed";
+export type LiveStatus = "running" | "paused" | "done" | "failed";
 
 export interface LiveRun {
   readonly id: string;
@@ -20,24 +27,38 @@ export interface LiveRun {
   lastNode: string | null;
   iterations: number;
   rowsDone: number;
-  readonly rowsRequested: number;
+  rowsRequested: number;
   /** SYNTHIA's overall analyzer scores of the latest probe. */
   diagnostics: Record<string, number | null> | null;
   /** The engine's latest iteration record (the last entry of its state's history). */
   lastIteration: unknown;
+  /** Where the run paused (its diagnostics); null when not paused at a pause point. */
+  pause: PausePoint | null;
   error: string | null;
   readonly finished: Promise<void>;
 }
 
 const OVERALL = ["similarity", "coverage", "divergence", "correlation_similarity", "rows"] as const;
 
+interface Launch {
+  env: Env;
+  redact: Redactor;
+}
+
 export class RunRegistry {
   private readonly runs = new Map<string, LiveRun>();
   private readonly waiters = new Map<string, Set<() => void>>();
   private readonly controllers = new Map<string, AbortController>();
+  /** Runs to resume as soon as they pause (steered while running here), with what resuming needs. */
+  private readonly resumeOnPause = new Map<string, Launch>();
 
   get(id: string): LiveRun | undefined {
     return this.runs.get(id);
+  }
+
+  /** Whether the run is executing in this process now. */
+  isRunning(id: string): boolean {
+    return this.runs.get(id)?.status === "running";
   }
 
   /** Starts `config` in `dir` in the background; the table must already be loaded (and so checked) by `real`. */
@@ -45,7 +66,41 @@ export class RunRegistry {
     id: string,
     dir: string,
     config: RunConfig,
-    a: { real: () => Promise<RealData>; env: Env; redact: Redactor },
+    a: Launch & { real: () => Promise<RealData>; pauseEvery?: boolean },
+  ): LiveRun {
+    return this.launch(
+      id,
+      dir,
+      { engine: config.engine, iterations: 0, rows_done: 0, rows_requested: config.rows },
+      (o) =>
+        startRun<EngineStateBase>(dir, config, { ...o, real: a.real, pauseEvery: a.pauseEvery === true }),
+      a,
+    );
+  }
+
+  /** Resumes the run in `dir` in the background from its last checkpoint (paused, failed or crashed). */
+  resume(id: string, dir: string, a: Launch & { engine: string; progress: RunProgress }): LiveRun {
+    return this.launch(id, dir, { engine: a.engine, ...a.progress }, (o) => resumeRun(dir, o), a);
+  }
+
+  /** The next time the run pauses, resume it at once (it is running here; its queued actions apply there). */
+  resumeAfterPause(id: string, a: Launch): void {
+    this.resumeOnPause.set(id, a);
+  }
+
+  /** Stops the run if it runs here and waits until it has stopped (its checkpoints stay; status paused). */
+  async abort(id: string): Promise<void> {
+    this.resumeOnPause.delete(id);
+    this.controllers.get(id)?.abort();
+    await this.runs.get(id)?.finished;
+  }
+
+  private launch(
+    id: string,
+    dir: string,
+    from: { engine: string } & RunProgress,
+    exec: (o: RunOptions) => Promise<RunResult<EngineStateBase>>,
+    a: Launch,
   ): LiveRun {
     const controller = new AbortController();
     let settle: () => void = () => undefined;
@@ -53,26 +108,32 @@ export class RunRegistry {
     const run: LiveRun = {
       id,
       dir,
-      engine: config.engine,
+      engine: from.engine,
       status: "running",
       lastNode: null,
-      iterations: 0,
-      rowsDone: 0,
-      rowsRequested: config.rows,
+      iterations: from.iterations,
+      rowsDone: from.rows_done,
+      rowsRequested: from.rows_requested,
       diagnostics: null,
       lastIteration: null,
+      pause: null,
       error: null,
       finished,
     };
+    const previous = this.runs.get(id);
+    if (previous) {
+      run.diagnostics = previous.diagnostics;
+      run.lastIteration = previous.lastIteration;
+    }
     this.runs.set(id, run);
     this.controllers.set(id, controller);
-    startRun(dir, config, {
-      real: a.real,
+    exec({
       env: a.env,
       signal: controller.signal,
       onEvent: (e) => {
         run.lastNode = e.node;
         run.rowsDone = e.rowsDone;
+        run.rowsRequested = e.rowsRequested;
         if (typeof e.update.iteration === "number") run.iterations = e.update.iteration;
         const d = e.update.diagnostics;
         if (d && typeof d === "object") {
@@ -87,16 +148,40 @@ export class RunRegistry {
       },
     })
       .then((r) => {
-        run.status = "done";
         run.iterations = r.state.iteration;
+        if (r.status === "paused") {
+          run.status = "paused";
+          run.pause = r.pause;
+          run.rowsRequested = r.run.progress.rows_requested;
+          return;
+        }
+        run.status = "done";
         run.rowsDone = r.state.output?.rows ?? run.rowsDone;
+        run.rowsRequested = run.rowsDone;
       })
       .catch((err: unknown) => {
-        run.status = "failed";
-        run.error = a.redact(err instanceof Error ? err.message : String(err));
+        // Aborted: the runner recorded the run as paused (resumable); anything else failed it.
+        run.status = controller.signal.aborted ? "paused" : "failed";
+        if (!controller.signal.aborted) {
+          run.error = a.redact(err instanceof Error ? err.message : String(err));
+        }
       })
       .finally(() => {
         this.controllers.delete(id);
+        const again = run.status === "paused" ? this.resumeOnPause.get(id) : undefined;
+        this.resumeOnPause.delete(id);
+        // Steered while running: go on from the pause point, where the queued actions are applied.
+        if (again) {
+          this.resume(id, dir, {
+            ...again,
+            engine: run.engine,
+            progress: {
+              iterations: run.iterations,
+              rows_done: run.rowsDone,
+              rows_requested: run.rowsRequested,
+            },
+          });
+        }
         this.notify(id);
         settle();
       });
@@ -124,8 +209,13 @@ export class RunRegistry {
 
   /** Stops every run still going (their checkpoints stay: `synthgraph resume DIR` continues them). */
   async stopAll(): Promise<void> {
+    this.resumeOnPause.clear();
     for (const c of this.controllers.values()) c.abort();
-    await Promise.all([...this.runs.values()].map((r) => r.finished));
+    // A run resumed after a pause replaces its entry: wait until no entry is running.
+    while ([...this.runs.values()].some((r) => r.status === "running")) {
+      await Promise.all([...this.runs.values()].map((r) => r.finished));
+      for (const c of this.controllers.values()) c.abort();
+    }
   }
 
   private notify(id: string): void {

@@ -6,7 +6,7 @@
 import { z } from "zod";
 import { metadataToJson, readMetadataFile } from "../data/metadata.ts";
 import { readTable } from "../data/read.ts";
-import { runEvaluate } from "../cli/evaluate.ts";
+import { CONDITION_NOTE, runEvaluate } from "../cli/evaluate.ts";
 import { runStructure } from "../cli/structure.ts";
 import { analyzeFiles } from "./analyze.ts";
 import { plain, type ToolSpec } from "./context.ts";
@@ -33,6 +33,14 @@ export const EvaluateInput = z.object({
     .boolean()
     .default(false)
     .describe("include the full result tree (per-column and per-pair metrics); large for wide tables"),
+  condition: z
+    .string()
+    .min(1)
+    .max(2000)
+    .optional()
+    .describe(
+      'conditional fidelity: compare only the rows satisfying this condition in every table (predicate language, e.g. age > 60 and sex == "Female"), as `synthgraph evaluate --where` does',
+    ),
 });
 
 const EvaluateSummarySchema = z.object({
@@ -53,6 +61,10 @@ const EvaluateSummarySchema = z.object({
 });
 
 export const EvaluateOutput = z.object({
+  condition: z
+    .string()
+    .nullable()
+    .describe("the condition in canonical form (summary.rows then counts the rows satisfying it)"),
   summary: EvaluateSummarySchema,
   quality_report: z.record(z.string(), z.unknown()),
   detail: z.record(z.string(), z.unknown()).optional(),
@@ -61,7 +73,7 @@ export const EvaluateOutput = z.object({
 export const evaluateSpec: ToolSpec<typeof EvaluateInput, typeof EvaluateOutput> = {
   name: "evaluate",
   description:
-    "Measures how good a synthetic table is against the real table it imitates: fidelity (SDMetrics quality score, column shapes, pair trends, logistic detection), privacy (exact copies, distance to closest record; DCR share needs a holdout) and utility (train-on-synthetic/test-on-real accuracy; needs a target). Returns a summary with the weakest columns; set detail for every per-column metric. Takes seconds on tables of thousands of rows.",
+    "Measures how good a synthetic table is against the real table it imitates: fidelity (SDMetrics quality score, column shapes, pair trends, logistic detection), privacy (exact copies, distance to closest record; DCR share needs a holdout) and utility (train-on-synthetic/test-on-real accuracy; needs a target). With condition, only the rows satisfying it are compared (the fidelity of a subgroup, e.g. the rows of a conditional sample). Returns a summary with the weakest columns; set detail for every per-column metric. Takes seconds on tables of thousands of rows.",
   input: EvaluateInput,
   output: EvaluateOutput,
   async run(i, ctx) {
@@ -73,11 +85,23 @@ export const evaluateSpec: ToolSpec<typeof EvaluateInput, typeof EvaluateOutput>
       ...(i.metadata ? { metadata: ctx.guard.readable(i.metadata, "metadata") } : {}),
       ...(i.seed === undefined ? {} : { seed: i.seed }),
       randomForest: i.random_forest,
+      ...(i.condition ? { where: i.condition } : {}),
     });
     const { summary, quality_report, ...rest } = plain<Record<string, unknown>>(result);
-    return EvaluateOutput.parse({ summary, quality_report, ...(i.detail ? { detail: rest } : {}) });
+    return EvaluateOutput.parse({
+      condition: conditionOf(result.summary.notes),
+      summary,
+      quality_report,
+      ...(i.detail ? { detail: rest } : {}),
+    });
   },
 };
+
+/** The canonical condition runEvaluate put first in the notes (null without one). */
+function conditionOf(notes: readonly string[]): string | null {
+  const note = notes.find((n) => n.startsWith(CONDITION_NOTE));
+  return note === undefined ? null : note.slice(CONDITION_NOTE.length);
+}
 
 // ---- analyze ----
 

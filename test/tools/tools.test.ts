@@ -65,8 +65,11 @@ describe("synthgraphTools", () => {
       "infer_metadata",
       "structure",
       "check_rows",
+      "sample",
       "start_run",
       "run_status",
+      "steer_run",
+      "resume_run",
     ]);
     for (const t of tools) {
       expect(t.description.length).toBeGreaterThan(80);
@@ -123,6 +126,64 @@ describe("synthgraphTools", () => {
     await expect(named("evaluate").invoke({ real: "missing.csv", synthetic: "synth.csv" })).rejects.toThrow(
       /missing\.csv does not exist under the root/,
     );
+  });
+
+  it("evaluate with a condition: the CLI's --where evaluation, on the rows satisfying it in every table", async () => {
+    const condition = "smoker=='yes' && age>=40";
+    const out = EvaluateOutput.parse(
+      await call("evaluate", { real: "real.csv", synthetic: "synth.csv", holdout: "holdout.csv", condition }),
+    );
+    const ref = JSON.parse(
+      toJson(
+        await runEvaluate({
+          real: join(root, "real.csv"),
+          synthetic: join(root, "synth.csv"),
+          holdout: join(root, "holdout.csv"),
+          where: condition,
+          randomForest: false,
+        }),
+        0,
+      ),
+    );
+    expect(out.summary).toEqual(ref.summary);
+    expect(out.quality_report).toEqual(ref.quality_report);
+    // smoker holds yes/no, read as a boolean column: its canonical form is `true`.
+    expect(out.condition).toBe("smoker == true and age >= 40");
+    // Brute force: the rows of each CSV whose smoker cell is "yes" and age cell at least 40.
+    const count = (file: string): number =>
+      readFileSync(join(root, file), "utf8")
+        .trimEnd()
+        .split("\n")
+        .slice(1)
+        .map((l) => l.split(","))
+        .filter((c) => c[4] === "yes" && Number(c[0]) >= 40).length;
+    expect(out.summary.rows).toEqual({
+      real: count("real.csv"),
+      synthetic: count("synth.csv"),
+      holdout: count("holdout.csv"),
+    });
+    expect(out.summary.rows.real).toBeLessThan(600);
+    // Without a condition the field is null and every row counts.
+    expect(
+      EvaluateOutput.parse(await call("evaluate", { real: "real.csv", synthetic: "synth.csv" })).condition,
+    ).toBeNull();
+  });
+
+  it("evaluate with a bad condition: an unknown column, or too few rows satisfying it, is an error", async () => {
+    await expect(
+      named("evaluate").invoke({ real: "real.csv", synthetic: "synth.csv", condition: "smokr == 'yes'" }),
+    ).rejects.toThrow(/invalid condition.*smokr.*did you mean "smoker"/);
+    // insurance.csv has ages 18..64: age == 64 and bmi > 50 holds for no row of the halves.
+    await expect(
+      named("evaluate").invoke({
+        real: "real.csv",
+        synthetic: "synth.csv",
+        condition: "age == 64 and bmi > 50",
+      }),
+    ).rejects.toThrow(/too few to compare/);
+    await expect(
+      named("evaluate").invoke({ real: "real.csv", synthetic: "synth.csv", condition: "" }),
+    ).rejects.toThrow(/schema/i);
   });
 
   it("analyze: the analyzer's diagnostics and summary of the same files", async () => {
@@ -182,6 +243,78 @@ describe("synthgraphTools", () => {
     expect(out.results[2].errors.map((e) => e.column).sort()).toEqual(["income", "sex"]);
     expect(out.results[2].errors.find((e) => e.column === "income")?.reason).toBe('missing column "income"');
     await expect(named("check_rows").invoke({ real: "small/real.csv", rows: [] })).rejects.toThrow(/schema/i);
+  });
+
+  it("check_rows with where: valid rows must satisfy the condition too, with one reason per broken part", async () => {
+    const out = CheckRowsOutput.parse(
+      await call("check_rows", {
+        real: "small/real.csv",
+        where: "age > 40 && sex == 'Female'",
+        rows: [
+          { age: 50, sex: "Female", hours: 30.5, income: "<=50K" },
+          { age: 30, sex: "Male", hours: 30.5, income: "<=50K" },
+          { age: "45", sex: "Male", hours: 30.5, income: ">50K" },
+          { age: 212, sex: "Female", hours: 30.5, income: "<=50K" },
+        ],
+      }),
+    );
+    expect(out.where).toBe('age > 40 and sex == "Female"');
+    expect(out.valid).toBe(1);
+    expect(out.invalid).toBe(3);
+    expect(out.results[0]).toMatchObject({ ok: true, condition_met: true, errors: [] });
+    // 30 and Male break both parts; the coerced row is still shown.
+    expect(out.results[1]).toMatchObject({ ok: false, condition_met: false, row: { age: 30, sex: "Male" } });
+    expect(out.results[1].errors).toEqual([
+      { column: "age", reason: "does not satisfy age > 40 (age = 30)" },
+      { column: "sex", reason: 'does not satisfy sex == "Female" (sex = "Male")' },
+    ]);
+    // "45" is coerced to 45 > 40: only the sex part is broken.
+    expect(out.results[2].errors).toEqual([
+      { column: "sex", reason: 'does not satisfy sex == "Female" (sex = "Male")' },
+    ]);
+    // Invalid on the metadata (212 above the real maximum 59): the condition is not checked.
+    expect(out.results[3]).toMatchObject({ ok: false, condition_met: null });
+    expect(out.results[3].errors.map((e) => e.column)).toEqual(["age"]);
+
+    // A part reading two columns (an or) names both; a missing cell is unknown, so the part is not met.
+    const or = CheckRowsOutput.parse(
+      await call("check_rows", {
+        real: "small/real.csv",
+        where: 'age < 25 or income == ">50K"',
+        rows: [
+          { age: 30, sex: "Male", hours: 30.5, income: "<=50K" },
+          { age: 22, sex: "Male", hours: 30.5, income: "<=50K" },
+        ],
+      }),
+    );
+    expect(or.results[0].errors).toEqual([
+      {
+        column: "age, income",
+        reason: 'does not satisfy age < 25 or income == ">50K" (age = 30, income = "<=50K")',
+      },
+    ]);
+    expect(or.results[1]).toMatchObject({ ok: true, condition_met: true });
+    // Without where, condition_met is null.
+    const plainCheck = CheckRowsOutput.parse(
+      await call("check_rows", {
+        real: "small/real.csv",
+        rows: [{ age: 30, sex: "Male", hours: 1, income: "<=50K" }],
+      }),
+    );
+    expect(plainCheck).toMatchObject({ where: null, results: [{ condition_met: null }] });
+  });
+
+  it("check_rows with a bad where: unknown column or level, or a syntax error, is an error", async () => {
+    const rows = [{ age: 30, sex: "Male", hours: 30.5, income: "<=50K" }];
+    await expect(
+      named("check_rows").invoke({ real: "small/real.csv", rows, where: "agee > 3" }),
+    ).rejects.toThrow(/invalid condition "agee > 3".*did you mean "age"/);
+    await expect(
+      named("check_rows").invoke({ real: "small/real.csv", rows, where: 'sex == "Other"' }),
+    ).rejects.toThrow(/not a level of column "sex".*the levels of "sex" are: "Female", "Male"/);
+    await expect(
+      named("check_rows").invoke({ real: "small/real.csv", rows, where: "age >" }),
+    ).rejects.toThrow(/invalid condition/);
   });
 
   it("refuses paths outside the root: absolute, .. escapes, symlinks out; nothing is read", async () => {
