@@ -8,13 +8,15 @@
  *   a tree grown level by level to depth ≤ maxDepth: a node with sums (G, H) takes the split (feature j,
  *   threshold t, rows with x_j < t left) of largest
  *     loss_chg = G_L²/(H_L + λ) + G_R²/(H_R + λ) − G²/(H + λ)    with H_L, H_R ≥ min_child_weight,
- *   over thresholds t = midpoints of consecutive distinct values of x_j in the node, and splits only when
+ *   over thresholds t = midpoints of consecutive distinct values of x_j in the node (computed and compared in
+ *   float32, as xgboost stores features and split values), and splits only when
  *   loss_chg > 1e−6 (xgboost's kRtEps; min_split_loss γ = 0); a leaf holds η · (−G/(H + λ)) (0 when
  *   H < min_child_weight), added to the margin of its rows.
- * Ties between equal gains keep the lower feature index, then the lower threshold (xgboost's SplitEntry).
+ * Gains are compared in float32, as xgboost stores them; ties keep the lower feature index, then the lower
+ * threshold (xgboost's SplitEntry).
  * xgboost's default tree_method "hist" (since 2.0) searches the same splits when a feature has at most 256
  * distinct training values, but sends a value between two training values to the side of the upper one.
- * Computed in float64 (xgboost stores features, gradients and leaves in float32: agreement ≈ 1e−6 relative).
+ * Gradients, sums and leaves are float64 (xgboost's are float32: margins agree to ≈ 1e−6 relative).
  */
 import type { Dense } from "../primitives/matrix.ts";
 
@@ -112,7 +114,7 @@ export function fitBooster(X: Dense, y: ArrayLike<number>, options: BoosterOptio
 function leafValue(tree: BoostedTree, x: Float64Array, off: number): number {
   let v = 0;
   while (tree.feature[v] >= 0)
-    v = x[off + tree.feature[v]] < tree.threshold[v] ? tree.left[v] : tree.right[v];
+    v = Math.fround(x[off + tree.feature[v]]) < tree.threshold[v] ? tree.left[v] : tree.right[v];
   return tree.value[v];
 }
 
@@ -172,11 +174,18 @@ function growTree(
           if (seen[k] === 1 && x !== last[k] && hl[k] >= mcw) {
             const hr = sumH[k] - hl[k];
             if (hr >= mcw) {
-              const loss = gain(gl[k], hl[k], lambda) + gain(sumG[k] - gl[k], hr, lambda) - root[k];
+              // xgboost keeps a split's loss_chg as float32: candidates whose gains differ only by rounding
+              // (complementary one-hot columns, a numeric split making the same partition) tie, and the tie
+              // goes to the lower feature index.
+              const loss = Math.fround(
+                gain(gl[k], hl[k], lambda) + gain(sumG[k] - gl[k], hr, lambda) - root[k],
+              );
               if (loss > bestLoss[k]) {
                 bestLoss[k] = loss;
                 bestFeature[k] = j;
-                bestThreshold[k] = (x + last[k]) / 2;
+                // In float32, as xgboost: (fvalue + last_fvalue) * 0.5f. A test value equal to a midpoint
+                // in decimal (26.7 between 26.695 and 26.705) goes the way xgboost sends it.
+                bestThreshold[k] = Math.fround(Math.fround(Math.fround(x) + Math.fround(last[k])) * 0.5);
               }
             }
           }
@@ -219,7 +228,7 @@ function growTree(
       const c = childOf.get(pos[i]);
       if (!c) continue;
       const v = pos[i];
-      pos[i] = data[i * d + c[0]] < threshold[v] ? c[1] : c[2];
+      pos[i] = Math.fround(data[i * d + c[0]]) < threshold[v] ? c[1] : c[2];
       const k = nextSlot.get(pos[i]) as number;
       nextG[k] += g[i];
       nextH[k] += h[i];
