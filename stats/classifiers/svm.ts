@@ -9,7 +9,8 @@
  * two-variable update, the stop when the maximal violating pair's gap is below `tol`, and its ρ: the mean of
  * ỹ_i ∇_i over free α_i (0 < α_i < C), else the midpoint of the bounds (libsvm calculate_rho). libsvm's
  * shrinking heuristic is left out: it changes the speed, not the optimum. Features are used as given, unscaled,
- * as sklearn does.
+ * as sklearn does. Kernel work grows as n² (rows of Q are cached up to ~8·10⁶ entries): meant for the
+ * protocols' training sets of hundreds to a few thousand rows, as libsvm is.
  */
 import type { Dense } from "../primitives/matrix.ts";
 
