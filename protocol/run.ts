@@ -1,7 +1,7 @@
 /**
  * Runs a protocol (protocol/schema.ts) cell by cell. A cell's result is written to `<out>/cells/<id>.json` as
- * soon as it is done, and a cell whose file exists is not run again, so a killed benchmark resumes where it
- * stopped. Engines: "real" is the training rows themselves (the reference row: train on the real N rows, test
+ * soon as it is done, and a cell whose file exists with the same settings (cellSettings) is not run again, so a
+ * killed benchmark resumes where it stopped and a changed protocol redoes only the cells it changes. Engines: "real" is the training rows themselves (the reference row: train on the real N rows, test
  * on the held-out rows); any other name is run through the engine registry when this build has it (cells of
  * an engine that needs a model are skipped, with the reason, unless a model is configured).
  *
@@ -27,11 +27,13 @@ import { writeFileAtomic } from "../state/atomic.ts";
 import { evaluateTables, toJson } from "../stats/metrics/evaluate.ts";
 import { trainTestRegression } from "../stats/metrics/table/regression-utility.ts";
 import { trainTestBinary } from "../stats/metrics/table/utility-protocols.ts";
+import { isDeepStrictEqual } from "node:util";
 import {
   type Cell,
   type CellResult,
   cellId,
   cellResultSchema,
+  cellSettings,
   cells,
   type Protocol,
   protocolSchema,
@@ -122,6 +124,11 @@ function utilityMetrics(
     }
   };
   const { target } = cell.dataset;
+  const boost = {
+    boostRounds: p.mle.boost_rounds,
+    boostLearningRate: p.mle.boost_learning_rate,
+    boostMaxDepth: p.mle.boost_max_depth,
+  };
   if (cell.dataset.task === "classification") {
     let bestF1 = Number.NaN;
     for (const c of p.mle.classifiers) {
@@ -129,6 +136,11 @@ function utilityMetrics(
         seed: cell.seed,
         treeDepth: p.mle.tree_depth,
         forestTrees: p.mle.forest_trees,
+        ...(p.mle.forest_max_depth !== undefined ? { forestMaxDepth: p.mle.forest_max_depth } : {}),
+        logisticScaling: p.mle.logistic_scaling,
+        svmKernel: p.mle.svm_kernel,
+        svmC: p.mle.svm_c,
+        ...boost,
       });
       metrics[`${p.mle.metric}.${c}`] = finiteOrNull(s[p.mle.metric]);
       metrics[`f1.${c}`] = finiteOrNull(s.f1);
@@ -142,6 +154,7 @@ function utilityMetrics(
         seed: cell.seed,
         treeDepth: p.mle.regression_tree_depth,
         forestTrees: p.mle.forest_trees,
+        ...boost,
       });
       metrics[`r2.${r}`] = finiteOrNull(s.r2);
       metrics[`rmse.${r}`] = finiteOrNull(s.rmse);
@@ -186,7 +199,13 @@ async function runEngine(
   };
 }
 
-async function runCell(p: Protocol, cell: Cell, opts: ProtocolRunOptions, root: string): Promise<CellResult> {
+async function runCell(
+  p: Protocol,
+  cell: Cell,
+  opts: ProtocolRunOptions,
+  root: string,
+  settings: Record<string, unknown>,
+): Promise<CellResult> {
   const t0 = performance.now();
   const trainPath = datasetPath(root, cell.dataset.train, cell.size);
   const testPath = datasetPath(root, cell.dataset.test, cell.size);
@@ -229,6 +248,7 @@ async function runCell(p: Protocol, cell: Cell, opts: ProtocolRunOptions, root: 
     rows: { train: train.table.nRows, synthetic: synthetic.nRows, test: test.table.nRows },
     metrics,
     best_model: best,
+    settings,
     seconds: (performance.now() - t0) / 1000,
     usage,
   };
@@ -266,11 +286,16 @@ export async function runProtocol(p: Protocol, opts: ProtocolRunOptions): Promis
   for (const cell of cells(p)) {
     const id = cellId(cell);
     const file = join(cellsDir, `${id}.json`);
+    const settings = cellSettings(p, cell, model);
     if (existsSync(file)) {
-      out.results.push(cellResultSchema.parse(JSON.parse(await readFile(file, "utf8"))));
-      out.reused.push(id);
-      log(`${id}: done earlier (${file})`);
-      continue;
+      const earlier = cellResultSchema.parse(JSON.parse(await readFile(file, "utf8")));
+      if (isDeepStrictEqual(earlier.settings, settings)) {
+        out.results.push(earlier);
+        out.reused.push(id);
+        log(`${id}: done earlier (${file})`);
+        continue;
+      }
+      log(`${id}: ${file} was made with other settings; running it again`);
     }
     const blocker = engineBlocker(cell.engine, model);
     if (blocker) {
@@ -278,7 +303,7 @@ export async function runProtocol(p: Protocol, opts: ProtocolRunOptions): Promis
       log(`${id}: skipped: ${blocker}`);
       continue;
     }
-    const r = await runCell(p, cell, opts, root);
+    const r = await runCell(p, cell, opts, root, settings);
     await writeFileAtomic(file, `${toJson(r)}\n`);
     out.results.push(r);
     log(

@@ -6,8 +6,8 @@
  */
 import { z } from "zod";
 
-const classifier = z.enum(["logistic", "random_forest", "tree"]);
-const regressor = z.enum(["linear", "random_forest", "tree"]);
+const classifier = z.enum(["logistic", "random_forest", "tree", "svm", "xgboost"]);
+const regressor = z.enum(["linear", "random_forest", "tree", "xgboost"]);
 
 export const datasetSpecSchema = z.object({
   name: z.string().regex(/^[A-Za-z0-9_-]+$/, "letters, digits, _ and - only (it names result files)"),
@@ -58,15 +58,20 @@ export const protocolSchema = z.object({
       tree_depth: z.number().int().positive().default(5),
       regression_tree_depth: z.number().int().positive().default(3),
       forest_trees: z.number().int().positive().default(100),
+      /** Depth limit of the random forests' trees (MALLM-GAN's classifier: 3); absent = grown until pure. */
+      forest_max_depth: z.number().int().positive().optional(),
+      /** "standard": z-scored features for the logistic model; "none": the raw one-hot matrix (MALLM-GAN's code). */
+      logistic_scaling: z.enum(["standard", "none"]).default("standard"),
+      /** SVM kernel (rbf with gamma "scale", or linear) and C; sklearn SVC's defaults. */
+      svm_kernel: z.enum(["rbf", "linear"]).default("rbf"),
+      svm_c: z.number().positive().default(1),
+      /** Gradient-boosted trees (xgboost): rounds, learning rate, depth; MALLM-GAN's settings by default. */
+      boost_rounds: z.number().int().positive().default(100),
+      boost_learning_rate: z.number().positive().default(0.1),
+      boost_max_depth: z.number().int().positive().default(3),
     })
-    .default({
-      metric: "f1_weighted",
-      classifiers: ["logistic", "random_forest", "tree"],
-      regressors: ["linear", "random_forest", "tree"],
-      tree_depth: 5,
-      regression_tree_depth: 3,
-      forest_trees: 100,
-    }),
+    // prefault: an absent "mle" is parsed as {}, so every field takes its own default.
+    .prefault({}),
   /** Also score fidelity and privacy (quality, logistic detection, DCR share against the test rows). */
   fidelity: z.boolean().default(true),
 });
@@ -96,6 +101,16 @@ export function cells(p: Protocol): Cell[] {
   return out;
 }
 
+/**
+ * The settings one cell's scores depend on besides its seed: its dataset spec (not the published reference),
+ * the MLE settings, fidelity, and the model of an engine that needs one.
+ */
+export function cellSettings(p: Protocol, cell: Cell, model: string | undefined): Record<string, unknown> {
+  const { reference: _reference, ...dataset } = cell.dataset;
+  const used = cell.engine === "real" ? null : (model ?? null);
+  return JSON.parse(JSON.stringify({ dataset, mle: p.mle, fidelity: p.fidelity, model: used }));
+}
+
 /** The result file of one cell: its metrics (NaN written as null) and how it was produced. */
 export const cellResultSchema = z.object({
   cell: z.string(),
@@ -108,6 +123,11 @@ export const cellResultSchema = z.object({
   metrics: z.record(z.string(), z.number().nullable()),
   /** Which classifier or regressor reached the best-of score. */
   best_model: z.string().nullable(),
+  /**
+   * What the cell's scores depend on besides its seed (cellSettings): a cell file whose settings differ from
+   * the current protocol's, or that has none (written before this field existed), is run again.
+   */
+  settings: z.record(z.string(), z.unknown()).optional(),
   seconds: z.number(),
   usage: z.object({ calls: z.number(), prompt_tokens: z.number(), completion_tokens: z.number() }).nullable(),
 });

@@ -14,6 +14,8 @@ export interface ForestOptions {
   readonly nTrees?: number;
   /** Features drawn per split; default ⌊√d⌋ (sklearn max_features="sqrt"). */
   readonly maxFeatures?: number;
+  /** Deepest level of a split, the root being depth 0 (sklearn max_depth); default unlimited. */
+  readonly maxDepth?: number;
   readonly seed?: number;
 }
 
@@ -83,7 +85,9 @@ export function fitForest(X: Dense, y: Uint8Array, options: ForestOptions = {}):
   };
   const rng = createRng(options.seed ?? 0);
   const trees: Tree[] = [];
-  for (let t = 0; t < nTrees; t++) trees.push(growTree(ranked, y, n, d, mtry, rng.fork(t), scratch));
+  const maxDepth = options.maxDepth ?? Number.POSITIVE_INFINITY;
+  for (let t = 0; t < nTrees; t++)
+    trees.push(growTree(ranked, y, n, d, mtry, maxDepth, rng.fork(t), scratch));
   return { nFeatures: d, trees };
 }
 
@@ -113,7 +117,16 @@ interface Split {
   firstRightRank: number;
 }
 
-function growTree(r: Ranked, y: Uint8Array, n: number, d: number, mtry: number, rng: Rng, s: Scratch): Tree {
+function growTree(
+  r: Ranked,
+  y: Uint8Array,
+  n: number,
+  d: number,
+  mtry: number,
+  maxDepth: number,
+  rng: Rng,
+  s: Scratch,
+): Tree {
   // Bootstrap: n draws with replacement become integer row weights (sklearn's sample_weight = counts).
   const w = new Float64Array(n);
   for (let k = 0; k < n; k++) w[rng.int(n)]++;
@@ -137,6 +150,7 @@ function growTree(r: Ranked, y: Uint8Array, n: number, d: number, mtry: number, 
   // constant on the node (constant on the parent ⇒ constant on the child), so draws skip them (as sklearn).
   const stack: number[] = [0, 0, m, 0];
   const orders: Int32Array[] = [Int32Array.from({ length: d }, (_, j) => j)];
+  const depths: number[] = [0];
   const best: Split = { proxy: 0, feature: -1, lastLeftRank: 0, firstRightRank: 0 };
   while (stack.length > 0) {
     const nConst = stack.pop() as number;
@@ -144,6 +158,7 @@ function growTree(r: Ranked, y: Uint8Array, n: number, d: number, mtry: number, 
     const start = stack.pop() as number;
     const node = stack.pop() as number;
     const feats = orders.pop() as Int32Array;
+    const depth = depths.pop() as number;
     let wPos = 0;
     let wTot = 0;
     for (let e = start; e < end; e++) {
@@ -152,7 +167,7 @@ function growTree(r: Ranked, y: Uint8Array, n: number, d: number, mtry: number, 
       if (y[i] === 1) wPos += w[i];
     }
     value[node] = wPos / wTot;
-    if (wPos === 0 || wPos === wTot || end - start < 2) continue;
+    if (wPos === 0 || wPos === wTot || end - start < 2 || depth >= maxDepth) continue;
     const known = bestSplit(r, y, w, wp, idx, start, end, wPos, wTot, feats, nConst, mtry, rng, s, best);
     if (known < 0) continue;
     const j = best.feature;
@@ -182,6 +197,7 @@ function growTree(r: Ranked, y: Uint8Array, n: number, d: number, mtry: number, 
     right[node] = rr;
     stack.push(rr, a, end, known, l, start, a, known);
     orders.push(feats, feats.slice());
+    depths.push(depth + 1, depth + 1);
   }
   return {
     feature: feature.slice(0, nNodes),

@@ -97,6 +97,21 @@ describe("benchmark --protocol", () => {
     );
     const saved = JSON.parse(readFileSync(join(out, "results.json"), "utf8"));
     expect(saved.rows).toHaveLength(2);
+
+    // A changed protocol (another tree depth) redoes the cells its settings change; so does a cell file
+    // written without settings (before they were recorded).
+    const deeper = join(dir, "tiny-depth4.json");
+    writeFileSync(deeper, JSON.stringify({ ...protocol, mle: { ...protocol.mle, tree_depth: 4 } }));
+    const third = await runBenchmark({ protocol: deeper, out }, quiet);
+    expect(third.run.reused).toEqual([]);
+    const redone = JSON.parse(readFileSync(join(out, "cells/real__toy__n40__r0.json"), "utf8"));
+    expect(redone.metrics.mle).not.toBe(0.123);
+    expect(redone.settings.mle.tree_depth).toBe(4);
+    const { settings: _settings, ...legacy } = redone;
+    writeFileSync(join(out, "cells/real__toy__n40__r0.json"), JSON.stringify({ ...legacy, seconds: 99 }));
+    const fourth = await runBenchmark({ protocol: deeper, out }, quiet);
+    expect(fourth.run.reused).toHaveLength(3);
+    expect(fourth.run.reused).not.toContain("real__toy__n40__r0");
   }, 120_000);
 
   it("summarize: mean, sample sd and standard error by hand", () => {

@@ -6,7 +6,9 @@
  * training table (numeric as they are, missing → training mean; one-hot of each categorical column). Rows whose
  * target is missing are dropped. The best-of-regressors score (MALLM-GAN's MLE) is the higher R². On request
  * (`regressors` including "tree") a depth-limited CART regression tree (stats/classifiers/tree.ts, depth 3 by
- * default as in MALLM-GAN's evaluation code) joins them; the default list stays linear + random forest.
+ * default as in MALLM-GAN's evaluation code) joins them, and "xgboost" adds gradient-boosted trees with squared
+ * error (stats/classifiers/boosting.ts; 100 rounds, learning rate 0.1, depth 3 as MALLM-GAN's XGBRegressor);
+ * the default list stays linear + random forest.
  */
 import { getColumn, isNumeric, takeTableRows } from "../../../data/build.ts";
 import { SynthgraphError } from "../../../data/errors.ts";
@@ -14,9 +16,11 @@ import type { Table } from "../../../data/types.ts";
 import { fitForestRegressor, forestRegressorPredict } from "../../classifiers/forest-regressor.ts";
 import { fitLinear, predictLinear, r2Score, rmse } from "../../classifiers/linear.ts";
 import { fitTreeRegressor, treePredict } from "../../classifiers/tree.ts";
+import { boosterPredict, fitBooster } from "../../classifiers/boosting.ts";
 import { fitSdmEncoder, transformSdm } from "../../classifiers/encode-sdm.ts";
+import { boostSettings } from "./utility-protocols.ts";
 
-export type RegressorName = "linear" | "random_forest" | "tree";
+export type RegressorName = "linear" | "random_forest" | "tree" | "xgboost";
 export const MLE_REGRESSORS: readonly RegressorName[] = ["linear", "random_forest"];
 
 export interface RegressionScores {
@@ -43,6 +47,10 @@ export interface RegressionOptions {
   readonly regressors?: readonly RegressorName[];
   /** Depth limit of the "tree" regressor. Default 3. */
   readonly treeDepth?: number;
+  /** Gradient boosting: rounds (100), learning rate (0.1), tree depth (3). */
+  readonly boostRounds?: number;
+  readonly boostLearningRate?: number;
+  readonly boostMaxDepth?: number;
 }
 
 function withTarget(table: Table, target: string, label: string): { table: Table; y: Float64Array } {
@@ -85,10 +93,15 @@ export function trainTestRegression(
       ? predictLinear(fitLinear(Xtr, tr.y), Xte)
       : model === "tree"
         ? treePredict(fitTreeRegressor(Xtr, tr.y, { maxDepth: options.treeDepth ?? 3 }), Xte)
-        : forestRegressorPredict(
-            fitForestRegressor(Xtr, tr.y, { nTrees: options.forestTrees ?? 100, seed: options.seed ?? 0 }),
-            Xte,
-          );
+        : model === "xgboost"
+          ? boosterPredict(
+              fitBooster(Xtr, tr.y, { objective: "reg:squarederror", ...boostSettings(options) }),
+              Xte,
+            )
+          : forestRegressorPredict(
+              fitForestRegressor(Xtr, tr.y, { nTrees: options.forestTrees ?? 100, seed: options.seed ?? 0 }),
+              Xte,
+            );
   return { r2: r2Score(te.y, pred), rmse: rmse(te.y, pred) };
 }
 

@@ -2,10 +2,15 @@
  * Utility protocols beyond stats/metrics/table/utility.ts (docs/metrics-protocol.md):
  *   TSTR  train on synthetic, test on holdout;  TRTR  train on real, test on holdout;
  *   TRTS  train on real, test on synthetic (SynLLM: does a model of the real data hold on the synthetic rows?);
- * for three binary classifiers (L2 logistic regression as in utility.ts, the seeded random forest, the depth-5
- * CART tree SynLLM uses), and the best-of-classifiers MLE score of MALLM-GAN: per setting, the highest score
- * over the classifiers. Binary task "target = positiveLabel"; rows with a missing target are dropped. Encoding
- * as utility.ts: ENC-SDM fitted on the training table, z-scaling for the logistic model only.
+ * for binary classifiers: L2 logistic regression as in utility.ts, the seeded random forest (grown fully, or to
+ * `forestMaxDepth`), the depth-5 CART tree SynLLM uses, and the two other models of MALLM-GAN's evaluation code:
+ * a C-SVM (stats/classifiers/svm.ts, sklearn SVC: rbf kernel, gamma "scale", C = 1) and gradient-boosted trees
+ * (stats/classifiers/boosting.ts, xgboost: 100 rounds, learning rate 0.1, depth 3). The best-of-classifiers MLE
+ * score of MALLM-GAN is, per setting, the highest score over the classifiers. Binary task "target =
+ * positiveLabel"; rows with a missing target are dropped. Encoding as utility.ts: ENC-SDM fitted on the
+ * training table; z-scaling for the logistic model only, unless `logisticScaling` is "none" (sklearn's
+ * LogisticRegression on the raw one-hot matrix, as MALLM-GAN's code fits it). The SVM, like sklearn's SVC in
+ * that code, sees the unscaled matrix.
  */
 import { getColumn } from "../../../data/build.ts";
 import { labelled as labelledRows } from "./utility.ts";
@@ -16,10 +21,13 @@ import { fitTreeClassifier, treePredictProba } from "../../classifiers/tree.ts";
 import { fitSdmEncoder, transformSdm } from "../../classifiers/encode-sdm.ts";
 import { fitForest, forestProba } from "../../classifiers/forest.ts";
 import { decisionFunction, fitLogistic } from "../../classifiers/logistic.ts";
+import { boosterPredict, fitBooster } from "../../classifiers/boosting.ts";
+import { fitSvm, type SvmKernel, svmDecision } from "../../classifiers/svm.ts";
 import type { Dense } from "../../primitives/matrix.ts";
 import { applyScaling, fitStandardScaler } from "../../classifiers/scale.ts";
 
-export type ClassifierName = "logistic" | "random_forest" | "tree";
+export type ClassifierName = "logistic" | "random_forest" | "tree" | "svm" | "xgboost";
+/** The default pool of evaluate's utility_protocols (the SVM and boosting are opt-in: protocol files name them). */
 export const MLE_CLASSIFIERS: readonly ClassifierName[] = ["logistic", "random_forest", "tree"];
 
 export interface BinaryScores {
@@ -48,6 +56,30 @@ export interface UtilityOptions {
   readonly treeDepth?: number;
   /** Trees of the random forest. Default 100. */
   readonly forestTrees?: number;
+  /** Depth limit of the random forest's trees (sklearn max_depth). Default: grown until pure. */
+  readonly forestMaxDepth?: number;
+  /** "standard" (default): z-score the features for the logistic model; "none": the raw encoded matrix. */
+  readonly logisticScaling?: "standard" | "none";
+  /** SVM kernel (default "rbf", gamma "scale") and box constraint C (default 1). */
+  readonly svmKernel?: SvmKernel;
+  readonly svmC?: number;
+  /** Gradient boosting: rounds (100), learning rate (0.1), tree depth (3). */
+  readonly boostRounds?: number;
+  readonly boostLearningRate?: number;
+  readonly boostMaxDepth?: number;
+}
+
+/** The boosting settings of `o` with the protocol's defaults (MALLM-GAN's xgboost settings). */
+export function boostSettings(o: {
+  boostRounds?: number;
+  boostLearningRate?: number;
+  boostMaxDepth?: number;
+}): { rounds: number; learningRate: number; maxDepth: number } {
+  return {
+    rounds: o.boostRounds ?? 100,
+    learningRate: o.boostLearningRate ?? 0.1,
+    maxDepth: o.boostMaxDepth ?? 3,
+  };
 }
 
 type Scorer = (train: Dense, y: Uint8Array, test: Dense) => Float64Array;
@@ -56,13 +88,29 @@ function scorer(model: ClassifierName, o: UtilityOptions): Scorer {
   switch (model) {
     case "logistic":
       return (train, y, test) => {
+        if (o.logisticScaling === "none") return expit(decisionFunction(fitLogistic(train, y), test));
         const scaler = fitStandardScaler(train);
-        const z = decisionFunction(fitLogistic(applyScaling(train, scaler), y), applyScaling(test, scaler));
-        return z.map((v) => 1 / (1 + Math.exp(-v)));
+        return expit(
+          decisionFunction(fitLogistic(applyScaling(train, scaler), y), applyScaling(test, scaler)),
+        );
       };
     case "random_forest":
       return (train, y, test) =>
-        forestProba(fitForest(train, y, { nTrees: o.forestTrees ?? 100, seed: o.seed ?? 0 }), test);
+        forestProba(
+          fitForest(train, y, {
+            nTrees: o.forestTrees ?? 100,
+            seed: o.seed ?? 0,
+            ...(o.forestMaxDepth !== undefined ? { maxDepth: o.forestMaxDepth } : {}),
+          }),
+          test,
+        );
+    case "svm":
+      // σ(f) is a score with f > 0 ⇔ σ(f) > 0.5, so the shared threshold gives SVC's predictions.
+      return (train, y, test) =>
+        expit(svmDecision(fitSvm(train, y, { kernel: o.svmKernel ?? "rbf", C: o.svmC ?? 1 }), test));
+    case "xgboost":
+      return (train, y, test) =>
+        boosterPredict(fitBooster(train, y, { objective: "binary:logistic", ...boostSettings(o) }), test);
     case "tree":
       return (train, y, test) => {
         const p = treePredictProba(fitTreeClassifier(train, y, { maxDepth: o.treeDepth ?? 5 }, 2), test);
@@ -71,6 +119,10 @@ function scorer(model: ClassifierName, o: UtilityOptions): Scorer {
         return out;
       };
   }
+}
+
+function expit(z: Float64Array): Float64Array {
+  return z.map((v) => 1 / (1 + Math.exp(-v)));
 }
 
 // F1 of class 1 = 2TP/(2TP + FP + FN); NaN when there is no positive in truth or prediction (sklearn warns, 0).
@@ -184,8 +236,9 @@ function best(entries: Array<[ClassifierName, number]>): BestOf {
 
 /**
  * MALLM-GAN's MLE for classification: for each classifier, TSTR (and TRTR) scored by `metric` (default binary
- * F1), then the best over classifiers. MALLM-GAN also fits an SVM and XGBoost; those are not implemented here,
- * so the score is a lower bound of theirs. Their mean over repeated seeds is the protocol's job.
+ * F1), then the best over classifiers. MALLM-GAN's pool is logistic, random forest (depth 3), SVM and xgboost
+ * (`classifiers` names them; the default pool is logistic, random forest and tree). Their mean over repeated
+ * seeds is the protocol's job.
  */
 export function mleBestOf(
   real: Table,

@@ -86,6 +86,36 @@ describe("fitForest / forestProba", () => {
     for (const v of all) expect(Math.abs(v * 7 - Math.round(v * 7))).toBeLessThan(1e-12);
   });
 
+  it("maxDepth limits every tree (sklearn max_depth); unlimited is the default", () => {
+    const depthOf = (t: { feature: Int32Array; left: Int32Array; right: Int32Array }): number => {
+      const depth = new Int32Array(t.feature.length);
+      let max = 0;
+      for (let v = 0; v < t.feature.length; v++) {
+        if (t.feature[v] < 0) continue;
+        depth[t.left[v]] = depth[t.right[v]] = depth[v] + 1;
+        max = Math.max(max, depth[v] + 1);
+      }
+      return max;
+    };
+    const shallow = fitForest(train.X, train.y, { nTrees: 10, seed: 2, maxDepth: 2 });
+    const depths = shallow.trees.map(depthOf);
+    expect(Math.max(...depths)).toBe(2);
+    const full = fitForest(train.X, train.y, { nTrees: 10, seed: 2 });
+    expect(Math.max(...full.trees.map(depthOf))).toBeGreaterThan(2);
+    const unlimited = fitForest(train.X, train.y, {
+      nTrees: 10,
+      seed: 2,
+      maxDepth: Number.POSITIVE_INFINITY,
+    });
+    expect(Array.from(forestProba(unlimited, test.X))).toEqual(Array.from(forestProba(full, test.X)));
+    // Depth 0: each tree is its root, whose value is the bootstrap's positive share, so every row gets the mean
+    // of those shares.
+    const stumps = fitForest(train.X, train.y, { nTrees: 5, seed: 2, maxDepth: 0 });
+    const mean = stumps.trees.reduce((a, t) => a + t.value[0], 0) / 5;
+    for (const t of stumps.trees) expect(t.feature[0]).toBe(-1);
+    for (const v of forestProba(stumps, test.X)) expect(v).toBeCloseTo(mean, 14);
+  });
+
   it("refuses rows of another width", () => {
     const f = fitForest(train.X, train.y, { nTrees: 2, seed: 1 });
     expect(() => forestProba(f, { nRows: 1, nCols: 3, data: new Float64Array(3) })).toThrow(/3 features/);
