@@ -93,6 +93,28 @@ describe("marginal fits, CDF, PPF and KS against scipy.stats", () => {
     });
   }
 
+  it("ksStatistic on tied values is the brute-force maximum over every evaluated order statistic", () => {
+    // Whole numbers with long runs of ties (F is computed once per run): the reference evaluates
+    // (i + 1)/n − F(x_i) and F(x_i) − i/n at every i = 0, stride, 2·stride, ... as the definition states.
+    const brute = (m: Marginal, sorted: Float64Array, stride: number): number => {
+      let d = 0;
+      for (let i = 0; i < sorted.length; i += stride) {
+        const f = marginalCdf(m, sorted[i]);
+        d = Math.max(d, (i + 1) / sorted.length - f, f - i / sorted.length);
+      }
+      return d;
+    };
+    const x = Float64Array.from({ length: 997 }, (_, i) =>
+      Math.round(40 + 12 * Math.sin(i * 1.7) * Math.cos(i)),
+    );
+    const sorted = Float64Array.from(x).sort();
+    for (const family of FAMILIES) {
+      const m = fitFamily(family, x);
+      for (const stride of [1, 2, 3, 7])
+        expect(ksStatistic(m, sorted, stride)).toBe(brute(m, sorted, stride));
+    }
+  });
+
   it("a constant column fits a constant marginal whose PPF returns the value", () => {
     const m: Marginal = fitMarginal("auto", Float64Array.from([3, 3, 3]));
     expect(m).toEqual({ family: "constant", value: 3 });
