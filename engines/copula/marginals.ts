@@ -242,8 +242,15 @@ function fitBeta(x: Float64Array, m: Moments): Marginal {
  * Tied order statistics share F(x): F is computed once per run of equal values, where (i + 1)/n − F peaks at
  * the run's last evaluated index and F − i/n at its first, so D is the same number as evaluating every index
  * (a table of whole numbers has a few dozen distinct values per column, and F is the costly part).
+ * With `stopAbove`, the scan ends as soon as D exceeds it (D is a running maximum, so it can only grow) and
+ * returns that partial value, itself above `stopAbove`: enough to know the family does not win a selection.
  */
-export function ksStatistic(m: Marginal, sorted: Float64Array, stride = 1): number {
+export function ksStatistic(
+  m: Marginal,
+  sorted: Float64Array,
+  stride = 1,
+  stopAbove = Number.POSITIVE_INFINITY,
+): number {
   const n = sorted.length;
   let d = 0;
   for (let first = 0; first < n;) {
@@ -255,24 +262,37 @@ export function ksStatistic(m: Marginal, sorted: Float64Array, stride = 1): numb
     const dMinus = f - first / n;
     if (dPlus > d) d = dPlus;
     if (dMinus > d) d = dMinus;
+    if (d > stopAbove) return d;
     first = last + stride;
   }
   return d;
 }
 
-/** Fits `choice` (or, for "auto", the family with the smallest KS statistic; ties keep FAMILIES order). */
+// Families in the order their CDFs are cheap (closed forms first, incomplete beta and gamma last), so the
+// costly scans start with a tight bound to stop at.
+const BY_COST: readonly Family[] = ["norm", "uniform", "truncnorm", "beta", "gamma"];
+
+/**
+ * Fits `choice` (or, for "auto", the family with the smallest KS statistic; ties keep FAMILIES order). The
+ * families are scanned cheapest first and a scan stops once its D exceeds the best so far, which never changes
+ * the choice: a stopped family's D is larger than the winner's.
+ */
 export function fitMarginal(choice: FamilyChoice, values: Float64Array): Marginal {
   if (choice !== "auto") return fitFamily(choice, values);
   const sorted = Float64Array.from(values).sort();
+  const stride = Math.ceil(sorted.length / 2000);
   let best: Marginal | undefined;
   let bestD = Number.POSITIVE_INFINITY;
-  for (const family of FAMILIES) {
+  let bestRank: number = FAMILIES.length;
+  for (const family of BY_COST) {
     const m = fitFamily(family, values);
     if (m.family === "constant") return m;
-    const d = ksStatistic(m, sorted, Math.ceil(sorted.length / 2000));
-    if (d < bestD) {
+    const d = ksStatistic(m, sorted, stride, bestD);
+    const rank = FAMILIES.indexOf(family);
+    if (d < bestD || (d === bestD && rank < bestRank)) {
       bestD = d;
       best = m;
+      bestRank = rank;
     }
   }
   return best as Marginal;

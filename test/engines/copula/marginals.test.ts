@@ -115,6 +115,32 @@ describe("marginal fits, CDF, PPF and KS against scipy.stats", () => {
     }
   });
 
+  it('"auto" with early-stopped scans picks what a full KS scan of every family picks', () => {
+    // Brute force: every family fitted, its full KS statistic, the smallest kept (ties: FAMILIES order).
+    const rng = (k: number) => Math.abs(Math.sin(k * 12.9898) * 43758.5453) % 1;
+    const samples = [
+      Float64Array.from({ length: 900 }, (_, i) => Math.round(100 + 40 * rng(i) * rng(i + 7))),
+      Float64Array.from({ length: 900 }, (_, i) => Math.round(10 * -Math.log(1 - rng(i) * 0.999)) / 10),
+      Float64Array.from({ length: 4500 }, (_, i) => 50 + 10 * (rng(i) + rng(i + 1) + rng(i + 2))),
+      Float64Array.from({ length: 600 }, (_, i) => (rng(i) < 0.7 ? 0 : 1)),
+    ];
+    for (const x of samples) {
+      const sorted = Float64Array.from(x).sort();
+      const stride = Math.ceil(sorted.length / 2000);
+      let best: Marginal | undefined;
+      let bestD = Number.POSITIVE_INFINITY;
+      for (const family of FAMILIES) {
+        const m = fitFamily(family, x);
+        const d = ksStatistic(m, sorted, stride);
+        if (d < bestD) {
+          bestD = d;
+          best = m;
+        }
+      }
+      expect(fitMarginal("auto", x)).toEqual(best);
+    }
+  });
+
   it("a constant column fits a constant marginal whose PPF returns the value", () => {
     const m: Marginal = fitMarginal("auto", Float64Array.from([3, 3, 3]));
     expect(m).toEqual({ family: "constant", value: 3 });
