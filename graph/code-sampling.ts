@@ -136,7 +136,7 @@ export function planSamplingRound(s: SamplingView): SamplingUpdate {
       .filter(({ k }) => missing[k] > 0)
       .map(({ g, k }) => `group ${k + 1} (${g.where}): ${s.groupAccepted[k] ?? 0} of ${g.rows}`);
     throw new SynthgraphError(
-      `after ${c.maxRounds} sampling rounds some groups are short of rows that passed the privacy guard: ${short.join("; ")} (${s.exactCopiesRemoved} exact copies of real rows removed)`,
+      `after ${c.maxRounds} sampling rounds some groups are short of rows that met their condition and passed the privacy guard: ${short.join("; ")} (${s.exactCopiesRemoved} exact copies of real rows removed)`,
       { hint: tooFewHint },
     );
   }

@@ -244,12 +244,14 @@ function fitBeta(x: Float64Array, m: Moments): Marginal {
  * (a table of whole numbers has a few dozen distinct values per column, and F is the costly part).
  * With `stopAbove`, the scan ends as soon as D exceeds it (D is a running maximum, so it can only grow) and
  * returns that partial value, itself above `stopAbove`: enough to know the family does not win a selection.
+ * `cdfOut` receives F(x) of every value evaluated (the normal scores of the chosen family reuse them).
  */
 export function ksStatistic(
   m: Marginal,
   sorted: Float64Array,
   stride = 1,
   stopAbove = Number.POSITIVE_INFINITY,
+  cdfOut?: Map<number, number>,
 ): number {
   const n = sorted.length;
   let d = 0;
@@ -258,6 +260,7 @@ export function ksStatistic(
     let last = first;
     while (last + stride < n && sorted[last + stride] === x) last += stride;
     const f = marginalCdf(m, x);
+    cdfOut?.set(x, f);
     const dPlus = (last + 1) / n - f;
     const dMinus = f - first / n;
     if (dPlus > d) d = dPlus;
@@ -275,25 +278,37 @@ const BY_COST: readonly Family[] = ["norm", "uniform", "truncnorm", "beta", "gam
 /**
  * Fits `choice` (or, for "auto", the family with the smallest KS statistic; ties keep FAMILIES order). The
  * families are scanned cheapest first and a scan stops once its D exceeds the best so far, which never changes
- * the choice: a stopped family's D is larger than the winner's.
+ * the choice: a stopped family's D is larger than the winner's. `cdf` holds F(x) of the chosen marginal at the
+ * values its KS scan evaluated (every distinct value when n <= 2000; empty when the family was given).
  */
-export function fitMarginal(choice: FamilyChoice, values: Float64Array): Marginal {
-  if (choice !== "auto") return fitFamily(choice, values);
+export function fitMarginalWithCdf(
+  choice: FamilyChoice,
+  values: Float64Array,
+): { marginal: Marginal; cdf: ReadonlyMap<number, number> } {
+  if (choice !== "auto") return { marginal: fitFamily(choice, values), cdf: new Map() };
   const sorted = Float64Array.from(values).sort();
   const stride = Math.ceil(sorted.length / 2000);
   let best: Marginal | undefined;
+  let bestCdf = new Map<number, number>();
   let bestD = Number.POSITIVE_INFINITY;
   let bestRank: number = FAMILIES.length;
   for (const family of BY_COST) {
     const m = fitFamily(family, values);
-    if (m.family === "constant") return m;
-    const d = ksStatistic(m, sorted, stride, bestD);
+    if (m.family === "constant") return { marginal: m, cdf: new Map() };
+    const cdf = new Map<number, number>();
+    const d = ksStatistic(m, sorted, stride, bestD, cdf);
     const rank = FAMILIES.indexOf(family);
     if (d < bestD || (d === bestD && rank < bestRank)) {
       bestD = d;
       best = m;
+      bestCdf = cdf;
       bestRank = rank;
     }
   }
-  return best as Marginal;
+  return { marginal: best as Marginal, cdf: bestCdf };
+}
+
+/** fitMarginalWithCdf's marginal. */
+export function fitMarginal(choice: FamilyChoice, values: Float64Array): Marginal {
+  return fitMarginalWithCdf(choice, values).marginal;
 }

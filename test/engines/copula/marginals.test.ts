@@ -8,6 +8,7 @@ import {
   type Family,
   fitFamily,
   fitMarginal,
+  fitMarginalWithCdf,
   ksStatistic,
   type Marginal,
   marginalCdf,
@@ -139,6 +140,18 @@ describe("marginal fits, CDF, PPF and KS against scipy.stats", () => {
       }
       expect(fitMarginal("auto", x)).toEqual(best);
     }
+  });
+
+  it("fitMarginalWithCdf hands over F of the chosen marginal at every distinct value (n <= 2000)", () => {
+    const x = Float64Array.from(
+      { length: 1500 },
+      (_, i) => Math.round(1000 * Math.abs(Math.sin(i * 0.37))) / 10,
+    );
+    const { marginal, cdf } = fitMarginalWithCdf("auto", x);
+    expect(marginal).toEqual(fitMarginal("auto", x));
+    expect([...cdf.keys()].sort((a, b) => a - b)).toEqual([...new Set(x)].sort((a, b) => a - b));
+    for (const [v, f] of cdf) expect(f).toBe(marginalCdf(marginal, v));
+    expect(fitMarginalWithCdf("norm", x).cdf.size).toBe(0);
   });
 
   it("a constant column fits a constant marginal whose PPF returns the value", () => {
