@@ -9,10 +9,13 @@
  * in its own process; time is fit + sample only (no imports, no CSV I/O), memory is that process's peak RSS
  * and its RSS just before fitting (the interpreter's own share). SDV and SDMetrics come from PyPI into
  * bench/.venv (created here when missing); when that fails the bench says so and runs our side alone.
+ * The machine's load average (1, 5, 15 min) is recorded before and after each dataset and the whole run: the
+ * ratios compare runs made under the same load, the absolute seconds do not travel.
  * Writes bench/results/baselines.json and bench/results/baselines.md.
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { availableParallelism, loadavg } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { takeTableRows } from "../data/build.ts";
@@ -140,6 +143,8 @@ async function main(): Promise<void> {
   const venvProblem = ensureVenv();
   if (venvProblem) console.log(`SDV unavailable, running our side alone: ${venvProblem}`);
   const results: Record<string, unknown> = {};
+  const load = () => loadavg().map((x) => Number(x.toFixed(2)));
+  const loadStart = load();
   for (const name of names) {
     const dir = join(WORK, name);
     mkdirSync(dir, { recursive: true });
@@ -163,6 +168,7 @@ async function main(): Promise<void> {
     writeFileSync(join(dir, "sdv_metadata.json"), JSON.stringify(sdvMetadata(real.metadata), null, 1));
     const n = real.table.nRows;
     console.log(`${name}: ${n} rows × ${real.table.columns.length} columns`);
+    const datasetLoad = load();
     const per: Partial<Record<Synth, SynthResult>> = {};
     const tsx = join(ROOT, "node_modules/.bin/tsx");
     per.copula = { run: run(tsx, [join(here, "baselines-run.ts"), "copula", dir, String(n), String(SEED)]) };
@@ -207,20 +213,34 @@ async function main(): Promise<void> {
           : { error: (q.stderr || "no score").trim().slice(-600) };
       }
     }
-    results[name] = { rows: n, columns: real.table.columns.length, synthesizers: per };
+    results[name] = {
+      rows: n,
+      columns: real.table.columns.length,
+      load_average: { start: datasetLoad, end: load() },
+      synthesizers: per,
+    };
     writeFileSync(saved, JSON.stringify(results[name]));
     console.log(JSON.stringify(per));
   }
-  const out = { rows_cap: ROWS_CAP, seed: SEED, sdv_unavailable: venvProblem, datasets: results };
+  const out = {
+    rows_cap: ROWS_CAP,
+    seed: SEED,
+    sdv_unavailable: venvProblem,
+    cores: availableParallelism(),
+    load_average: { start: loadStart, end: load() },
+    datasets: results,
+  };
   mkdirSync(join(here, "results"), { recursive: true });
   writeFileSync(join(here, "results/baselines.json"), `${JSON.stringify(out, null, 2)}\n`);
-  writeFileSync(join(here, "results/baselines.md"), markdown(out.datasets as Record<string, DatasetOut>));
-  console.log(markdown(out.datasets as Record<string, DatasetOut>));
+  const md = markdown(out.datasets as Record<string, DatasetOut>, out);
+  writeFileSync(join(here, "results/baselines.md"), md);
+  console.log(md);
 }
 
 interface DatasetOut {
   rows: number;
   columns: number;
+  load_average?: { start: number[]; end: number[] };
   synthesizers: Partial<Record<Synth, SynthResult>>;
 }
 
@@ -228,12 +248,18 @@ const f3 = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? 
 const q = (x: Quality | { error: string } | undefined, k: keyof Quality) =>
   x && !("error" in x) ? f3(x[k]) : "err";
 
-function markdown(ds: Record<string, DatasetOut>): string {
+const la = (x: number[] | undefined) => (x ? x.map((v) => v.toFixed(2)).join(" / ") : "n/a");
+
+function markdown(
+  ds: Record<string, DatasetOut>,
+  run: { cores: number; load_average: { start: number[]; end: number[] } },
+): string {
   const lines = [
     "# Offline baselines vs SDV GaussianCopula (`npm run bench:baselines`)",
     "",
     "Time = fit + sample in seconds (own process each). Memory = peak RSS MB (RSS before fit). Quality: ours = stats/metrics/evaluate",
     "(overall / column shapes / column pair trends), SDM = SDMetrics QualityReport on the same files.",
+    `Load average (1 / 5 / 15 min) on ${run.cores} cores: ${la(run.load_average.start)} at the start, ${la(run.load_average.end)} at the end (per dataset in baselines.json).`,
     "",
     "| dataset | rows×cols | synthesizer | time s | peak MB (before) | ours overall | ours shapes | ours pairs | SDM overall | SDM shapes | SDM pairs |",
     "|---|---|---|---|---|---|---|---|---|---|---|",

@@ -351,17 +351,15 @@ export async function runGenerate(
   const loaded = await real();
   // Every decision reading made (number formats, stray tokens read as missing, ...) is printed, even --quiet.
   for (const note of loaded.notes ?? []) io.stderr.write(`synthgraph: note: ${note}\n`);
-  if (conditional && (config.engine === "copula" || config.engine === "bayesnet")) {
-    // Their conditional samplers exist (engines/<name>/sample-under.ts) but are not wired into the run yet:
-    // refusing is better than writing rows that ignore the condition.
-    throw new SynthgraphError(`the ${config.engine} engine does not take conditions yet`, {
-      hint: "use --engine synthia, mallm-gan, llmsynthor or synllm for conditional sampling",
-      exitCode: 2,
-    });
-  }
+  // Whether the constraint model read a condition in words (an engine with no model of its own still used one).
+  let translated = false;
   if (conditional) {
     // Every condition is parsed, translated and checked for feasibility before any generator call (exit 2).
-    const plan = await planConditions(await conditionRequest(o), loaded, constraintTranslator(config, io));
+    const translate = constraintTranslator(config, io);
+    const plan = await planConditions(await conditionRequest(o), loaded, async (words) => {
+      translated = true;
+      return translate(words);
+    });
     const planned = runConfigFromOptions(o, plan);
     config = embedded ? { ...planned, models: embedded.models } : planned;
     real = realLoader(config);
@@ -374,7 +372,9 @@ export async function runGenerate(
     const modelFlags = o.model !== undefined || o.roleModel.length > 0 || o.modelConfig !== undefined;
     const noModel =
       engine.models.length === 0
-        ? ` (no model needed${modelFlags ? `: ${config.engine} ignores --model, --role-model and --model-config` : ""})`
+        ? translated
+          ? " (no model needed to sample; the constraint model read the condition's words)"
+          : ` (no model needed${modelFlags ? `: ${config.engine} ignores --model, --role-model and --model-config` : ""})`
         : "";
     io.stderr.write(
       `synthgraph: run ${dir}${noModel}\n  ${config.rows} rows from ${config.input} with ${engine.describe(config, concurrencyOf(config))}\n`,

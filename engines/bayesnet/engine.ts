@@ -6,23 +6,12 @@
  */
 import { z } from "zod";
 import { cliInt } from "../../cli/options.ts";
-import { defineEngine, type EngineApp, optional, type SummaryContext } from "../../graph/engine.ts";
+import { codeSamplingSummary } from "../../graph/code-sampling-graph.ts";
+import { defineEngine, type EngineApp, optional } from "../../graph/engine.ts";
 import { buildBayesnetGraph } from "./graph.ts";
 import { bayesnetProgress } from "./progress.ts";
+import { bayesnetSampler } from "./sampler.ts";
 import type { BayesnetStateT } from "./state.ts";
-
-async function bayesnetSummary({ state }: SummaryContext): Promise<Record<string, unknown>> {
-  const s = state as unknown as BayesnetStateT;
-  return {
-    fit: s.fitSummary,
-    sampling: {
-      rounds: s.roundRows.length,
-      rows_planned_per_round: s.roundRows,
-      chunks: s.chunks.length,
-      chunk_rows: s.config.bayesnet.chunkRows,
-    },
-  };
-}
 
 const nonNegative = (flag: string) =>
   z.coerce.number({ error: `${flag} must be a number` }).min(0, `${flag} must be at least 0`);
@@ -37,7 +26,8 @@ export const bayesnetEngine = defineEngine({
   progressNodes: ["fit", "sample"],
   progress: (config) => bayesnetProgress(config.bayesnet),
   stoppedBecause: () => null,
-  summary: bayesnetSummary,
+  summary: ({ state, store }) =>
+    codeSamplingSummary(state as unknown as BayesnetStateT, bayesnetSampler, store),
   cli: {
     options: [
       { flags: "--bn-bins <b>", description: "bayesnet: quantile bins per numeric column (default 5)" },

@@ -41,14 +41,17 @@ export function evidenceOf(
   return out;
 }
 
-/** n rows of the network, each satisfying `pred` (all rows when pred is null), seeded. */
+/**
+ * n rows of the network, each satisfying `pred` (all rows when pred is null), seeded; `onDrawn` hears, per
+ * rejection attempt, the rows drawn under the evidence and examined until n were kept.
+ */
 export function sampleUnder(
   model: BayesNetModel,
   n: number,
   seed: number,
   pred: Predicate | null,
   metadata: Metadata,
-  opts: { maxDrawsPerRow?: number } = {},
+  opts: { maxDrawsPerRow?: number; onDrawn?: (rows: number) => void } = {},
 ): Table {
   if (pred === null) return sampleBayesNet(model, n, seed);
   const evidence = evidenceOf(model, narrowMetadata(pred, metadata).columns);
@@ -60,5 +63,6 @@ export function sampleUnder(
     stream: SEED_STREAMS.bayesnet.rejection,
     metadata,
     ...(opts.maxDrawsPerRow === undefined ? {} : { maxDrawsPerRow: opts.maxDrawsPerRow }),
+    ...(opts.onDrawn === undefined ? {} : { onDrawn: opts.onDrawn }),
   });
 }

@@ -150,6 +150,14 @@ export function sampleBayesNet(
     const col = byName.get(name) as number;
     const ev = evidence[name];
     const { weight, slice } = ev ? evidenceWeights(model, col, ev) : { weight: null, slice: null };
+    // No state has an allowed part (e.g. a value between two real values: the network draws real values
+    // only): every row would be rejected, so say so now instead of after maxRejectionsPerRow·n tries.
+    if (weight && weight.every((w) => w === 0)) {
+      throw new DataError("no value the network can draw meets the evidence", {
+        column: name,
+        hint: "the network draws only the real values of a column (and its levels): widen the range or allowed values",
+      });
+    }
     const rows = new Map<number, Float64Array>();
     for (const [k, v] of Object.entries(cpt.rows)) rows.set(Number(k), Float64Array.from(v));
     return {

@@ -6,24 +6,13 @@
  */
 import { z } from "zod";
 import { cliInt } from "../../cli/options.ts";
-import { defineEngine, type EngineApp, optional, type SummaryContext } from "../../graph/engine.ts";
+import { codeSamplingSummary } from "../../graph/code-sampling-graph.ts";
+import { defineEngine, type EngineApp, optional } from "../../graph/engine.ts";
 import { familyChoiceSchema } from "./marginals.ts";
 import { buildCopulaGraph } from "./graph.ts";
 import { copulaProgress } from "./progress.ts";
+import { copulaSampler } from "./sampler.ts";
 import type { CopulaStateT } from "./state.ts";
-
-async function copulaSummary({ state }: SummaryContext): Promise<Record<string, unknown>> {
-  const s = state as unknown as CopulaStateT;
-  return {
-    fit: s.fitSummary,
-    sampling: {
-      rounds: s.roundRows.length,
-      rows_planned_per_round: s.roundRows,
-      chunks: s.chunks.length,
-      chunk_rows: s.config.copula.chunkRows,
-    },
-  };
-}
 
 export const copulaEngine = defineEngine({
   name: "copula",
@@ -35,7 +24,7 @@ export const copulaEngine = defineEngine({
   progressNodes: ["fit", "sample"],
   progress: (config) => copulaProgress(config.copula),
   stoppedBecause: () => null,
-  summary: copulaSummary,
+  summary: ({ state, store }) => codeSamplingSummary(state as unknown as CopulaStateT, copulaSampler, store),
   cli: {
     options: [
       {

@@ -11,7 +11,7 @@ import { DataError } from "../../data/errors.ts";
 import type { ColumnMeta, Metadata, NumericColumn, Table } from "../../data/types.ts";
 import { createRng } from "../../stats/primitives/rng.ts";
 import { pairwiseCorrelation, positiveDefinite } from "./correlation.ts";
-import { familyChoiceSchema, fitMarginal } from "./marginals.ts";
+import { familyChoiceSchema, fitMarginalWithCdf } from "./marginals.ts";
 import type { CodedColumnModel, ColumnModel, CopulaModel, NumericColumnModel } from "./model.ts";
 import { codedNormalScores, numericNormalScores } from "./normal-scores.ts";
 
@@ -71,7 +71,7 @@ export function fitCopula(table: Table, metadata: Metadata, optsIn: CopulaOption
         });
       }
       const choice = opts.numericalDistributions[col.name] ?? opts.distribution;
-      const marginal = fitMarginal(choice, finite);
+      const { marginal, cdf } = fitMarginalWithCdf(choice, finite);
       let lo = Number.POSITIVE_INFINITY;
       let hi = Number.NEGATIVE_INFINITY;
       for (const v of finite) {
@@ -92,7 +92,7 @@ export function fitCopula(table: Table, metadata: Metadata, optsIn: CopulaOption
         decimals,
       };
       columns.push(model);
-      scores.push(numericNormalScores(col.values, marginal));
+      scores.push(numericNormalScores(col.values, marginal, cdf));
     } else if (col.kind === "id") {
       columns.push({ kind: "id", name: col.name });
     } else {

@@ -239,34 +239,76 @@ function fitBeta(x: Float64Array, m: Moments): Marginal {
  * KS statistic sup|F̂ₙ − F| of a marginal against sorted values (scipy.stats.kstest's two-sided D), evaluated
  * at every `stride`-th order statistic (1 = exact). Between two evaluated points F and F̂ₙ both rise, so the
  * strided value is at most stride/n below the exact one: selection uses stride = ⌈n/2000⌉ (error <= 1/2000).
+ * Tied order statistics share F(x): F is computed once per run of equal values, where (i + 1)/n − F peaks at
+ * the run's last evaluated index and F − i/n at its first, so D is the same number as evaluating every index
+ * (a table of whole numbers has a few dozen distinct values per column, and F is the costly part).
+ * With `stopAbove`, the scan ends as soon as D exceeds it (D is a running maximum, so it can only grow) and
+ * returns that partial value, itself above `stopAbove`: enough to know the family does not win a selection.
+ * `cdfOut` receives F(x) of every value evaluated (the normal scores of the chosen family reuse them).
  */
-export function ksStatistic(m: Marginal, sorted: Float64Array, stride = 1): number {
+export function ksStatistic(
+  m: Marginal,
+  sorted: Float64Array,
+  stride = 1,
+  stopAbove = Number.POSITIVE_INFINITY,
+  cdfOut?: Map<number, number>,
+): number {
   const n = sorted.length;
   let d = 0;
-  for (let i = 0; i < n; i += stride) {
-    const f = marginalCdf(m, sorted[i]);
-    const dPlus = (i + 1) / n - f;
-    const dMinus = f - i / n;
+  for (let first = 0; first < n;) {
+    const x = sorted[first];
+    let last = first;
+    while (last + stride < n && sorted[last + stride] === x) last += stride;
+    const f = marginalCdf(m, x);
+    cdfOut?.set(x, f);
+    const dPlus = (last + 1) / n - f;
+    const dMinus = f - first / n;
     if (dPlus > d) d = dPlus;
     if (dMinus > d) d = dMinus;
+    if (d > stopAbove) return d;
+    first = last + stride;
   }
   return d;
 }
 
-/** Fits `choice` (or, for "auto", the family with the smallest KS statistic; ties keep FAMILIES order). */
-export function fitMarginal(choice: FamilyChoice, values: Float64Array): Marginal {
-  if (choice !== "auto") return fitFamily(choice, values);
+// Families in the order their CDFs are cheap (closed forms first, incomplete beta and gamma last), so the
+// costly scans start with a tight bound to stop at.
+const BY_COST: readonly Family[] = ["norm", "uniform", "truncnorm", "beta", "gamma"];
+
+/**
+ * Fits `choice` (or, for "auto", the family with the smallest KS statistic; ties keep FAMILIES order). The
+ * families are scanned cheapest first and a scan stops once its D exceeds the best so far, which never changes
+ * the choice: a stopped family's D is larger than the winner's. `cdf` holds F(x) of the chosen marginal at the
+ * values its KS scan evaluated (every distinct value when n <= 2000; empty when the family was given).
+ */
+export function fitMarginalWithCdf(
+  choice: FamilyChoice,
+  values: Float64Array,
+): { marginal: Marginal; cdf: ReadonlyMap<number, number> } {
+  if (choice !== "auto") return { marginal: fitFamily(choice, values), cdf: new Map() };
   const sorted = Float64Array.from(values).sort();
+  const stride = Math.ceil(sorted.length / 2000);
   let best: Marginal | undefined;
+  let bestCdf = new Map<number, number>();
   let bestD = Number.POSITIVE_INFINITY;
-  for (const family of FAMILIES) {
+  let bestRank: number = FAMILIES.length;
+  for (const family of BY_COST) {
     const m = fitFamily(family, values);
-    if (m.family === "constant") return m;
-    const d = ksStatistic(m, sorted, Math.ceil(sorted.length / 2000));
-    if (d < bestD) {
+    if (m.family === "constant") return { marginal: m, cdf: new Map() };
+    const cdf = new Map<number, number>();
+    const d = ksStatistic(m, sorted, stride, bestD, cdf);
+    const rank = FAMILIES.indexOf(family);
+    if (d < bestD || (d === bestD && rank < bestRank)) {
       bestD = d;
       best = m;
+      bestCdf = cdf;
+      bestRank = rank;
     }
   }
-  return best as Marginal;
+  return { marginal: best as Marginal, cdf: bestCdf };
+}
+
+/** fitMarginalWithCdf's marginal. */
+export function fitMarginal(choice: FamilyChoice, values: Float64Array): Marginal {
+  return fitMarginalWithCdf(choice, values).marginal;
 }

@@ -50,3 +50,19 @@ export type NumericColumnModel = z.infer<typeof numericColumnModelSchema>;
 export type CodedColumnModel = z.infer<typeof codedColumnModelSchema>;
 export type ColumnModel = z.infer<typeof columnModelSchema>;
 export type CopulaModel = z.infer<typeof copulaModelSchema>;
+
+// Models (the objects given and the parsed copies) that passed the schema: a run samples one model chunk
+// after chunk, and a checked object need not be walked again.
+const checked = new WeakSet<object>();
+
+/**
+ * The model checked against its schema, once per object. The parse is jitless: a model is parsed once or a few
+ * times per process, and zod's compiled fast path costs more to generate than it saves on one parse.
+ */
+export function checkedCopulaModel(model: CopulaModel): CopulaModel {
+  if (checked.has(model)) return model;
+  const parsed = copulaModelSchema.parse(model, { jitless: true });
+  checked.add(model);
+  checked.add(parsed);
+  return parsed;
+}

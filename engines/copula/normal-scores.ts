@@ -17,12 +17,31 @@ export function clipUnit(u: number): number {
   return u < EPSILON ? EPSILON : u > 1 - EPSILON ? 1 - EPSILON : u;
 }
 
-/** z of a numeric column under its marginal (NaN where x is missing). */
-export function numericNormalScores(values: Float64Array, marginal: Marginal): Float64Array {
+/**
+ * z of a numeric column under its marginal (NaN where x is missing). z is a function of x alone, so it is
+ * computed once per distinct value (F and Φ⁻¹ cost far more than the lookup; whole-number columns repeat a
+ * few dozen values hundreds of times), and F(x) is taken from `knownCdf` when the marginal's fit already
+ * computed it (fitMarginalWithCdf: the same F at the same x).
+ */
+export function numericNormalScores(
+  values: Float64Array,
+  marginal: Marginal,
+  knownCdf: ReadonlyMap<number, number> = new Map(),
+): Float64Array {
   const z = new Float64Array(values.length);
+  const seen = new Map<number, number>();
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
-    z[i] = v !== v ? Number.NaN : ndtri(clipUnit(marginalCdf(marginal, v)));
+    if (v !== v) {
+      z[i] = Number.NaN;
+      continue;
+    }
+    let zi = seen.get(v);
+    if (zi === undefined) {
+      zi = ndtri(clipUnit(knownCdf.get(v) ?? marginalCdf(marginal, v)));
+      seen.set(v, zi);
+    }
+    z[i] = zi;
   }
   return z;
 }

@@ -12,14 +12,17 @@ import { SEED_STREAMS } from "../../state/seeds.ts";
 import type { CopulaModel } from "./model.ts";
 import { sampleCopula } from "./sample.ts";
 
-/** n rows of the copula, each satisfying `pred` (all rows when pred is null), seeded. */
+/**
+ * n rows of the copula, each satisfying `pred` (all rows when pred is null), seeded; `onDrawn` hears, per
+ * rejection attempt, the rows examined until n were kept.
+ */
 export function sampleUnder(
   model: CopulaModel,
   n: number,
   seed: number,
   pred: Predicate | null,
   metadata: Metadata,
-  opts: { maxDrawsPerRow?: number } = {},
+  opts: { maxDrawsPerRow?: number; onDrawn?: (rows: number) => void } = {},
 ): Table {
   if (pred === null) return sampleCopula(model, n, seed, metadata);
   return rejectionSample({
@@ -30,5 +33,6 @@ export function sampleUnder(
     stream: SEED_STREAMS.copula.rejection,
     metadata,
     ...(opts.maxDrawsPerRow === undefined ? {} : { maxDrawsPerRow: opts.maxDrawsPerRow }),
+    ...(opts.onDrawn === undefined ? {} : { onDrawn: opts.onDrawn }),
   });
 }

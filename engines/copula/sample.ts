@@ -9,9 +9,9 @@ import type { Column, Metadata, Table } from "../../data/types.ts";
 import { ndtr } from "../../stats/primitives/normal.ts";
 import { createRng, type Rng } from "../../stats/primitives/rng.ts";
 import { cholesky } from "./correlation.ts";
-import { marginalPpf } from "./marginals.ts";
-import { type CopulaModel, copulaModelSchema } from "./model.ts";
+import { checkedCopulaModel, type CopulaModel } from "./model.ts";
 import { categoryOf, clipUnit, intervalStarts } from "./normal-scores.ts";
+import { gridInverse, gridValue, roundedPpf } from "./rounded-ppf.ts";
 
 /** Fills `out` with independent standard normals (Box–Muller, both variates used). */
 function fillNormals(rng: Rng, out: Float64Array): void {
@@ -24,20 +24,12 @@ function fillNormals(rng: Rng, out: Float64Array): void {
   }
 }
 
-function roundTo(v: number, step: number, decimals: number | null): number {
-  if (decimals !== null) {
-    const f = 10 ** decimals;
-    return Math.round(v * f) / f;
-  }
-  return step > 0 ? Math.round(v / step) * step : v;
-}
-
 /**
- * n synthetic rows from `model` (checked against its schema). `metadata`, when given, must name the model's
+ * n synthetic rows from `model` (checked against its schema, once per model object). `metadata`, when given, must name the model's
  * columns: it guards against sampling a model fitted to another table.
  */
 export function sampleCopula(modelIn: CopulaModel, n: number, seed: number, metadata?: Metadata): Table {
-  const model = copulaModelSchema.parse(modelIn);
+  const model = checkedCopulaModel(modelIn);
   if (!Number.isInteger(n) || n < 0)
     throw new DataError(`the row count must be a whole number >= 0, got ${n}`);
   if (metadata) {
@@ -85,13 +77,16 @@ export function sampleCopula(modelIn: CopulaModel, n: number, seed: number, meta
     const uj = u[j++];
     if ("marginal" in c) {
       const values = new Float64Array(n);
+      // Beta and gamma invert by iteration: a rounded column with fewer grid points than rows looks u up
+      // among the grid's cut points instead (rounded-ppf.ts: the same values).
+      const iterative = c.marginal.family === "beta" || c.marginal.family === "gamma";
+      const grid = iterative ? gridInverse(c.marginal, c, n) : null;
       for (let i = 0; i < n; i++) {
         if (c.missingRate > 0 && missing.next() < c.missingRate) {
           values[i] = Number.NaN;
           continue;
         }
-        const x = marginalPpf(c.marginal, uj[i]);
-        values[i] = roundTo(Math.min(c.max, Math.max(c.min, x)), c.step, c.decimals);
+        values[i] = grid ? gridValue(grid, uj[i]) : roundedPpf(c.marginal, c, uj[i]);
       }
       out.push({ kind: c.kind, name: c.name, values });
     } else {

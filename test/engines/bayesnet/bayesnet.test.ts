@@ -204,6 +204,13 @@ describe("Bayesian network on a mixed table (learned DAG)", () => {
     for (const c of gs.codes) expect(gs.levels[c]).toBe("a");
   });
 
+  it("fails at once on evidence no real value meets (x holds whole numbers only)", () => {
+    // [10.25, 10.75] holds no whole number, so no bin has a value in range: every draw would be rejected.
+    expect(() => sampleBayesNet(model, 50, 1, { evidence: { x: { min: 10.25, max: 10.75 } } })).toThrow(
+      /column "x": no value the network can draw meets the evidence/,
+    );
+  });
+
   it("rejects evidence naming an unknown level", () => {
     expect(() => sampleBayesNet(model, 5, 1, { evidence: { g: { values: ["zzz"] } } })).toThrow(
       /not a level/,

@@ -8,6 +8,7 @@ import {
   type Family,
   fitFamily,
   fitMarginal,
+  fitMarginalWithCdf,
   ksStatistic,
   type Marginal,
   marginalCdf,
@@ -92,6 +93,66 @@ describe("marginal fits, CDF, PPF and KS against scipy.stats", () => {
       expect(fitMarginal("auto", x).family).toBe(fit.best_by_ks);
     });
   }
+
+  it("ksStatistic on tied values is the brute-force maximum over every evaluated order statistic", () => {
+    // Whole numbers with long runs of ties (F is computed once per run): the reference evaluates
+    // (i + 1)/n − F(x_i) and F(x_i) − i/n at every i = 0, stride, 2·stride, ... as the definition states.
+    const brute = (m: Marginal, sorted: Float64Array, stride: number): number => {
+      let d = 0;
+      for (let i = 0; i < sorted.length; i += stride) {
+        const f = marginalCdf(m, sorted[i]);
+        d = Math.max(d, (i + 1) / sorted.length - f, f - i / sorted.length);
+      }
+      return d;
+    };
+    const x = Float64Array.from({ length: 997 }, (_, i) =>
+      Math.round(40 + 12 * Math.sin(i * 1.7) * Math.cos(i)),
+    );
+    const sorted = Float64Array.from(x).sort();
+    for (const family of FAMILIES) {
+      const m = fitFamily(family, x);
+      for (const stride of [1, 2, 3, 7])
+        expect(ksStatistic(m, sorted, stride)).toBe(brute(m, sorted, stride));
+    }
+  });
+
+  it('"auto" with early-stopped scans picks what a full KS scan of every family picks', () => {
+    // Brute force: every family fitted, its full KS statistic, the smallest kept (ties: FAMILIES order).
+    const rng = (k: number) => Math.abs(Math.sin(k * 12.9898) * 43758.5453) % 1;
+    const samples = [
+      Float64Array.from({ length: 900 }, (_, i) => Math.round(100 + 40 * rng(i) * rng(i + 7))),
+      Float64Array.from({ length: 900 }, (_, i) => Math.round(10 * -Math.log(1 - rng(i) * 0.999)) / 10),
+      Float64Array.from({ length: 4500 }, (_, i) => 50 + 10 * (rng(i) + rng(i + 1) + rng(i + 2))),
+      Float64Array.from({ length: 600 }, (_, i) => (rng(i) < 0.7 ? 0 : 1)),
+    ];
+    for (const x of samples) {
+      const sorted = Float64Array.from(x).sort();
+      const stride = Math.ceil(sorted.length / 2000);
+      let best: Marginal | undefined;
+      let bestD = Number.POSITIVE_INFINITY;
+      for (const family of FAMILIES) {
+        const m = fitFamily(family, x);
+        const d = ksStatistic(m, sorted, stride);
+        if (d < bestD) {
+          bestD = d;
+          best = m;
+        }
+      }
+      expect(fitMarginal("auto", x)).toEqual(best);
+    }
+  });
+
+  it("fitMarginalWithCdf hands over F of the chosen marginal at every distinct value (n <= 2000)", () => {
+    const x = Float64Array.from(
+      { length: 1500 },
+      (_, i) => Math.round(1000 * Math.abs(Math.sin(i * 0.37))) / 10,
+    );
+    const { marginal, cdf } = fitMarginalWithCdf("auto", x);
+    expect(marginal).toEqual(fitMarginal("auto", x));
+    expect([...cdf.keys()].sort((a, b) => a - b)).toEqual([...new Set(x)].sort((a, b) => a - b));
+    for (const [v, f] of cdf) expect(f).toBe(marginalCdf(marginal, v));
+    expect(fitMarginalWithCdf("norm", x).cdf.size).toBe(0);
+  });
 
   it("a constant column fits a constant marginal whose PPF returns the value", () => {
     const m: Marginal = fitMarginal("auto", Float64Array.from([3, 3, 3]));
