@@ -135,7 +135,7 @@ describe.each(CASES)("$engine: usage counts each model call once", (c) => {
     const before = served();
     const result = await startRun<EngineStateBase>(p.runDir, config, { env: TEST_ENV });
     expect(csvLines(p.out)).toHaveLength(101);
-    const summary = (await buildSummary(result)) as { usage: AccountingSnapshot };
+    const summary = await buildSummary(result);
     const after = served();
     const answered = {
       completions: after.completions - before.completions,
@@ -170,7 +170,7 @@ describe.each(CASES)("$engine: usage counts each model call once", (c) => {
         { name: "kept", drop: [] as string[] },
         { name: "dropped", drop: tasks },
         { name: "half dropped", drop: tasks.filter((_, i) => i % 2 === 0) },
-      ].filter((v, i) => i === 0 || tasks.length > 0);
+      ].filter((_, i) => i === 0 || tasks.length > 0);
       for (const v of variants) {
         const dir = join(scratch, `k${k}-${v.name.replace(" ", "-")}`);
         cpSync(p.runDir, dir, { recursive: true });
