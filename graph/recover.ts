@@ -42,11 +42,14 @@ export function firstFailure(store: ArtifactStore): unknown {
   return failures.get(store);
 }
 
-/** The state fields recovery reads (committed values of the last checkpoint). */
+/** The state fields recovery reads (committed values of the last checkpoint: see committedValues). */
 export interface FinalProgress {
-  roundRows: number[];
-  /** First batch of the last round not yet counted in the state's counters. */
-  nextBatch: number;
+  /**
+   * Batches the state's counters include. A fan-out superstep commits all its batches at once and waves run in
+   * order, so these are the first `batchesDone` batches in batch order (rounds, then batches). `nextBatch` is
+   * no such mark: `collect` moves it one superstep after the batches' usage is committed.
+   */
+  batchesDone: number;
 }
 
 export interface CompletedOutput {
@@ -116,26 +119,35 @@ export async function completeFromArtifacts(a: {
   return { rows, roundRows, batches };
 }
 
-/**
- * What the batches the checkpoint has not counted add to its counters: those of the last committed round from
- * `nextBatch` on, and those of rounds planned after it.
- */
+/** What the batches the checkpoint has not counted (all but the first `batchesDone`) add to its counters. */
 export function uncountedTotals(
   progress: FinalProgress,
   batches: CompletedOutput["batches"],
 ): { usage: AccountingSnapshot; invalidRows: number; exactCopiesRemoved: number } {
-  const last = progress.roundRows.length;
   let usage = emptySnapshot();
   let invalidRows = 0;
   let exactCopiesRemoved = 0;
-  for (const b of batches) {
-    const counted = b.task.round < last || (b.task.round === last && b.task.batch < progress.nextBatch);
-    if (counted) continue;
+  for (const b of batches.slice(progress.batchesDone)) {
     usage = mergeSnapshots(usage, b.value.usage);
     invalidRows += b.value.invalid;
     exactCopiesRemoved += b.value.exact_copies;
   }
   return { usage, invalidRows, exactCopiesRemoved };
+}
+
+/**
+ * A snapshot's values as its checkpoint committed them. LangGraph's getState (no checkpoint_id given) also
+ * applies the pending writes of the tasks that finished in a superstep that did not (a fan-out stopped by a kill,
+ * or by LangGraph ending the stream early), so its counters would include batches that uncountedTotals,
+ * reading the committed batchesDone, adds again. Asked for by checkpoint_id, getState applies none.
+ */
+export async function committedValues(
+  app: { getState(cfg: { configurable: Record<string, unknown> }): Promise<{ values: unknown }> },
+  snapshot: { values: unknown; config?: { configurable?: Record<string, unknown> } },
+): Promise<unknown> {
+  const configurable = snapshot.config?.configurable;
+  if (typeof configurable?.checkpoint_id !== "string") return snapshot.values;
+  return (await app.getState({ configurable })).values;
 }
 
 /**

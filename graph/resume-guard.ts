@@ -57,14 +57,15 @@ export async function prepareCheckpoint(
 
 interface FinalValues extends EngineStateBase {
   roundRows?: number[];
-  nextBatch?: number;
+  batchesDone?: number;
 }
 
 /**
  * Finishes a run whose committed state is inside final generation (rounds planned, output not written):
  * every planned batch from its artifact or generated again, more rounds if rows are missing, the output
- * written, and the state's counters completed with what the checkpoint had not counted. Undefined when the
- * state is not inside final generation (the graph continues as usual).
+ * written, and the state's counters completed with what the checkpoint had not counted (`values` as committed:
+ * graph/recover.ts committedValues). Undefined when the state is not inside final generation (the graph
+ * continues as usual).
  */
 export async function finishStoppedRun<S extends EngineStateBase>(a: {
   runtime: EngineRuntime;
@@ -93,12 +94,13 @@ export async function finishStoppedRun<S extends EngineStateBase>(a: {
   });
   const written = await writeOutput(config, rowsToTable(done.rows, real.metadata), real.metadata);
   a.onEvent?.({ node: "write", update: written, usage, rowsDone: config.rows, rowsRequested: config.rows });
-  const totals = uncountedTotals({ roundRows: v.roundRows, nextBatch: v.nextBatch ?? 0 }, done.batches);
+  const totals = uncountedTotals({ batchesDone: v.batchesDone ?? 0 }, done.batches);
   return {
     ...(a.values as S),
     ...written,
     accepted: config.rows,
     roundRows: done.roundRows,
+    batchesDone: done.batches.length,
     usage: mergeSnapshots(v.usage ?? usage, totals.usage),
     invalidRows: (v.invalidRows ?? 0) + totals.invalidRows,
     exactCopiesRemoved: (v.exactCopiesRemoved ?? 0) + totals.exactCopiesRemoved,

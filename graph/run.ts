@@ -35,7 +35,7 @@ import type { EngineStateBase } from "./engine.ts";
 import { engineFor } from "./registry.ts";
 import type { EngineRuntime, RealData } from "./runtime.ts";
 import { UnusableReplyBudget } from "../models/unusable-budget.ts";
-import { firstFailure } from "./recover.ts";
+import { committedValues, firstFailure } from "./recover.ts";
 import { finishStoppedRun, prepareCheckpoint } from "./resume-guard.ts";
 
 /** One node's update as streamed, plus running totals for progress displays. */
@@ -88,13 +88,14 @@ export interface RunResult<S extends EngineStateBase = SynthiaStateT> {
 interface Snapshot {
   values: unknown;
   createdAt?: string;
+  config?: { configurable?: Record<string, unknown> };
   next: readonly string[];
   tasks: ReadonlyArray<{ interrupts: ReadonlyArray<{ value?: unknown }> }>;
 }
 
 /** The compiled graph as the runner uses it (wider than graph/engine.ts EngineApp: streams, interrupts). */
 interface PausableApp {
-  getState(cfg: { configurable: { thread_id: string } }): Promise<Snapshot>;
+  getState(cfg: { configurable: { thread_id: string } & Record<string, unknown> }): Promise<Snapshot>;
   stream(input: unknown, opts: Record<string, unknown>): Promise<AsyncIterable<unknown>>;
 }
 
@@ -259,7 +260,12 @@ async function executeRun<S extends EngineStateBase>(
     // fan-out superstep that failed (graph/recover.ts).
     const recovered = fresh
       ? undefined
-      : await finishStoppedRun<S>({ runtime, values: snapshot.values, onEvent: opts.onEvent, usage });
+      : await finishStoppedRun<S>({
+          runtime,
+          values: await committedValues(app, snapshot),
+          onEvent: opts.onEvent,
+          usage,
+        });
     if (recovered) {
       // Steering actions the checkpoint holds as applied leave the pending list, as after a streamed run.
       await pendingActions(
@@ -342,7 +348,8 @@ async function executeRun<S extends EngineStateBase>(
       // The stream ended early without raising: report what stopped it, or finish from the artifacts.
       const failure = firstFailure(runtime.store);
       if (failure !== undefined) throw failure;
-      final = (await finishStoppedRun<S>({ runtime, values: final, onEvent: opts.onEvent, usage })) ?? final;
+      const values = await committedValues(app, last);
+      final = (await finishStoppedRun<S>({ runtime, values, onEvent: opts.onEvent, usage })) ?? final;
     }
     if (final.phase !== "done" || final.output === null) {
       throw new SynthgraphError(`run ${run.id} stopped before writing its output (phase ${final.phase})`, {

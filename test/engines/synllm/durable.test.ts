@@ -49,6 +49,7 @@ describe("synllm: resume after kill -9 mid final generation", () => {
     const g = genericResponder(view);
     const held = holdAfter(g.respond, (req) => genericKindOf(req) === "synllm-generator", 2);
     server.setDefault(held.responder);
+    const served = { ...server.stats };
     const runDir = join(dir, "killed");
     const out = join(dir, "killed.csv");
     const json = join(dir, "killed.json");
@@ -124,6 +125,11 @@ describe("synllm: resume after kill -9 mid final generation", () => {
     for (const r of hard) expect(r.output_broken, r.rule).toBe(0);
     const glucoseRule = hard.find((r: { rule: string }) => r.rule.startsWith("blood_glucose_level in"));
     expect(s.rule_rejections.by_rule[glucoseRule.rule]).toBeGreaterThan(0);
+    // Every call the server answered (the held ones never were) is counted once across the kill: the batches
+    // stored before it (their checkpoint writes kept or lost) and those made by the resume.
+    expect(s.usage.calls).toBe(server.stats.completions - served.completions);
+    expect(s.usage.prompt_tokens).toBe(server.stats.promptTokens - served.promptTokens);
+    expect(s.usage.completion_tokens).toBe(server.stats.completionTokens - served.completionTokens);
     const run = await readRunFile(runDir);
     expect(run.status).toBe("done");
     expect(run.progress.rows_done).toBe(ROWS);

@@ -120,8 +120,10 @@ describe("resume after kill -9", () => {
     // (some batches written, others in flight) however loaded the machine is.
     const held = holdAfter(responder(), (req) => kindOf(req) === "generator" && requestedRows(req) === 10, 5);
     server.setDefault(held.responder);
+    const served = { ...server.stats };
     const runDir = join(files.dir, "killed");
     const out = join(files.dir, "killed.csv");
+    const json = join(files.dir, "killed.json");
     const args = [
       "generate",
       files.input,
@@ -129,6 +131,8 @@ describe("resume after kill -9", () => {
       "200",
       "--out",
       out,
+      "--json",
+      json,
       "--run-dir",
       runDir,
       "--model",
@@ -187,6 +191,12 @@ describe("resume after kill -9", () => {
     expect(lines[0]).toBe("age,sex,hours,income");
     expect(lines.slice(1)).toEqual(rows);
     expect(lines).toHaveLength(201);
+    // Every call the server answered (the held ones never were) is counted once across the kill: the probe's,
+    // the batches stored before it (their checkpoint writes kept or lost) and those made by the resume.
+    const s = JSON.parse(readFileSync(json, "utf8"));
+    expect(s.usage.calls).toBe(server.stats.completions - served.completions);
+    expect(s.usage.prompt_tokens).toBe(server.stats.promptTokens - served.promptTokens);
+    expect(s.usage.completion_tokens).toBe(server.stats.completionTokens - served.completionTokens);
     const run = await readRunFile(runDir);
     expect(run.status).toBe("done");
     expect(run.progress.rows_done).toBe(200);
