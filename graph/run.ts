@@ -127,6 +127,7 @@ export function realLoader(config: RunConfig): () => Promise<RealData> {
       const { table, metadata, warnings } = await readTable(config.input, {
         ...(overrides ? { metadata: overrides } : {}),
         ...(config.target ? { target: config.target } : {}),
+        ...(config.decimal ? { decimal: config.decimal } : {}),
       });
       return {
         table,
@@ -280,7 +281,11 @@ async function executeRun<S extends EngineStateBase>(
       ...cfg,
       streamMode: ["updates", "custom"],
       recursionLimit: RECURSION_LIMIT,
-      maxConcurrency: runtime.concurrency,
+      // Never 1: LangGraph 1.7.3's runner (pregel/runner.js _executeTasksWithRetry) ends a superstep when no task
+      // is executing, so with maxConcurrency 1 only the first Send of a wave ran and the stream ended without an
+      // error, leaving final generation to the recovery path. The bound on model calls is the final batches'
+      // own (graph/finalize.ts), which holds whatever runs the graph.
+      maxConcurrency: Math.max(2, runtime.concurrency),
       ...(opts.signal ? { signal: opts.signal } : {}),
     });
     for await (const item of stream) {
