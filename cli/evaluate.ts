@@ -21,6 +21,7 @@ import {
 } from "../stats/metrics/evaluate.ts";
 import { writeFileAtomic } from "../state/atomic.ts";
 import type { CommandModule } from "./commands.ts";
+import { cliDecimal, DECIMAL_FLAG } from "./options.ts";
 import { checkOutputs, jsonWithKeys } from "./output-safety.ts";
 
 /** `--params` file: any of the fixtures' `params` keys plus target and positive label; unknown keys ignored. */
@@ -54,6 +55,7 @@ const optionsSchema = z.object({
   randomForest: z.boolean().default(true),
   where: z.string().min(1, "--where must not be empty").optional(),
   force: z.boolean().optional(),
+  decimal: cliDecimal,
 });
 type EvaluateCliOptions = z.infer<typeof optionsSchema>;
 
@@ -103,10 +105,12 @@ export async function runEvaluate(opts: EvaluateCliOptions): Promise<EvaluateRes
   const params = opts.params ? await readParamsFile(opts.params) : {};
   const target = opts.target ?? params.target;
   const overrides = opts.metadata ? await readMetadataFile(opts.metadata) : undefined;
-  const real = await readTable(opts.real, { metadata: overrides, target });
+  const decimal = opts.decimal ? { decimal: opts.decimal } : {};
+  const real = await readTable(opts.real, { metadata: overrides, target, ...decimal });
   const sameTypes = {
     metadata: metadataToJson(real.metadata),
     metadataSource: `the real table (${opts.real})`,
+    ...decimal,
   };
   let synthetic = await readTable(opts.synthetic, sameTypes);
   let holdout = opts.holdout ? await readTable(opts.holdout, sameTypes) : undefined;
@@ -225,6 +229,7 @@ export const evaluateCommand: CommandModule = {
         "--params <file>",
         "JSON with metric parameters: bins, kl_pseudo_count, detection_folds, positive_label, ...",
       )
+      .option(DECIMAL_FLAG.flags, DECIMAL_FLAG.description)
       .option("--json <file>", "write the full result tree as JSON")
       .option("--seed <n>", "seed for folds, subsampling and the random forest (default 0)")
       .option(

@@ -144,6 +144,71 @@ describe("outputs never overwrite inputs", () => {
     ]);
     expect(again.code, again.stderr).toBe(0);
   });
+  it("generate --report the input table, and a --report file synthgraph did not write", async () => {
+    await refused(
+      gen("--out", join(dir, "r1.csv"), "--report", input),
+      /--report .* is the same file as the input table/,
+    );
+    const page = join(dir, "page.html");
+    writeFileSync(page, "<!DOCTYPE html><p>my notes</p>\n");
+    await refused(
+      gen("--out", join(dir, "r2.csv"), "--report", page),
+      /--report .* already exists and was not written by synthgraph/,
+    );
+    expect(readFileSync(page, "utf8")).toBe("<!DOCTYPE html><p>my notes</p>\n");
+  });
+  it("generate --report replaces a report synthgraph wrote (offline engine: no model)", async () => {
+    const page = join(dir, "ours.html");
+    const first = await cli([
+      "report",
+      "--real",
+      input,
+      "--synthetic",
+      input,
+      "--out",
+      page,
+      "--no-random-forest",
+    ]);
+    expect(first.code, first.stderr).toBe(0);
+    const r = await cli([
+      ...["generate", input, "--rows", "30", "--engine", "bayesnet", "--quiet"],
+      ...["--out", join(dir, "bn.csv"), "--run-dir", join(dir, "bn-run"), "--report", page],
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(readFileSync(page, "utf8")).toContain("Synthetic data report: ");
+  });
+  it("the --conditions file is an input: no output may replace it", async () => {
+    const groups = join(dir, "groups.json");
+    writeFileSync(groups, '[{"where": "age > 30", "rows": 10}]\n');
+    await refused(
+      [
+        "generate",
+        input,
+        "--model",
+        "ollama:llama3.1:8b",
+        "--conditions",
+        groups,
+        "--out",
+        join(dir, "c.csv"),
+        "--json",
+        groups,
+      ],
+      /--json .* is the same file as --conditions/,
+    );
+    expect(readFileSync(groups, "utf8")).toBe('[{"where": "age > 30", "rows": 10}]\n');
+  });
+  it("report --out the real table, and a page synthgraph did not write", async () => {
+    await refused(
+      ["report", "--real", input, "--synthetic", input, "--out", input],
+      /--out .* is the same file as --real/,
+    );
+    const page = join(dir, "theirs.html");
+    writeFileSync(page, "<html>theirs</html>\n");
+    await refused(
+      ["report", "--real", input, "--synthetic", input, "--out", page],
+      /--out .* already exists and was not written by synthgraph/,
+    );
+  });
   it("generate --out over an existing file that no run wrote", async () => {
     const other = join(dir, "other.csv");
     writeFileSync(other, "a,b\n1,2\n");
