@@ -19,6 +19,7 @@ import {
   evaluateTables,
   toJson,
 } from "../stats/metrics/evaluate.ts";
+import type { FigureVerdict } from "../stats/metrics/verdicts.ts";
 import { writeFileAtomic } from "../state/atomic.ts";
 import type { CommandModule } from "./commands.ts";
 import { cliDecimal, DECIMAL_FLAG } from "./options.ts";
@@ -183,16 +184,34 @@ function dcrExpected(rows: { real: number; holdout: number | null }): string {
   return ` (expected ${expected.toFixed(3)} = ${rows.real}/(${rows.real}+${rows.holdout}) when no real row is memorised; higher = closer to the training rows)`;
 }
 
-/** The readable summary printed without --json. */
+/** "good: <words> (<rule>)": a figure's verdict as the summary prints it (stats/metrics/verdicts.ts). */
+function reading(v: FigureVerdict | undefined, what?: string): string {
+  if (v === undefined) return "";
+  const value = what === undefined ? "" : `${what} ${fmt(v.value)}; `;
+  const range = v.range === null ? "" : `range ${v.range[0]} to ${v.range[1]}, `;
+  return `${value}${range}${v.better} is better → ${v.level}: ${v.words} [${v.rule}]`;
+}
+
+/** The readable summary printed without --json: each figure with its range, direction and verdict. */
 export function formatSummary(r: EvaluateResult): string {
   const s = r.summary;
+  const v = (figure: FigureVerdict["figure"], what?: string): string =>
+    reading(
+      s.verdicts.find((x) => x.figure === figure),
+      what,
+    );
+  const copies = (s.exact_copies ?? 0) > 0;
   const lines = [
     `rows: real ${s.rows.real}, synthetic ${s.rows.synthetic}${s.rows.holdout === null ? "" : `, holdout ${s.rows.holdout}`}; columns: ${s.columns}`,
-    `fidelity  quality ${fmt(s.quality_overall)} (column shapes ${fmt(s.column_shapes)}, pair trends ${fmt(s.column_pair_trends)}; 1 = identical)`,
-    `          logistic detection ${fmt(s.logistic_detection)} (1 = indistinguishable), C2ST gap ${fmt(s.c2st_gap)} (0 = best)`,
+    `fidelity  quality ${fmt(s.quality_overall)} (${v("quality")})`,
+    `          column shapes ${fmt(s.column_shapes)} (${v("column_shapes")})`,
+    `          pair trends ${fmt(s.column_pair_trends)} (${v("column_pair_trends")})`,
+    `          detection ${fmt(s.detection)} = the worse of logistic ${fmt(s.logistic_detection)} and random forest ${fmt(s.forest_detection)}; 1 = cannot tell them apart (${v("detection")})`,
+    `          C2ST gap ${fmt(s.verdicts.find((x) => x.figure === "c2st_gap")?.value)} = the larger of logistic ${fmt(s.c2st_gap)} and random forest ${fmt(s.forest_c2st_gap)}; 0 = no better than a coin (${v("c2st_gap")})`,
     `          ${weakest(s.worst_columns)}`,
     `privacy   exact copies of real rows: ${s.exact_copies ?? "n/a"}, median DCR (min-max) ${fmt(s.dcr_minmax_median)}, DCR share ${fmt(s.dcr_share)}${dcrExpected(s.rows)}`,
-    `utility   TSTR accuracy ${fmt(s.tstr_accuracy)} vs TRTR ${fmt(s.trtr_accuracy)}`,
+    `          (${v("privacy", copies ? "exact copies" : "DCR share − expected")})`,
+    `utility   TSTR accuracy ${fmt(s.tstr_accuracy)} vs TRTR ${fmt(s.trtr_accuracy)} (${v("utility", "TRTR − TSTR")})`,
   ];
   const u = r.utility_protocols;
   if (u)
