@@ -42,6 +42,7 @@ export const evaluateParamsSchema = z.object({
   scale_threshold: z.number().int().min(1).optional(),
   row_level_sample: z.number().int().min(2).optional(),
   model_sample: z.number().int().min(2).optional(),
+  max_levels: z.number().int().min(2).optional(),
 });
 
 const optionsSchema = z.object({
@@ -75,7 +76,7 @@ export async function readParamsFile(path: string): Promise<z.infer<typeof evalu
     const issue = parsed.error.issues[0];
     throw new DataError(`invalid params: ${issue.path.join(".") || "(root)"}: ${issue.message}`, {
       file: path,
-      hint: "keys: bins, kl_pseudo_count, ks_round_decimals, alpha_beta_steps, detection_folds, target, positive_label, seed, tree_depth, scale_threshold, row_level_sample, model_sample",
+      hint: "keys: bins, kl_pseudo_count, ks_round_decimals, alpha_beta_steps, detection_folds, target, positive_label, seed, tree_depth, scale_threshold, row_level_sample, model_sample, max_levels",
     });
   }
   return parsed.data;

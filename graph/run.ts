@@ -14,6 +14,7 @@ import { Command } from "@langchain/langgraph";
 import { SqliteSaver } from "@langchain/langgraph-checkpoint-sqlite";
 import { SynthgraphError } from "../data/errors.ts";
 import { readMetadataFile } from "../data/metadata.ts";
+import { longCellNotes } from "../data/compact.ts";
 import { readTable } from "../data/read.ts";
 import { type AccountingSnapshot, emptySnapshot, mergeSnapshots } from "../models/accounting.ts";
 import type { Env } from "../models/factory.ts";
@@ -132,7 +133,8 @@ export function realLoader(config: RunConfig): () => Promise<RealData> {
       return {
         table,
         metadata,
-        notes: warnings,
+        // What prompts will show of long cells is a reading decision too (printed by generate).
+        notes: [...warnings, ...longCellNotes(metadata)],
         dataset: {
           path: config.input,
           sha256: createHash("sha256").update(bytes).digest("hex"),

@@ -274,6 +274,50 @@ describe("a 404 in plain text", () => {
   });
 });
 
+describe("prompt limits", () => {
+  it("a 5,000-character cell is cut in every prompt, with a note on stderr", async () => {
+    // The real table with a `note` column: one in four rows holds a 5,000-character text.
+    const long = "L".repeat(5_000);
+    const lines = readFileSync(input, "utf8").trimEnd().split("\n");
+    const table = join(dir, "long-cells.csv");
+    writeFileSync(
+      table,
+      `${[`${lines[0]},note`, ...lines.slice(1).map((l, i) => `${l},${i % 4 === 0 ? long : "short"}`)].join("\n")}\n`,
+    );
+    const longView = await readRealView(table, "income");
+    server.setDefault(genericResponder(longView).respond);
+    const r = await cli([
+      ...["generate", table, "--rows", "10", "--model", "ollama:llama3.1:8b", "--engine", "synthia"],
+      ...["--out", join(dir, "long.csv"), "--run-dir", join(dir, "long-run"), "--quiet"],
+      ...["--max-iterations", "1", "--probe-rows", "10", "--batch-rows", "10", "--examples", "8"],
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain(
+      'note: column "note" has 1 value(s) longer than 500 characters (the longest 5,000): prompts show their first 500 characters',
+    );
+    const requests = server.chatRequests();
+    expect(requests.filter((q) => genericKindOf(q) === "synthia-generator").length).toBeGreaterThan(0);
+    // 5,000 − 500 = 4,500 characters left out of each long cell; the full text is in no prompt of any agent.
+    const prompts = requests.map((q) => q.messages.map((m) => m.content).join("\n"));
+    expect(prompts.some((t) => t.includes(`${"L".repeat(500)}…[+4500 characters]`))).toBe(true);
+    for (const t of prompts) expect(t).not.toContain("L".repeat(501));
+  });
+  it("a prompt that cannot fit --num-ctx stops before it is sent, naming the flag", async () => {
+    server.setDefault(genericResponder(view).respond);
+    const before = server.stats.requests;
+    const r = await cli(
+      gen("--out", join(dir, "ctx.csv"), "--run-dir", join(dir, "ctx-run"), "--num-ctx", "256", "--quiet"),
+    );
+    expect(r.code, r.stderr).toBe(3);
+    expect(r.stderr).toMatch(
+      /the prompt does not fit the model's context window: the prompt has [\d,]+ characters, so at least [\d,]+ tokens, and num_ctx is 256 tokens; it was not sent/,
+    );
+    expect(r.stderr).toContain("--num-ctx");
+    expect(r.stderr).not.toMatch(STACK);
+    expect(server.stats.requests).toBe(before);
+  });
+});
+
 describe("damaged run directories on resume", () => {
   const args = (name: string): string[] => [
     ...gen("--out", join(dir, `${name}.csv`), "--run-dir", join(dir, name), "--quiet"),
