@@ -12,7 +12,7 @@
  */
 import type { CodedColumn, Column, Table } from "../../data/types.ts";
 
-/** The most levels a categorical column keeps in pair, model and row-level metrics (docs/metrics.md). */
+/** The most levels a categorical column keeps in pair, model and row-level metrics (docs/metrics.md §6). */
 export const MAX_LEVELS = 100;
 
 /** The level every dropped level becomes (made unique against the kept ones). */

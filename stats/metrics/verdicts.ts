@@ -1,7 +1,7 @@
 /**
  * The plain-words reading of an evaluation summary: each headline figure with its range, its direction, the
  * thresholds that make it good, fair or poor, and a sentence. The thresholds are this project's reading rules
- * (docs/metrics.md §6), not universal standards; the `evaluate` summary, its JSON (`summary.verdicts`) and the
+ * (docs/metrics.md §7), not universal standards; the `evaluate` summary, its JSON (`summary.verdicts`) and the
  * HTML report (report/verdicts.ts) all read them from here.
  *
  * Detection takes the worse of two classifiers: a logistic regression (LogisticDetection, §3.6) misses what
