@@ -124,8 +124,15 @@ const LIBRARY_CHATTER = new Set([
   "Failed to get text from error response",
 ]);
 
-/** Drops the libraries' stray console lines (they would land in the user's stdout); everything else passes. */
+let silenced = false;
+
+/**
+ * Drops the libraries' stray console lines (they would land in the user's stdout); everything else passes.
+ * Once per process (main() may run more than once in one process, e.g. in tests).
+ */
 export function silenceLibraryChatter(): void {
+  if (silenced) return;
+  silenced = true;
   const log = console.log.bind(console);
   console.log = (...args: unknown[]): void => {
     if (args.length === 1 && typeof args[0] === "string" && LIBRARY_CHATTER.has(args[0])) return;

@@ -19,8 +19,10 @@ import {
   evaluateTables,
   toJson,
 } from "../stats/metrics/evaluate.ts";
+import type { FigureVerdict } from "../stats/metrics/verdicts.ts";
 import { writeFileAtomic } from "../state/atomic.ts";
 import type { CommandModule } from "./commands.ts";
+import { cliDecimal, DECIMAL_FLAG } from "./options.ts";
 import { checkOutputs, jsonWithKeys } from "./output-safety.ts";
 
 /** `--params` file: any of the fixtures' `params` keys plus target and positive label; unknown keys ignored. */
@@ -40,6 +42,7 @@ export const evaluateParamsSchema = z.object({
   scale_threshold: z.number().int().min(1).optional(),
   row_level_sample: z.number().int().min(2).optional(),
   model_sample: z.number().int().min(2).optional(),
+  max_levels: z.number().int().min(2).optional(),
 });
 
 /** Extra score sets `--suite` adds to the evaluation (each a key of the JSON and lines of the summary). */
@@ -60,6 +63,7 @@ const optionsSchema = z.object({
   suite: z
     .enum(EVALUATE_SUITES, { error: `--suite must be one of ${EVALUATE_SUITES.join(", ")}` })
     .optional(),
+  decimal: cliDecimal,
 });
 type EvaluateCliOptions = z.infer<typeof optionsSchema>;
 
@@ -78,7 +82,7 @@ export async function readParamsFile(path: string): Promise<z.infer<typeof evalu
     const issue = parsed.error.issues[0];
     throw new DataError(`invalid params: ${issue.path.join(".") || "(root)"}: ${issue.message}`, {
       file: path,
-      hint: "keys: bins, kl_pseudo_count, ks_round_decimals, alpha_beta_steps, detection_folds, target, positive_label, seed, tree_depth, scale_threshold, row_level_sample, model_sample",
+      hint: "keys: bins, kl_pseudo_count, ks_round_decimals, alpha_beta_steps, detection_folds, target, positive_label, seed, tree_depth, scale_threshold, row_level_sample, model_sample, max_levels",
     });
   }
   return parsed.data;
@@ -121,10 +125,12 @@ export async function runEvaluate(opts: EvaluateCliOptions): Promise<EvaluateRes
       },
     );
   const overrides = opts.metadata ? await readMetadataFile(opts.metadata) : undefined;
-  const real = await readTable(opts.real, { metadata: overrides, target });
+  const decimal = opts.decimal ? { decimal: opts.decimal } : {};
+  const real = await readTable(opts.real, { metadata: overrides, target, ...decimal });
   const sameTypes = {
     metadata: metadataToJson(real.metadata),
     metadataSource: `the real table (${opts.real})`,
+    ...decimal,
   };
   let synthetic = await readTable(opts.synthetic, sameTypes);
   let holdout = opts.holdout ? await readTable(opts.holdout, sameTypes) : undefined;
@@ -198,16 +204,34 @@ function dcrExpected(rows: { real: number; holdout: number | null }): string {
   return ` (expected ${expected.toFixed(3)} = ${rows.real}/(${rows.real}+${rows.holdout}) when no real row is memorised; higher = closer to the training rows)`;
 }
 
-/** The readable summary printed without --json. */
+/** "good: <words> (<rule>)": a figure's verdict as the summary prints it (stats/metrics/verdicts.ts). */
+function reading(v: FigureVerdict | undefined, what?: string): string {
+  if (v === undefined) return "";
+  const value = what === undefined ? "" : `${what} ${fmt(v.value)}; `;
+  const range = v.range === null ? "" : `range ${v.range[0]} to ${v.range[1]}, `;
+  return `${value}${range}${v.better} is better → ${v.level}: ${v.words} [${v.rule}]`;
+}
+
+/** The readable summary printed without --json: each figure with its range, direction and verdict. */
 export function formatSummary(r: EvaluateResult): string {
   const s = r.summary;
+  const v = (figure: FigureVerdict["figure"], what?: string): string =>
+    reading(
+      s.verdicts.find((x) => x.figure === figure),
+      what,
+    );
+  const copies = (s.exact_copies ?? 0) > 0;
   const lines = [
     `rows: real ${s.rows.real}, synthetic ${s.rows.synthetic}${s.rows.holdout === null ? "" : `, holdout ${s.rows.holdout}`}; columns: ${s.columns}`,
-    `fidelity  quality ${fmt(s.quality_overall)} (column shapes ${fmt(s.column_shapes)}, pair trends ${fmt(s.column_pair_trends)}; 1 = identical)`,
-    `          logistic detection ${fmt(s.logistic_detection)} (1 = indistinguishable), C2ST gap ${fmt(s.c2st_gap)} (0 = best)`,
+    `fidelity  quality ${fmt(s.quality_overall)} (${v("quality")})`,
+    `          column shapes ${fmt(s.column_shapes)} (${v("column_shapes")})`,
+    `          pair trends ${fmt(s.column_pair_trends)} (${v("column_pair_trends")})`,
+    `          detection ${fmt(s.detection)} = the worse of logistic ${fmt(s.logistic_detection)} and random forest ${fmt(s.forest_detection)}; 1 = cannot tell them apart (${v("detection")})`,
+    `          C2ST gap ${fmt(s.verdicts.find((x) => x.figure === "c2st_gap")?.value)} = the larger of logistic ${fmt(s.c2st_gap)} and random forest ${fmt(s.forest_c2st_gap)}; 0 = no better than a coin (${v("c2st_gap")})`,
     `          ${weakest(s.worst_columns)}`,
     `privacy   exact copies of real rows: ${s.exact_copies ?? "n/a"}, median DCR (min-max) ${fmt(s.dcr_minmax_median)}, DCR share ${fmt(s.dcr_share)}${dcrExpected(s.rows)}`,
-    `utility   TSTR accuracy ${fmt(s.tstr_accuracy)} vs TRTR ${fmt(s.trtr_accuracy)}`,
+    `          (${v("privacy", copies ? "exact copies" : "DCR share − expected")})`,
+    `utility   TSTR accuracy ${fmt(s.tstr_accuracy)} vs TRTR ${fmt(s.trtr_accuracy)} (${v("utility", "TRTR − TSTR")})`,
   ];
   const u = r.utility_protocols;
   if (u)
@@ -278,6 +302,7 @@ export const evaluateCommand: CommandModule = {
         "--params <file>",
         "JSON with metric parameters: bins, kl_pseudo_count, detection_folds, positive_label, ...",
       )
+      .option(DECIMAL_FLAG.flags, DECIMAL_FLAG.description)
       .option("--json <file>", "write the full result tree as JSON")
       .option("--seed <n>", "seed for folds, subsampling and the random forest (default 0)")
       .option(

@@ -40,9 +40,16 @@ import { evaluateTables, toJson } from "../stats/metrics/evaluate.ts";
 import type { CommandModule } from "./commands.ts";
 import { noteRunDir, withRunHint } from "./errors.ts";
 import { MAX_ROWS } from "./limits.ts";
-import { cliInt as int } from "./options.ts";
+import { cliDecimal, DECIMAL_FLAG, cliInt as int } from "./options.ts";
 import { printPaused } from "./pause.ts";
-import { anyOf, checkOutputs, jsonWithKeys, type NamedPath, recordedInRuns } from "./output-safety.ts";
+import {
+  anyOf,
+  checkOutputs,
+  htmlReportOfOurs,
+  jsonWithKeys,
+  type NamedPath,
+  recordedInRuns,
+} from "./output-safety.ts";
 import { checkModelAddresses } from "./preflight.ts";
 import { ProgressPrinter, type ProgressSink } from "./progress.ts";
 
@@ -74,6 +81,7 @@ const CommonOptionsSchema = z.object({
   concurrency: int("--concurrency", 1).optional(),
   metadata: z.string().optional(),
   target: z.string().optional(),
+  decimal: cliDecimal,
   json: z.string().optional(),
   runDir: z.string().optional(),
   privacyGuard: z.boolean().default(true),
@@ -166,6 +174,7 @@ export function runConfigFromOptions(
     ...(o.concurrency === undefined ? {} : { concurrency: o.concurrency }),
     privacyGuard: o.privacyGuard,
     ...(o.target ? { target: o.target } : {}),
+    ...(o.decimal ? { decimal: o.decimal } : {}),
     ...(o.metadata ? { metadata: resolve(o.metadata) } : {}),
     ...(o.json ? { summary: resolve(o.json) } : {}),
     ...Object.assign({}, ...engineParts),
@@ -200,7 +209,10 @@ export async function buildSummary(result: RunResult<EngineStateBase>): Promise<
   const config = run.config;
   const engine = engineFor(config.engine);
   const real = await realLoader(config)();
-  const synthetic = await readTable(config.out, { metadata: metadataToJson(real.metadata) });
+  const synthetic = await readTable(config.out, {
+    metadata: metadataToJson(real.metadata),
+    ...(config.decimal ? { decimal: config.decimal } : {}),
+  });
   const ev = evaluateTables(real.table, synthetic.table, undefined, {
     seed: config.seed,
     skip_random_forest: true,
@@ -339,8 +351,15 @@ export async function runGenerate(
   // Before any work: no output may replace an input or a file synthgraph did not write, every output folder
   // must be writable, and the model servers must be addresses fetch will connect to.
   await checkOutputs({
-    inputs: runInputs(config),
-    outputs: runOutputs(config, [dirname(dir), DEFAULT_RUNS_ROOT]),
+    inputs: [
+      ...runInputs(config),
+      // Read before the run starts (it sets the run's rows), so it is an input like the table.
+      ...(o.conditions === undefined ? [] : [{ flag: "--conditions", path: o.conditions }]),
+    ],
+    outputs: [
+      ...runOutputs(config, [dirname(dir), DEFAULT_RUNS_ROOT]),
+      ...(o.report === undefined ? [] : [{ flag: "--report", path: o.report, owned: htmlReportOfOurs() }]),
+    ],
     runDir: dir,
     force: o.force,
   });
@@ -401,7 +420,15 @@ export async function runGenerate(
 async function reportAfterRun(s: GenerateSummary, c: RunConfig, path: string, io: CliIo): Promise<void> {
   const { writeRunReport } = await import("./report.ts");
   await writeRunReport(
-    { input: c.input, out: c.out, target: c.target, metadata: c.metadata, seed: c.seed, summary: s },
+    {
+      input: c.input,
+      out: c.out,
+      target: c.target,
+      metadata: c.metadata,
+      seed: c.seed,
+      summary: s,
+      ...(c.decimal ? { decimal: c.decimal } : {}),
+    },
     path,
     io,
   );
@@ -561,12 +588,13 @@ export const generateCommand: CommandModule = {
       .option("--max-tokens <role=n>", "max new tokens of one reply for one role; repeatable", collect, [])
       .option("--model-config <file>", "model config JSON (default + per-role settings)")
       .option("--num-ctx <tokens>", "Ollama context window of every role (num_ctx; default 8192)")
-      .option("--force", "replace --out / --json even when synthgraph did not write them")
+      .option("--force", "replace --out / --json / --report even when synthgraph did not write them")
       .option("--seed <n>", "seed of every random choice (default 0)")
       .option("--batch-rows <b>", "rows per final generator call (default 25)")
       .option("--concurrency <c>", "parallel final generator calls (default: the endpoint's limit)")
       .option("--metadata <file>", "SDV-style metadata JSON (types, descriptions, target)")
       .option("--target <column>", "target column (stratification, utility metrics)")
+      .option(DECIMAL_FLAG.flags, DECIMAL_FLAG.description)
       .option("--json <file>", "write SUMMARY.json")
       .option("--run-dir <dir>", "run directory (default ./runs/<timestamp>-<id>)")
       .option("--no-privacy-guard", "keep synthetic rows that exactly copy a real row")

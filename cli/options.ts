@@ -17,3 +17,13 @@ export const cliUnit = (flag: string) =>
     .number({ error: `${flag} must be a number` })
     .min(0, `${flag} must be in [0, 1]`)
     .max(1, `${flag} must be in [0, 1]`);
+
+/** `--decimal , | .`: the decimal mark of the numbers in every table the command reads (data/infer.ts). */
+export const cliDecimal = z.enum([",", "."], { error: "--decimal must be , or ." }).optional();
+
+/** The flag and its help line, the same on every command that reads a table. */
+export const DECIMAL_FLAG = {
+  flags: "--decimal <mark>",
+  description:
+    'decimal mark of the numbers in the tables: "," reads 27,9 and 1,234 as 27.9 and 1.234 in every column; "." never reads a comma as one (default: inferred per column, with a note)',
+} as const;

@@ -6,9 +6,10 @@
  * Writes then go through writeFileAtomic, so a reader sees the old file or the new one, never a mix.
  */
 import { constants, existsSync, realpathSync, statSync } from "node:fs";
-import { access, readFile } from "node:fs/promises";
+import { access, type FileHandle, open, readFile } from "node:fs/promises";
 import { basename, dirname, join, resolve, sep } from "node:path";
 import { SynthgraphError } from "../data/errors.ts";
+import { GENERATOR_META } from "../report/html.ts";
 import { ARTIFACT_DIR, CHECKPOINT_FILE, listRuns, RUN_FILE } from "../state/run-dir.ts";
 
 export interface NamedPath {
@@ -185,6 +186,25 @@ export function jsonWithKeys(keys: readonly string[]): Ownership {
       return typeof v === "object" && v !== null && keys.every((k) => k in v);
     } catch {
       return false;
+    }
+  };
+}
+
+/** An HTML report synthgraph wrote (its head carries report/html.ts GENERATOR_META). */
+export function htmlReportOfOurs(): Ownership {
+  return async (realPath) => {
+    let file: FileHandle | undefined;
+    try {
+      // The marker is in the page's head: the first KB is enough, whatever the report's size.
+      file = await open(realPath, "r");
+      const buf = Buffer.alloc(2048);
+      const { bytesRead } = await file.read(buf, 0, buf.length, 0);
+      const head = buf.subarray(0, bytesRead).toString("utf8");
+      return head.startsWith("<!DOCTYPE html>") && head.includes(GENERATOR_META);
+    } catch {
+      return false;
+    } finally {
+      await file?.close();
     }
   };
 }

@@ -4,7 +4,6 @@
  * data/predicate: conditional fidelity, with the matching row counts on the page); and the report at the end
  * of `generate --report PATH`, which adds the run's iterations and usage.
  */
-import { writeFile } from "node:fs/promises";
 import type { Command } from "commander";
 import { z } from "zod";
 import { takeTableRows } from "../data/build.ts";
@@ -12,10 +11,14 @@ import { DataError, SynthgraphError } from "../data/errors.ts";
 import { metadataToJson, readMetadataFile } from "../data/metadata.ts";
 import { describePredicate, parsePredicate, predicateMask } from "../data/predicate/index.ts";
 import { readTable } from "../data/read.ts";
+import type { DecimalMark } from "../data/infer.ts";
 import type { Table } from "../data/types.ts";
 import { buildReport, type RunTrace, runTraceSchema } from "../report/build.ts";
 import { type EvaluateParams, evaluateTables } from "../stats/metrics/evaluate.ts";
+import { writeFileAtomic } from "../state/atomic.ts";
 import type { CommandModule } from "./commands.ts";
+import { cliDecimal, DECIMAL_FLAG } from "./options.ts";
+import { checkOutputs, htmlReportOfOurs } from "./output-safety.ts";
 
 const optionsSchema = z.object({
   real: z.string().min(1),
@@ -28,6 +31,8 @@ const optionsSchema = z.object({
   title: z.string().optional(),
   seed: z.coerce.number().int().default(0),
   randomForest: z.boolean().default(true),
+  force: z.boolean().optional(),
+  decimal: cliDecimal,
 });
 export type ReportCliOptions = z.input<typeof optionsSchema>;
 
@@ -63,9 +68,25 @@ export async function runReport(
   io: { stdout: Sink } = process,
 ): Promise<ReportOutcome> {
   const opts = optionsSchema.parse(raw);
+  // Before reading anything: every input exists, and --out neither replaces an input nor a file we did not write.
+  await checkOutputs({
+    inputs: [
+      { flag: "--real", path: opts.real },
+      { flag: "--synthetic", path: opts.synthetic },
+      ...(opts.holdout ? [{ flag: "--holdout", path: opts.holdout }] : []),
+      ...(opts.metadata ? [{ flag: "--metadata", path: opts.metadata }] : []),
+    ],
+    outputs: [{ flag: "--out", path: opts.out, owned: htmlReportOfOurs() }],
+    force: opts.force === true,
+  });
   const overrides = opts.metadata ? await readMetadataFile(opts.metadata) : undefined;
-  const real = await readTable(opts.real, { metadata: overrides, target: opts.target });
-  const same = { metadata: metadataToJson(real.metadata), metadataSource: `the real table (${opts.real})` };
+  const decimal = opts.decimal ? { decimal: opts.decimal } : {};
+  const real = await readTable(opts.real, { metadata: overrides, target: opts.target, ...decimal });
+  const same = {
+    metadata: metadataToJson(real.metadata),
+    metadataSource: `the real table (${opts.real})`,
+    ...decimal,
+  };
   const synthetic = await readTable(opts.synthetic, same);
   const holdout = opts.holdout ? await readTable(opts.holdout, same) : undefined;
   let tables = { real: real.table, synthetic: synthetic.table, holdout: holdout?.table };
@@ -138,7 +159,7 @@ async function writeReport(
   condition: ConditionCounts | null,
   io: { stdout: Sink },
 ): Promise<ReportOutcome> {
-  await writeFile(path, html);
+  await writeFileAtomic(path, html);
   const out: ReportOutcome = {
     path,
     bytes: Buffer.byteLength(html),
@@ -208,6 +229,8 @@ export interface RunForReport {
   metadata?: string;
   seed: number;
   summary: Record<string, unknown>;
+  /** The run's `--decimal` (state/config.ts). */
+  decimal?: DecimalMark;
 }
 
 /** The report at the end of `generate --report PATH`: output against input, with the run's trace. */
@@ -217,10 +240,12 @@ export async function writeRunReport(
   io: { stdout: Sink } = process,
 ): Promise<ReportOutcome> {
   const overrides = run.metadata ? await readMetadataFile(run.metadata) : undefined;
-  const real = await readTable(run.input, { metadata: overrides, target: run.target });
+  const decimal = run.decimal ? { decimal: run.decimal } : {};
+  const real = await readTable(run.input, { metadata: overrides, target: run.target, ...decimal });
   const synthetic = await readTable(run.out, {
     metadata: metadataToJson(real.metadata),
     metadataSource: `the real table (${run.input})`,
+    ...decimal,
   });
   const target = run.target ?? real.metadata.target;
   const evaluation = evaluateTables(real.table, synthetic.table, undefined, {
@@ -266,9 +291,11 @@ export const reportCommand: CommandModule = {
         "only rows satisfying a condition, e.g. 'age > 60 and sex == \"Female\"'",
       )
       .option("--metadata <file>", "SDV-style metadata JSON overriding inferred column types")
+      .option(DECIMAL_FLAG.flags, DECIMAL_FLAG.description)
       .option("--title <text>", "page heading")
       .option("--seed <n>", "seed for folds, subsampling and the random forest (default 0)")
       .option("--no-random-forest", "skip the random-forest utility metrics")
+      .option("--force", "replace the --out file even when synthgraph did not write it")
       .action(async (raw: Record<string, unknown>) => {
         await runReport(raw as ReportCliOptions);
       });

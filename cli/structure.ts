@@ -2,7 +2,6 @@
  * `synthgraph structure DATA.csv`: learns a causal DAG by BIC hill climbing (MALLM-GAN's initial causal
  * structure), prints its edges and optionally writes {"edges", "nodes", "score", "seconds"} as JSON.
  */
-import { writeFile } from "node:fs/promises";
 import type { Command } from "commander";
 import { z } from "zod";
 import { DataError } from "../data/errors.ts";
@@ -11,6 +10,9 @@ import { readTable } from "../data/read.ts";
 import { formatArrows, formatEdgeList, parentsMap } from "../stats/structure/dag.ts";
 import { learnStructure } from "../stats/structure/hill-climb.ts";
 import type { CommandModule } from "./commands.ts";
+import { cliDecimal, DECIMAL_FLAG } from "./options.ts";
+import { checkOutputs, jsonWithKeys } from "./output-safety.ts";
+import { writeFileAtomic } from "../state/atomic.ts";
 
 const optionsSchema = z.object({
   data: z.string().min(1),
@@ -20,6 +22,8 @@ const optionsSchema = z.object({
   restarts: z.coerce.number().int().min(0).default(0),
   seed: z.coerce.number().int().default(0),
   json: z.string().optional(),
+  decimal: cliDecimal,
+  force: z.boolean().optional(),
 });
 export type StructureCliOptions = z.input<typeof optionsSchema>;
 
@@ -46,8 +50,21 @@ export async function runStructure(raw: StructureCliOptions): Promise<StructureR
     });
   }
   const opts = parsed.data;
+  await checkOutputs({
+    inputs: [
+      { flag: "the table", path: opts.data },
+      ...(opts.metadata ? [{ flag: "--metadata", path: opts.metadata }] : []),
+    ],
+    outputs: opts.json
+      ? [{ flag: "--json", path: opts.json, owned: jsonWithKeys(["edges", "nodes", "score"]) }]
+      : [],
+    force: opts.force === true,
+  });
   const overrides = opts.metadata ? await readMetadataFile(opts.metadata) : undefined;
-  const { table, warnings } = await readTable(opts.data, { metadata: overrides });
+  const { table, warnings } = await readTable(opts.data, {
+    metadata: overrides,
+    ...(opts.decimal ? { decimal: opts.decimal } : {}),
+  });
   const t0 = performance.now();
   const result = learnStructure(table, {
     bins: opts.bins,
@@ -67,7 +84,7 @@ export async function runStructure(raw: StructureCliOptions): Promise<StructureR
   };
   if (opts.json) {
     const { edges, nodes, score } = report;
-    await writeFile(opts.json, `${JSON.stringify({ edges, nodes, score, seconds }, null, 2)}\n`);
+    await writeFileAtomic(opts.json, `${JSON.stringify({ edges, nodes, score, seconds }, null, 2)}\n`);
   }
   return report;
 }
@@ -100,7 +117,9 @@ export const structureCommand: CommandModule = {
       .option("--max-parents <k>", "most parents per column (default unlimited)")
       .option("--restarts <n>", "random restarts after the first climb", "0")
       .option("--seed <n>", "seed for the restarts", "0")
+      .option(DECIMAL_FLAG.flags, DECIMAL_FLAG.description)
       .option("--json <file>", 'write {"edges", "nodes", "score", "seconds"} as JSON')
+      .option("--force", "replace the --json file even when synthgraph did not write it")
       .action(async (data: string, raw: Record<string, unknown>) => {
         const report = await runStructure({ ...raw, data } as StructureCliOptions);
         if (raw.json) process.stdout.write(`wrote ${String(raw.json)}\n`);

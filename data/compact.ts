@@ -23,6 +23,11 @@
  * In compact JSON the same holds by construction (JSON strings cannot hold raw line breaks) plus the same
  * `</` → `<\/` escape, which JSON allows.
  *
+ * Long cells (prompts only): a text cell longer than PROMPT_CELL_MAX_CHARS characters is cut to its first
+ * PROMPT_CELL_MAX_CHARS characters followed by `…[+N characters]`, and the block is followed by one line saying
+ * so, so a 1 MB cell does not become a 1 MB prompt. This is the one place where rows become prompt text
+ * (every engine and agent uses encodeRowsCsvLines); longCellNotes tells the user which columns it affects.
+ *
  * Every function works on `meta.columns` as given, in order. To leave id columns out of generated rows (as
  * data/schema.ts's rowColumns does), pass `{ ...meta, columns: rowColumns(meta) }`.
  *
@@ -84,12 +89,55 @@ export function numericBoundsFor(provider: string): boolean {
 // ---------------------------------------------------------------------------------------------------------
 // Encoding
 
+/** Longest text cell a prompt shows, in characters; longer ones are cut (see "Long cells" above). */
+export const PROMPT_CELL_MAX_CHARS = 500;
+
+/** A text cell as a prompt shows it: whole, or cut with a marker saying how much was left out. */
+export function promptCellText(s: string): { text: string; cut: boolean } {
+  if (s.length <= PROMPT_CELL_MAX_CHARS) return { text: s, cut: false };
+  // Cut on a code point boundary: a lone surrogate would be invalid text.
+  let end = PROMPT_CELL_MAX_CHARS;
+  const c = s.charCodeAt(end - 1);
+  if (c >= 0xd800 && c <= 0xdbff) end--;
+  return { text: `${s.slice(0, end)}…[+${s.length - end} characters]`, cut: true };
+}
+
+/** The line a prompt gets after rows whose cells were cut. */
+export const CUT_CELLS_NOTE = `(Cells longer than ${PROMPT_CELL_MAX_CHARS} characters are shown cut: "…[+N characters]" marks where and how much.)`;
+
+/**
+ * One note per column whose real values include text longer than PROMPT_CELL_MAX_CHARS (id columns never reach
+ * a prompt): what prompts show of them.
+ */
+export function longCellNotes(meta: Metadata): string[] {
+  const out: string[] = [];
+  for (const c of meta.columns) {
+    if (c.sdtype === "id" || c.levels === undefined) continue;
+    const long = c.levels.filter((l) => l.value.length > PROMPT_CELL_MAX_CHARS);
+    if (long.length === 0) continue;
+    const longest = Math.max(...long.map((l) => l.value.length));
+    out.push(
+      `column "${c.name}" has ${long.length} value(s) longer than ${PROMPT_CELL_MAX_CHARS} characters (the longest ${longest.toLocaleString("en-US")}): prompts show their first ${PROMPT_CELL_MAX_CHARS} characters, marked "…[+N characters]"`,
+    );
+  }
+  return out;
+}
+
 /** The rows as compact JSON text: columns once, one row per line, values in column order; `</` escaped. */
 export function encodeRowsCompact(meta: Metadata, rows: readonly Row[]): string {
   const names = meta.columns.map((c) => c.name);
-  const lines = rows.map((r) => JSON.stringify(names.map((n) => jsonCell(r[n]))));
+  let cut = false;
+  const cell = (v: RowValue | undefined): RowValue => {
+    const j = jsonCell(v);
+    if (typeof j !== "string") return j;
+    const p = promptCellText(j);
+    cut ||= p.cut;
+    return p.text;
+  };
+  const lines = rows.map((r) => JSON.stringify(names.map((n) => cell(r[n]))));
   const body = lines.length === 0 ? "[]" : `[\n${lines.join(",\n")}\n]`;
-  return escapeForBlock(`{"columns":${JSON.stringify(names)},\n"rows":${body}}`);
+  const json = escapeForBlock(`{"columns":${JSON.stringify(names)},\n"rows":${body}}`);
+  return cut ? `${json}\n${CUT_CELLS_NOTE}` : json;
 }
 
 /**
@@ -105,8 +153,16 @@ export function encodeRowsCompactOutput(meta: Metadata, rows: readonly Row[]): s
 export function encodeRowsCsvLines(meta: Metadata, rows: readonly Row[]): string {
   const names = meta.columns.map((c) => c.name);
   const out: string[] = [ROWS_OPEN, names.map(csvText).join(",")];
-  for (const r of rows) out.push(names.map((n) => csvCell(r[n])).join(","));
+  let cut = false;
+  const cell = (v: RowValue | undefined): string => {
+    if (typeof v !== "string") return csvCell(v);
+    const p = promptCellText(v);
+    cut ||= p.cut;
+    return csvText(p.text);
+  };
+  for (const r of rows) out.push(names.map((n) => cell(r[n])).join(","));
   out.push(ROWS_CLOSE);
+  if (cut) out.push(CUT_CELLS_NOTE);
   return out.join("\n");
 }
 
@@ -264,9 +320,12 @@ export function indexedToPositional(item: unknown): unknown {
   return out;
 }
 
-/** A JSON string literal for a prompt that cannot end a tagged block or a line (`</`, U+2028/9 escaped). */
+/**
+ * A JSON string literal of data text (a level, a column name) for a prompt: it cannot end a tagged block or a
+ * line (`</`, U+2028/9 escaped), and text longer than PROMPT_CELL_MAX_CHARS is cut as rows' cells are.
+ */
 export function promptString(s: string): string {
-  return JSON.stringify(s)
+  return JSON.stringify(promptCellText(s).text)
     .replace(/<\//g, "<\\/")
     .replace(/\u2028/g, "\\u2028")
     .replace(/\u2029/g, "\\u2029");

@@ -13,6 +13,7 @@ import {
   parseIsoDatetime,
   partnerLabel,
 } from "./cells.ts";
+import { type DateOrder, DATE_ORDER_FORMATS, inferMixedDates, parseDateAnyFormat } from "./dates.ts";
 import { DataError } from "./errors.ts";
 import type { BooleanLabels, Column, SdType } from "./types.ts";
 
@@ -30,6 +31,11 @@ export interface ColumnSpec {
   readonly numberFormat?: NumberFormat;
   /** numerical only: cells that are not numbers are read as missing (a few stray tokens, reported). */
   readonly strayAsMissing?: boolean;
+  /**
+   * datetime only: cells may be dates in any format data/dates.ts recognises, not only ISO; `order` reads numeric
+   * dates with the year last (15/01/2020) day first or month first (inferred when settled, or declared).
+   */
+  readonly mixedDates?: { readonly order?: DateOrder };
   /** What inference decided that the user should know (printed by `generate` and `evaluate`). */
   readonly notes?: readonly string[];
 }
@@ -46,13 +52,21 @@ const DECIMAL_COMMA_RE = /^[+-]?\d+,\d+$/;
 /** Ambiguous alone: "1,234" is 1234 with a thousands comma or 1.234 with a decimal comma. */
 const AMBIGUOUS_COMMA_RE = /^[+-]?\d{1,3},\d{3}$/;
 
-/** The number a cell holds under a number format (NaN when it is not one). */
+/** "1.234,5": dots grouping thousands before a decimal comma (unambiguous, read under decimal-comma only). */
+const DOT_GROUPS_DECIMAL_COMMA_RE = /^[+-]?\d{1,3}(\.\d{3})+,\d+$/;
+
+/**
+ * The number a cell holds under a number format (NaN when it is not one). Under "decimal-comma" a comma is the
+ * decimal mark ("27,9", "1,234" = 1.234, "1.234,5" = 1234.5) and a cell without a comma reads as a plain number
+ * ("27.9": the form synthgraph writes, so its own output reads back under `--decimal ,`).
+ */
 export function parseNumberAs(cell: string, format: NumberFormat | undefined): number {
   if (format === undefined) return parseDecimal(cell);
   const s = cell.trim();
   if (format === "thousands") return THOUSANDS_RE.test(s) ? Number(s.replace(/,/g, "")) : parseDecimal(s);
   if (DECIMAL_COMMA_RE.test(s)) return Number(s.replace(",", "."));
-  return s.includes(".") ? Number.NaN : parseDecimal(s);
+  if (DOT_GROUPS_DECIMAL_COMMA_RE.test(s)) return Number(s.replace(/\./g, "").replace(",", "."));
+  return s.includes(",") ? Number.NaN : parseDecimal(s);
 }
 
 /**
@@ -159,7 +173,7 @@ function summarize(cells: readonly Cell[]): CellSummary {
  * is id-like and the values are unique integers); ISO dates → datetime; unique text without missing values →
  * id (with an id-like name, or at least MIN_ROWS_FOR_TEXT_ID rows); anything else → categorical.
  */
-export function inferColumnSpec(name: string, cells: readonly Cell[]): ColumnSpec {
+export function inferColumnSpec(name: string, cells: readonly Cell[], opts: InferOptions = {}): ColumnSpec {
   const s = summarize(cells);
   const complete = s.nonMissing === cells.length;
   if (s.nonMissing === 0) return { sdtype: "numerical", integer: false };
@@ -169,13 +183,36 @@ export function inferColumnSpec(name: string, cells: readonly Cell[]): ColumnSpe
     return { sdtype: "numerical", integer: s.allInteger };
   }
   if (!s.allNumeric) {
-    const special = numericDespiteText(name, cells);
+    const special = numericDespiteText(name, cells, opts.decimal);
     if (special) return special;
   }
   if (s.allDatetime) return { sdtype: "datetime", datetimeFormat: s.anyTime ? "datetime" : "date" };
+  const mixed = inferMixedDates(name, cells);
+  if (mixed !== undefined && mixed.order !== undefined) {
+    return {
+      sdtype: "datetime",
+      datetimeFormat: mixed.anyTime ? "datetime" : "date",
+      mixedDates: mixed.order === "none" ? {} : { order: mixed.order },
+      notes: [mixed.note],
+    };
+  }
+  // Dates whose order cannot be settled stay text, with the note saying so (never an id: they are dates).
+  if (mixed !== undefined) return { sdtype: "categorical", notes: [mixed.note] };
   if (s.unique && complete && (isIdLikeName(name) || cells.length >= MIN_ROWS_FOR_TEXT_ID))
     return { sdtype: "id" };
   return { sdtype: "categorical" };
+}
+
+/** The decimal mark the user states for a whole file (`--decimal`); undefined: inferred per column. */
+export type DecimalMark = "," | ".";
+
+/** Reading choices the user makes for a whole file. */
+export interface InferOptions {
+  /**
+   * ",": a comma in a number is the decimal mark in every column, whatever inference would decide
+   * (parseNumberAs); ".": a comma is never read as the decimal mark (thousands separators are still inferred).
+   */
+  readonly decimal?: DecimalMark;
 }
 
 /**
@@ -183,28 +220,44 @@ export function inferColumnSpec(name: string, cells: readonly Cell[]): ColumnSpe
  * tokens ("n/a", "?", "unknown": at most MAX_STRAY_SHARE of the cells and MAX_STRAY_LEVELS distinct ones),
  * read as missing. Each decision carries a note naming the column, examples, and how to override it.
  */
-function numericDespiteText(name: string, cells: readonly Cell[]): ColumnSpec | undefined {
+function numericDespiteText(
+  name: string,
+  cells: readonly Cell[],
+  decimal: DecimalMark | undefined,
+): ColumnSpec | undefined {
+  const forceDecimalComma = decimal === ",";
   const override = `declare "${name}" in the metadata (sdtype categorical) to read it as text`;
   const nonMissing = cells.filter((c): c is string => c !== null);
   const leadingZero = (list: readonly string[]): boolean => list.some((c) => hasLeadingZero(c));
-  const format = inferNumberFormat(cells);
+  // `--decimal ,` decides for every column; otherwise only a column that can be read one way only, and
+  // `--decimal .` rules the decimal-comma reading out.
+  const inferred = forceDecimalComma ? undefined : inferNumberFormat(cells);
+  const format: NumberFormat | undefined = forceDecimalComma
+    ? nonMissing.every((c) => !Number.isNaN(parseNumberAs(c, "decimal-comma"))) && !leadingZero(nonMissing)
+      ? "decimal-comma"
+      : undefined
+    : decimal === "." && inferred === "decimal-comma"
+      ? undefined
+      : inferred;
   if (format !== undefined) {
     const values = nonMissing.map((c) => parseNumberAs(c, format));
     const example = nonMissing.find((c) => c.includes(",")) ?? nonMissing[0];
     const how = format === "thousands" ? "a thousands separator" : "the decimal mark";
+    const why = forceDecimalComma ? " (--decimal ,)" : "";
     return {
       sdtype: "numerical",
       integer: values.every((x) => Number.isInteger(x)),
       numberFormat: format,
       notes: [
-        `column "${name}" is read as numbers with "," as ${how} (e.g. ${JSON.stringify(example)} = ${parseNumberAs(example, format)}); ${override}`,
+        `column "${name}" is read as numbers with "," as ${how}${why} (e.g. ${JSON.stringify(example)} = ${parseNumberAs(example, format)}); ${override}`,
       ],
     };
   }
+  const strayFormat: NumberFormat | undefined = forceDecimalComma ? "decimal-comma" : undefined;
   const stray = new Map<string, number>();
   const numbers: number[] = [];
   for (const c of nonMissing) {
-    const x = parseDecimal(c);
+    const x = parseNumberAs(c, strayFormat);
     if (Number.isNaN(x)) stray.set(c, (stray.get(c) ?? 0) + 1);
     else numbers.push(x);
   }
@@ -221,6 +274,7 @@ function numericDespiteText(name: string, cells: readonly Cell[]): ColumnSpec | 
   return {
     sdtype: "numerical",
     integer: numbers.every((x) => Number.isInteger(x)),
+    ...(strayFormat === undefined ? {} : { numberFormat: strayFormat }),
     strayAsMissing: true,
     notes: [
       `column "${name}" is numeric except ${strayCount} cell(s) holding ${examples}: those cells are read as missing; ${override}, or list the tokens as missing markers`,
@@ -280,7 +334,7 @@ export function columnFromCells(
         values: numbersFromCells(name, cells, spec.integer === true, origin, spec),
       };
     case "datetime":
-      return { kind: "datetime", name, values: datetimesFromCells(name, cells, origin) };
+      return { kind: "datetime", name, values: datetimesFromCells(name, cells, origin, spec.mixedDates) };
     case "boolean":
       return codedColumn(name, booleansFromCells(name, cells, origin), "boolean");
     case "categorical":
@@ -319,17 +373,24 @@ function numbersFromCells(
   return out;
 }
 
-function datetimesFromCells(name: string, cells: readonly Cell[], origin: CellOrigin): Float64Array {
+function datetimesFromCells(
+  name: string,
+  cells: readonly Cell[],
+  origin: CellOrigin,
+  mixed: ColumnSpec["mixedDates"],
+): Float64Array {
   const out = new Float64Array(cells.length);
   for (let i = 0; i < cells.length; i++) {
     const c = cells[i];
-    const d = c === null ? undefined : parseIsoDatetime(c);
+    const d = c === null ? undefined : mixed ? parseDateAnyFormat(c, mixed.order) : parseIsoDatetime(c);
     if (c !== null && d === undefined) {
       throw cellError(
         name,
         c,
         i,
-        "is not an ISO date (YYYY-MM-DD) or date-time (YYYY-MM-DDTHH:MM:SS)",
+        mixed
+          ? `is not a date in a format synthgraph reads (YYYY-MM-DD, YYYY/MM/DD, ${mixed.order === "mdy" ? "MM/DD/YYYY" : mixed.order === "dmy" ? "DD/MM/YYYY" : "DD/MM/YYYY or MM/DD/YYYY when the order is declared"}, 3 Feb 2020, Feb 3, 2020)`
+          : `is not an ISO date (YYYY-MM-DD) or date-time (YYYY-MM-DDTHH:MM:SS); dates in other formats are read with "datetime_format": "${DATE_ORDER_FORMATS.dmy}" or "${DATE_ORDER_FORMATS.mdy}" in the metadata`,
         origin,
       );
     }

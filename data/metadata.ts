@@ -7,6 +7,7 @@ import { z } from "zod";
 import { isNumeric } from "./build.ts";
 import type { DatetimeFormat } from "./cells.ts";
 import { decimalsOf, isUtcMidnight, parseBoolean } from "./cells.ts";
+import { DATE_ORDER_FORMATS, type DateOrder } from "./dates.ts";
 import { DataError } from "./errors.ts";
 import type { ColumnSpec } from "./infer.ts";
 import {
@@ -88,10 +89,13 @@ const columnJsonSchema = z
     if (col.datetime_format !== undefined) {
       if (col.sdtype !== "datetime") {
         ctx.addIssue({ code: "custom", message: "datetime_format applies to datetime columns only" });
-      } else if (!col.datetime_format.startsWith(ISO_DATE_FORMAT)) {
+      } else if (
+        !col.datetime_format.startsWith(ISO_DATE_FORMAT) &&
+        dateOrderOf(col.datetime_format) === undefined
+      ) {
         ctx.addIssue({
           code: "custom",
-          message: `datetime_format ${JSON.stringify(col.datetime_format)} is not ISO 8601; synthgraph reads ${ISO_DATE_FORMAT} and ${ISO_DATETIME_FORMAT}`,
+          message: `datetime_format ${JSON.stringify(col.datetime_format)} is not one synthgraph reads: ${ISO_DATE_FORMAT}, ${ISO_DATETIME_FORMAT}, or ${DATE_ORDER_FORMATS.dmy} / ${DATE_ORDER_FORMATS.mdy} (dates in several formats, numeric ones day or month first)`,
         });
       }
     }
@@ -200,7 +204,29 @@ export function specFromOverride(o: ColumnOverride): Partial<ColumnSpec> & Pick<
           ? false
           : undefined,
     datetimeFormat: o.datetime_format === undefined ? undefined : datetimeFormatOf(o.datetime_format),
+    ...(o.datetime_format !== undefined && dateOrderOf(o.datetime_format) !== undefined
+      ? { mixedDates: { order: dateOrderOf(o.datetime_format) } }
+      : {}),
   };
+}
+
+/**
+ * "%d/%m/%Y" → day first, "%m/%d/%Y" → month first (any separator, optionally followed by a time such as
+ * " %H:%M:%S"); undefined for other formats.
+ */
+function dateOrderOf(strftime: string): DateOrder | undefined {
+  const f = strftime.replace(/[.-]/g, "/");
+  return f.startsWith(DATE_ORDER_FORMATS.dmy)
+    ? "dmy"
+    : f.startsWith(DATE_ORDER_FORMATS.mdy)
+      ? "mdy"
+      : undefined;
+}
+
+/** The datetime_format written back: ISO, or the order of numeric dates when the file mixed formats. */
+function datetimeFormatText(format: DatetimeFormat, order: DateOrder | undefined): string {
+  if (order === undefined) return format === "date" ? ISO_DATE_FORMAT : ISO_DATETIME_FORMAT;
+  return format === "date" ? DATE_ORDER_FORMATS[order] : `${DATE_ORDER_FORMATS[order]} %H:%M:%S`;
 }
 
 function datetimeFormatOf(strftime: string): DatetimeFormat {
@@ -215,7 +241,7 @@ export function overrideFromSpec(spec: ColumnSpec, description?: string): Column
       ? { computer_representation: spec.integer ? "Int64" : "Float" }
       : {}),
     ...(spec.sdtype === "datetime" && spec.datetimeFormat !== undefined
-      ? { datetime_format: spec.datetimeFormat === "date" ? ISO_DATE_FORMAT : ISO_DATETIME_FORMAT }
+      ? { datetime_format: datetimeFormatText(spec.datetimeFormat, spec.mixedDates?.order) }
       : {}),
     ...(description === undefined ? {} : { description }),
   };
@@ -320,11 +346,14 @@ function numericalMeta(col: NumericColumn, o: ColumnOverride | undefined, nRows:
 
 function datetimeMeta(col: NumericColumn, o: ColumnOverride | undefined, nRows: number): ColumnMeta {
   const s = summarizeNumeric(col.values);
-  const declared = o === undefined ? undefined : specFromOverride(o).datetimeFormat;
+  const spec = o === undefined ? undefined : specFromOverride(o);
+  const declared = spec?.datetimeFormat;
+  const order = spec?.mixedDates?.order;
   return {
     name: col.name,
     sdtype: "datetime",
     datetimeFormat: declared ?? (s.firstWithTime >= 0 ? "datetime" : "date"),
+    ...(order === undefined ? {} : { dateOrder: order }),
     ...rangeOf(s),
     missingRate: missingRate(s.missing, nRows),
   };
@@ -362,7 +391,12 @@ export function metadataToJson(meta: Metadata): MetadataOverrides {
     const labels = c.sdtype === "boolean" ? c.booleanLabels : undefined;
     columns[c.name] = {
       ...overrideFromSpec(
-        { sdtype: c.sdtype, integer: c.integer, datetimeFormat: c.datetimeFormat },
+        {
+          sdtype: c.sdtype,
+          integer: c.integer,
+          datetimeFormat: c.datetimeFormat,
+          ...(c.dateOrder === undefined ? {} : { mixedDates: { order: c.dateOrder } }),
+        },
         c.description,
       ),
       ...(c.sdtype === "numerical" && c.integer !== true && c.decimals !== undefined

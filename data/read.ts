@@ -9,7 +9,15 @@ import { CsvError, parse } from "csv-parse/sync";
 import { isNumeric, recodeColumn, tableOf } from "./build.ts";
 import { DEFAULT_MISSING_MARKERS, missingMatcher } from "./cells.ts";
 import { DataError } from "./errors.ts";
-import { booleanLabelsOf, type Cell, type ColumnSpec, columnFromCells, inferColumnSpec } from "./infer.ts";
+import {
+  booleanLabelsOf,
+  type Cell,
+  type ColumnSpec,
+  columnFromCells,
+  type DecimalMark,
+  type InferOptions,
+  inferColumnSpec,
+} from "./infer.ts";
 import {
   type ColumnOverride,
   checkTarget,
@@ -35,6 +43,8 @@ export interface ReadOptions {
   readonly metadataSource?: string;
   /** Overrides the format chosen from the file extension. */
   readonly format?: TableFormat;
+  /** `--decimal`: the decimal mark of every column's numbers (data/infer.ts InferOptions); default inferred. */
+  readonly decimal?: DecimalMark;
 }
 
 export interface ReadResult {
@@ -130,7 +140,7 @@ function typedTable(src: CellSource, opts: ReadOptions & { source?: string }): R
   for (let j = 0; j < names.length; j++) {
     const cells = src.cells(j);
     const o = overrides.get(names[j]);
-    const spec = columnSpec(names[j], cells, o);
+    const spec = columnSpec(names[j], cells, o, opts.decimal === undefined ? {} : { decimal: opts.decimal });
     specs.push(spec);
     columns.push(src.column(j, spec, cells));
     labels.push(spec.sdtype === "boolean" ? (o?.boolean_labels ?? booleanLabelsOf(cells)) : undefined);
@@ -411,15 +421,26 @@ function checkColumnNames(names: string[], warnings: string[], file?: string): v
 }
 
 /** The user's declaration where given, inference for the rest (e.g. integer-ness of a declared numerical). */
-function columnSpec(name: string, cells: readonly Cell[], o: ColumnOverride | undefined): ColumnSpec {
-  if (o === undefined) return inferColumnSpec(name, cells);
+function columnSpec(
+  name: string,
+  cells: readonly Cell[],
+  o: ColumnOverride | undefined,
+  inferOpts: InferOptions,
+): ColumnSpec {
+  if (o === undefined) return inferColumnSpec(name, cells, inferOpts);
   const declared = specFromOverride(o);
-  const inferred = inferColumnSpec(name, cells);
+  const inferred = inferColumnSpec(name, cells, inferOpts);
   const sameType = inferred.sdtype === declared.sdtype;
   return {
     sdtype: declared.sdtype,
     integer: declared.integer ?? (sameType ? inferred.integer : undefined),
     datetimeFormat: declared.datetimeFormat ?? (sameType ? inferred.datetimeFormat : undefined),
+    // A declared order of numeric dates wins; a declared datetime column reads mixed formats as inferred.
+    ...(declared.mixedDates !== undefined
+      ? { mixedDates: declared.mixedDates }
+      : sameType && inferred.mixedDates !== undefined
+        ? { mixedDates: inferred.mixedDates }
+        : {}),
     // A declared numerical column still reads "16,884.92" or stray tokens as inferred (with the same notes).
     ...(sameType
       ? {

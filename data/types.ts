@@ -63,6 +63,11 @@ export interface ColumnMeta {
   readonly max?: number;
   /** datetime only: whether values carry a time part ("datetime") or are dates ("date"). */
   readonly datetimeFormat?: "date" | "datetime";
+  /**
+   * datetime only: the real file wrote dates in several formats, numeric ones day first ("dmy") or month first
+   * ("mdy") (data/dates.ts); kept so that a table read with this metadata reads them the same way.
+   */
+  readonly dateOrder?: "dmy" | "mdy";
   /** boolean only: how the real data spells true and false ("TRUE"/"FALSE", "Yes"/"No"); written back so. */
   readonly booleanLabels?: BooleanLabels;
   /** categorical / boolean: levels with real counts, most frequent first. */

@@ -124,6 +124,36 @@ async function acceptedPerGroup(
   return out;
 }
 
+/** A limit on how many calls run at once: `run(f)` starts f when fewer than `n` are running. */
+export type Slots = <T>(f: () => Promise<T>) => Promise<T>;
+
+export function createSlots(n: number): Slots {
+  let running = 0;
+  const waiting: Array<() => void> = [];
+  return async (f) => {
+    if (running >= Math.max(1, n)) await new Promise<void>((go) => waiting.push(go));
+    else running++;
+    try {
+      return await f();
+    } finally {
+      // Hand the slot to the next waiter (running stays the same), or free it.
+      const next = waiting.shift();
+      if (next) next();
+      else running--;
+    }
+  };
+}
+
+/** One limit per run (per artifact store): a per-thread runtime builds finalizeNodes once for many runs. */
+const slotsByStore = new WeakMap<ArtifactStore, { n: number; slots: Slots }>();
+function slotsOf(store: ArtifactStore, n: number): Slots {
+  const known = slotsByStore.get(store);
+  if (known && known.n === n) return known.slots;
+  const slots = createSlots(n);
+  slotsByStore.set(store, { n, slots });
+  return slots;
+}
+
 /** A row as a string key: its values in metadata column order (validated rows: one type per column). */
 function rowKey(row: Row, metadata: Metadata): string {
   return JSON.stringify(metadata.columns.map((c) => row[c.name] ?? null));
@@ -270,11 +300,13 @@ export function finalizeNodes(
   };
 
   // One batch's memoised work, shared by the `batch` node, `write` and the runner's recovery (graph/recover.ts).
+  // At most rt.concurrency batches generate at once, whoever runs them (a wave's Sends, the recovery, an
+  // exported graph run by a LangGraph server with its own concurrency).
   const runBatch: FinalBatchRunner = (task) => {
     const c = rt.config;
     const seed = batchSeed(c.seed, task.round, task.batch);
     return rt.store.memo(finalBatchKey(task.round, task.batch), RowBatchSchema, async () => {
-      const out = await a.generate({ task, seed, key: a.key });
+      const out = await slotsOf(rt.store, rt.concurrency)(() => a.generate({ task, seed, key: a.key }));
       const real = await rt.real();
       const cond = conditionOf(c, real.metadata, task.group);
       // Every row is checked against its group's condition by code, whatever the engine did at the source.
@@ -289,13 +321,20 @@ export function finalizeNodes(
       };
     });
   };
+  /** The row key when the run dedupes (graph/recover.ts completeFromArtifacts), from the given config. */
+  const rowKeyOf = async (c: RunConfig): Promise<((row: Row) => string) | undefined> => {
+    if (!dedupeOf(c)) return undefined;
+    const metadata = (await rt.real()).metadata;
+    return (row) => rowKey(row, metadata);
+  };
+  const batches = { run: runBatch, rowKey: rowKeyOf };
   // The runner's recovery finds the batch code by store; a per-thread runtime (an exported graph) has a store
   // only inside a node, so it registers there.
-  if (!rt.perThread) registerFinalBatches(rt.store, runBatch);
+  if (!rt.perThread) registerFinalBatches(rt.store, batches);
 
   // Receives a Send payload, not the state (LangGraph passes the payload as the node input).
   const batch = async (input: unknown): Promise<FinalizeUpdate> => {
-    if (rt.perThread) registerFinalBatches(rt.store, runBatch);
+    if (rt.perThread) registerFinalBatches(rt.store, batches);
     const { task } = PayloadSchema.parse(input);
     let value: RowBatch;
     try {
@@ -322,8 +361,8 @@ export function finalizeNodes(
   const write = async (s: FinalizeView): Promise<FinalizeUpdate> => {
     const real = await rt.real();
     const c = s.config;
-    if (dedupeOf(c)) {
-      // The rows plan_round counted, in the same order: exactly the requested rows (per group), no duplicate.
+    if (isConditional(s) && dedupeOf(c)) {
+      // The rows plan_round counted, in the same order: exactly the requested rows per group, no duplicate.
       const { perGroup } = await scan(s);
       return writeOutput(c, rowsToTable(perGroup.flat(), real.metadata), real.metadata);
     }
@@ -342,11 +381,14 @@ export function finalizeNodes(
       }
       return writeOutput(c, rowsToTable(perGroup.flat(), real.metadata), real.metadata);
     }
+    // Deduping, these are the rows plan_round counted, in the same order (the same scan, by completeFromArtifacts).
+    const rowKeyFn = await rowKeyOf(c);
     const done = await completeFromArtifacts({
       config: c,
       roundRows: s.roundRows,
       run: runBatch,
       concurrency: rt.concurrency,
+      ...(rowKeyFn ? { rowKey: rowKeyFn } : {}),
     });
     const redone = done.batches.filter((b) => !b.cached);
     const usage = redone.reduce((u, b) => mergeSnapshots(u, b.value.usage), emptySnapshot());

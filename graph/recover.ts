@@ -21,15 +21,25 @@ import { SynthgraphError } from "../data/errors.ts";
 /** Generates (or returns the stored) final batch of a task: the same memoised work as the `batch` node. */
 export type FinalBatchRunner = (task: BatchTask) => Promise<{ value: RowBatch; cached: boolean }>;
 
-const runners = new WeakMap<ArtifactStore, FinalBatchRunner>();
+/** What the runner's recovery needs of an engine's final generation (graph/finalize.ts registers it). */
+export interface FinalBatches {
+  run: FinalBatchRunner;
+  /**
+   * The key of a row when the run leaves exact duplicates among synthetic rows out (read from the state's
+   * config, as the graph's own path does); undefined when it keeps them.
+   */
+  rowKey: (config: RunConfig) => Promise<((row: Row) => string) | undefined>;
+}
+
+const runners = new WeakMap<ArtifactStore, FinalBatches>();
 const failures = new WeakMap<ArtifactStore, unknown>();
 
 /** Called by graph/finalize.ts when an engine's graph is built: one runner per run (per artifact store). */
-export function registerFinalBatches(store: ArtifactStore, runner: FinalBatchRunner): void {
-  runners.set(store, runner);
+export function registerFinalBatches(store: ArtifactStore, batches: FinalBatches): void {
+  runners.set(store, batches);
 }
 
-export function finalBatchesOf(store: ArtifactStore): FinalBatchRunner | undefined {
+export function finalBatchesOf(store: ArtifactStore): FinalBatches | undefined {
   return runners.get(store);
 }
 
@@ -58,6 +68,8 @@ export interface CompletedOutput {
   roundRows: number[];
   /** Every batch of every round, in order. */
   batches: Array<{ task: BatchTask; value: RowBatch; cached: boolean }>;
+  /** Exact duplicates of an earlier row left out before the output was full (0 without `rowKey`). */
+  duplicates: number;
 }
 
 /**
@@ -65,17 +77,40 @@ export interface CompletedOutput {
  * round plans the rows still missing, as plan_round does; at most config.maxRounds rounds). `concurrency`
  * batches run at once; a failing batch stops the work after its wave (the others are stored) and its error
  * is raised.
+ *
+ * With `rowKey` (a run that dedupes, graph/finalize.ts), a row whose key an earlier row (batch order) has is
+ * left out and counted, and only distinct rows count as accepted: the rounds planned and the rows output are
+ * those of the graph's own path (plan_round's scan and `write`), so a recovered run writes the same table.
  */
 export async function completeFromArtifacts(a: {
   config: RunConfig;
   roundRows: readonly number[];
   run: FinalBatchRunner;
   concurrency: number;
+  rowKey?: (row: Row) => string;
   onBatch?: (b: { task: BatchTask; value: RowBatch; cached: boolean; accepted: number }) => void;
 }): Promise<CompletedOutput> {
   const c = a.config;
   const roundRows = [...a.roundRows];
   const batches: CompletedOutput["batches"] = [];
+  const rows: Row[] = [];
+  const seen = new Set<string>();
+  let duplicates = 0;
+  /** Adds a batch's rows to the output (until it is full), skipping and counting duplicates when deduping. */
+  const take = (batch: RowBatch): void => {
+    for (const row of batch.rows) {
+      if (rows.length >= c.rows) return;
+      if (a.rowKey) {
+        const k = a.rowKey(row);
+        if (seen.has(k)) {
+          duplicates++;
+          continue;
+        }
+        seen.add(k);
+      }
+      rows.push(row);
+    }
+  };
   let accepted = 0;
   for (let r = 1; ; r++) {
     if (r > roundRows.length) {
@@ -103,20 +138,15 @@ export async function completeFromArtifacts(a: {
       if (failed) throw (failed as PromiseRejectedResult).reason;
       settled.forEach((s, i) => {
         const { value, cached } = (s as PromiseFulfilledResult<{ value: RowBatch; cached: boolean }>).value;
-        accepted += value.rows.length;
+        take(value);
+        // Deduping: the distinct rows so far (the output fills before any further row is counted).
+        accepted = a.rowKey ? rows.length : accepted + value.rows.length;
         batches.push({ task: tasks[i], value, cached });
         a.onBatch?.({ task: tasks[i], value, cached, accepted: Math.min(accepted, c.rows) });
       });
     }
   }
-  const rows: Row[] = [];
-  for (const b of batches) {
-    for (const row of b.value.rows) {
-      if (rows.length >= c.rows) break;
-      rows.push(row);
-    }
-  }
-  return { rows, roundRows, batches };
+  return { rows, roundRows, batches, duplicates };
 }
 
 /** What the batches the checkpoint has not counted (all but the first `batchesDone`) add to its counters. */

@@ -74,19 +74,23 @@ export async function finishStoppedRun<S extends EngineStateBase>(a: {
   usage: AccountingSnapshot;
 }): Promise<S | undefined> {
   const v = a.values as Partial<FinalValues>;
-  const run = finalBatchesOf(a.runtime.store);
-  if (!run || v.phase === "done" || !Array.isArray(v.roundRows) || v.roundRows.length === 0) return undefined;
+  const batches = finalBatchesOf(a.runtime.store);
+  if (!batches || v.phase === "done" || !Array.isArray(v.roundRows) || v.roundRows.length === 0)
+    return undefined;
   // The state's config, not run.json's: a steering `rows` action changes it in the state first.
   const config = (a.values as { config?: RunConfig }).config ?? a.runtime.config;
   // Conditional runs write per group (graph/finalize.ts): the graph's own write node finishes them.
   if (config.conditions !== undefined) return undefined;
   const real = await a.runtime.real();
   let usage = a.usage;
+  // A run that dedupes (SYNTHIA's default) leaves the same duplicates out as the graph's own path would.
+  const rowKey = await batches.rowKey(config);
   const done = await completeFromArtifacts({
     config,
     roundRows: v.roundRows,
-    run,
+    run: batches.run,
     concurrency: a.runtime.concurrency,
+    ...(rowKey ? { rowKey } : {}),
     onBatch: (b) => {
       if (!b.cached) usage = mergeSnapshots(usage, b.value.usage);
       a.onEvent?.({ node: "collect", update: {}, usage, rowsDone: b.accepted, rowsRequested: config.rows });
@@ -104,5 +108,7 @@ export async function finishStoppedRun<S extends EngineStateBase>(a: {
     usage: mergeSnapshots(v.usage ?? usage, totals.usage),
     invalidRows: (v.invalidRows ?? 0) + totals.invalidRows,
     exactCopiesRemoved: (v.exactCopiesRemoved ?? 0) + totals.exactCopiesRemoved,
+    // The scan over every stored batch gives the whole count, as plan_round's does.
+    ...(rowKey ? { duplicatesRemoved: done.duplicates } : {}),
   };
 }

@@ -14,6 +14,7 @@ import { Command } from "@langchain/langgraph";
 import { SqliteSaver } from "@langchain/langgraph-checkpoint-sqlite";
 import { SynthgraphError } from "../data/errors.ts";
 import { readMetadataFile } from "../data/metadata.ts";
+import { longCellNotes } from "../data/compact.ts";
 import { readTable } from "../data/read.ts";
 import { type AccountingSnapshot, emptySnapshot, mergeSnapshots } from "../models/accounting.ts";
 import type { Env } from "../models/factory.ts";
@@ -128,11 +129,13 @@ export function realLoader(config: RunConfig): () => Promise<RealData> {
       const { table, metadata, warnings } = await readTable(config.input, {
         ...(overrides ? { metadata: overrides } : {}),
         ...(config.target ? { target: config.target } : {}),
+        ...(config.decimal ? { decimal: config.decimal } : {}),
       });
       return {
         table,
         metadata,
-        notes: warnings,
+        // What prompts will show of long cells is a reading decision too (printed by generate).
+        notes: [...warnings, ...longCellNotes(metadata)],
         dataset: {
           path: config.input,
           sha256: createHash("sha256").update(bytes).digest("hex"),
@@ -286,7 +289,11 @@ async function executeRun<S extends EngineStateBase>(
       ...cfg,
       streamMode: ["updates", "custom"],
       recursionLimit: RECURSION_LIMIT,
-      maxConcurrency: runtime.concurrency,
+      // Never 1: LangGraph 1.7.3's runner (pregel/runner.js _executeTasksWithRetry) ends a superstep when no task
+      // is executing, so with maxConcurrency 1 only the first Send of a wave ran and the stream ended without an
+      // error, leaving final generation to the recovery path. The bound on model calls is the final batches'
+      // own (graph/finalize.ts), which holds whatever runs the graph.
+      maxConcurrency: Math.max(2, runtime.concurrency),
       ...(opts.signal ? { signal: opts.signal } : {}),
     });
     for await (const item of stream) {

@@ -27,7 +27,7 @@ export interface EngineRuntime {
   /** Loads (and caches) the real table described by the config. */
   real(): Promise<RealData>;
   env: Env;
-  /** Parallel final batches (also passed to invoke as maxConcurrency). */
+  /** Parallel final batches: at most this many final generator calls at once (graph/finalize.ts). */
   concurrency: number;
   /** The runtime resolves config and store per thread (graph/export.ts): nothing may read them at build time. */
   perThread?: boolean;

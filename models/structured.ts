@@ -274,10 +274,36 @@ interface InvokeOptions {
   schemaName?: string;
 }
 
+/**
+ * Prompt text here (instructions, metadata, CSV rows, JSON; long cells are cut, data/compact.ts) averages 2–4
+ * characters per token with the usual BPE vocabularies (bench/tokens.bench.ts counts rows with o200k_base), so
+ * characters / 8 is a safe lower bound of a prompt's tokens: a prompt over the context by that bound does not
+ * fit, and a prompt that fits is never refused.
+ */
+export const MAX_CHARS_PER_TOKEN = 8;
+
+/**
+ * Before sending: a prompt that cannot fit the model's context window (num_ctx, known for Ollama) is a
+ * ModelContextOverflowError naming --num-ctx, not a request of megabytes that the server cuts or rejects.
+ * Nothing is checked when the context is unknown (OpenAI-compatible servers report overflows themselves).
+ */
+export function checkPromptBudget(messages: readonly BaseMessage[], numCtx: number | undefined): void {
+  if (numCtx === undefined) return;
+  let chars = 0;
+  for (const m of messages) chars += messageText(m).length;
+  const atLeast = Math.ceil(chars / MAX_CHARS_PER_TOKEN);
+  if (atLeast > numCtx) {
+    throw new ModelContextOverflowError(
+      `the prompt has ${chars.toLocaleString("en-US")} characters, so at least ${atLeast.toLocaleString("en-US")} tokens, and num_ctx is ${numCtx.toLocaleString("en-US")} tokens; it was not sent`,
+    );
+  }
+}
+
 /** One model reply through the resilience layer, with accounting. Exported for free-text roles. */
 export async function callText(opts: CallCommon & InvokeOptions): Promise<TextResult> {
   const ep = endpointInfoOf(opts.endpoint);
   const messages = opts.messages.map(toMessage);
+  checkPromptBudget(messages, ep.numCtx);
   const chat = ep.chat;
   const format = opts.format;
   const responseFormat =

@@ -19,7 +19,7 @@ import {
   pairFigure,
   trajectoryFigure,
 } from "./figures.ts";
-import { escapeHtml, fmt, htmlTable, pct } from "./html.ts";
+import { escapeHtml, fmt, GENERATOR_META, htmlTable, pct } from "./html.ts";
 import { readVerdicts, type Verdict } from "./verdicts.ts";
 import { renderSvg } from "./svg.ts";
 import { usageTotalsObject } from "../state/schemas.ts";
@@ -361,6 +361,7 @@ function page(title: string, ev: EvaluateResult, metadata: Metadata, body: strin
 <html lang="en"><head><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
 <meta name="viewport" content="width=device-width, initial-scale=1">
+${GENERATOR_META}
 <title>${escapeHtml(title)}</title><style>${CSS}</style></head>
 <body><header><h1>${escapeHtml(title)}</h1><p>Rows: ${escapeHtml(rows)}; columns: ${s.columns}.</p>
 <details><summary>Columns and types</summary>${colTable}</details>

@@ -3,6 +3,12 @@
  * before it reaches the page (the SVG writer of vega escapes the text it draws on its own).
  */
 
+/**
+ * The tag that marks a page as synthgraph's report: `generate --report` and `report --out` replace an existing
+ * file without --force only when it carries it (cli/output-safety.ts).
+ */
+export const GENERATOR_META = '<meta name="generator" content="synthgraph">';
+
 const ENTITIES: Record<string, string> = {
   "&": "&amp;",
   "<": "&lt;",

@@ -1,12 +1,13 @@
 /**
  * The summary card's plain-word reading of the evaluation: quality, detection, utility, privacy, each with the
- * thresholds that make it good, fair or poor. The thresholds are this project's reading rules (stated on the
- * page and in docs/metrics-protocol.md), not universal standards.
+ * thresholds that make it good, fair or poor. The thresholds and levels are the evaluate summary's
+ * (stats/metrics/verdicts.ts: one set of reading rules for the CLI, its JSON and this page).
  */
 import type { EvaluateResult } from "../stats/metrics/evaluate.ts";
+import { type FigureVerdict, type Level, THRESHOLDS } from "../stats/metrics/verdicts.ts";
 import { fmt } from "./html.ts";
 
-export type Level = "good" | "fair" | "poor" | "n/a";
+export { type Level, THRESHOLDS };
 
 export interface Verdict {
   readonly aspect: "Quality" | "Detection" | "Utility" | "Privacy";
@@ -16,28 +17,16 @@ export interface Verdict {
   readonly rule: string;
 }
 
-/** good when x ≥ good, fair when x ≥ fair, else poor; n/a when x is not finite. */
-function atLeast(x: number | null | undefined, good: number, fair: number): Level {
-  if (x === null || x === undefined || !Number.isFinite(x)) return "n/a";
-  return x >= good ? "good" : x >= fair ? "fair" : "poor";
-}
-
-export const THRESHOLDS = {
-  quality: { good: 0.9, fair: 0.75 },
-  detection: { good: 0.8, fair: 0.5 },
-  /** TRTR − TSTR accuracy. */
-  utilityGap: { good: 0.02, fair: 0.05 },
-  /** DCR share − train/(train + holdout). */
-  dcrExcess: { good: 0.05, fair: 0.1 },
-} as const;
-
 export function readVerdicts(ev: EvaluateResult, target: string | undefined): Verdict[] {
   const s = ev.summary;
   const T = THRESHOLDS;
+  // The levels are the summary's own (stats/metrics/verdicts.ts); this page adds the wording of its card.
+  const levelOf = (figure: FigureVerdict["figure"]): Level =>
+    s.verdicts.find((v) => v.figure === figure)?.level ?? "n/a";
   const out: Verdict[] = [];
   out.push({
     aspect: "Quality",
-    level: atLeast(s.quality_overall, T.quality.good, T.quality.fair),
+    level: levelOf("quality"),
     value: `${fmt(s.quality_overall)} (column shapes ${fmt(s.column_shapes)}, pair trends ${fmt(s.column_pair_trends)})`,
     meaning:
       "How closely each column and each pair of columns of the synthetic table follow the real table (1 = identical).",
@@ -45,17 +34,16 @@ export function readVerdicts(ev: EvaluateResult, target: string | undefined): Ve
   });
   out.push({
     aspect: "Detection",
-    level: atLeast(s.logistic_detection, T.detection.good, T.detection.fair),
-    value: fmt(s.logistic_detection),
+    level: levelOf("detection"),
+    value: `${fmt(s.detection)} (logistic regression ${fmt(s.logistic_detection)}, random forest ${fmt(s.forest_detection)})`,
     meaning:
-      "How hard a logistic regression finds it to tell synthetic rows from real ones (1 = cannot tell them apart, 0 = always can).",
+      "How hard classifiers find it to tell synthetic rows from real ones (1 = cannot tell them apart, 0 = always can): the worse of a logistic regression and a random forest, which also sees relations between columns.",
     rule: `good ≥ ${T.detection.good}, fair ≥ ${T.detection.fair}, poor below.`,
   });
   const gap = s.trtr_accuracy !== null && s.tstr_accuracy !== null ? s.trtr_accuracy - s.tstr_accuracy : null;
   out.push({
     aspect: "Utility",
-    level:
-      gap === null ? "n/a" : gap <= T.utilityGap.good ? "good" : gap <= T.utilityGap.fair ? "fair" : "poor",
+    level: levelOf("utility"),
     value:
       gap === null
         ? "not measured (needs a target column and a holdout table)"
@@ -66,15 +54,10 @@ export function readVerdicts(ev: EvaluateResult, target: string | undefined): Ve
   const share = ev.row_level.dcr_share_tabsyn;
   const nH = s.rows.holdout;
   const ideal = nH === null ? null : s.rows.real / (s.rows.real + nH);
-  const excess = share && ideal !== null ? share.share - ideal : null;
   const copies = s.exact_copies ?? 0;
-  let level: Level;
-  if (copies > 0) level = "poor";
-  else if (excess === null) level = "n/a";
-  else level = excess <= T.dcrExcess.good ? "good" : excess <= T.dcrExcess.fair ? "fair" : "poor";
   out.push({
     aspect: "Privacy",
-    level,
+    level: levelOf("privacy"),
     value: `${copies} exact copies of real rows; DCR share ${fmt(share?.share)}${ideal === null ? "" : ` (ideal ${fmt(ideal)})`}`,
     meaning:
       "Whether synthetic rows copy training rows: exact copies, and whether synthetic rows sit closer to the training rows than unseen (holdout) real rows do.",

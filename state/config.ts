@@ -86,6 +86,8 @@ export const RunConfigSchema = z.object({
   /** Bound on final rounds before the run fails (each round re-plans the rows still missing). */
   maxRounds: z.number().int().positive().default(20),
   target: z.string().optional(),
+  /** `--decimal`: the decimal mark of the input's numbers (data/infer.ts); absent: inferred per column. */
+  decimal: z.enum([",", "."]).optional(),
   /** SDV metadata JSON (absolute path). */
   metadata: z.string().optional(),
   /** MALLM-GAN knobs (engine "mallm-gan" only; engines/mallm/config.ts). */

@@ -49,14 +49,30 @@ const EvaluateSummarySchema = z.object({
   quality_overall: score.describe("SDMetrics quality score, 1 = identical distributions"),
   column_shapes: score,
   column_pair_trends: score,
-  logistic_detection: score.describe("1 = a classifier cannot tell synthetic from real"),
+  logistic_detection: score.describe("1 = a logistic regression cannot tell synthetic from real"),
+  forest_detection: score.describe("1 = a random forest cannot tell synthetic from real"),
+  detection: score.describe("the worse of logistic_detection and forest_detection"),
   c2st_gap: score,
+  forest_c2st_gap: score,
   dcr_minmax_median: score,
   exact_copies: score.describe("synthetic rows that copy a real row exactly"),
   dcr_share: score,
   tstr_accuracy: score,
   trtr_accuracy: score,
   worst_columns: z.array(z.object({ column: z.string(), score: score })),
+  verdicts: z
+    .array(
+      z.object({
+        figure: z.string(),
+        value: score,
+        range: z.tuple([z.number(), z.number()]).nullable(),
+        better: z.enum(["higher", "lower"]),
+        level: z.enum(["good", "fair", "poor", "n/a"]),
+        rule: z.string(),
+        words: z.string(),
+      }),
+    )
+    .describe("each headline figure read against stated thresholds, in plain words"),
   notes: z.array(z.string()),
 });
 

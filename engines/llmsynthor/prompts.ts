@@ -12,6 +12,7 @@
  * data-not-instructions sentence.
  */
 import { formatIsoDatetime } from "../../data/cells.ts";
+import { promptString } from "../../data/compact.ts";
 import type { ColumnMeta, Metadata } from "../../data/types.ts";
 import type { CellPart, DiscrepancyCell, JointDiscrepancy, MarginalDiscrepancy } from "./discrepancy.ts";
 
@@ -29,13 +30,8 @@ export interface GuidanceOptions {
   topCells?: number;
 }
 
-/** A JSON string literal that cannot end a block or a line. */
-export function quote(s: string): string {
-  return JSON.stringify(s)
-    .replace(/<\//g, "<\\/")
-    .replace(/\u2028/g, "\\u2028")
-    .replace(/\u2029/g, "\\u2029");
-}
+/** A JSON string literal that cannot end a block or a line (long data text cut, data/compact.ts). */
+export const quote = promptString;
 
 /** A share in [0, 1] as a percentage with one decimal ("12.5%"). */
 export function percent(x: number): string {

@@ -17,7 +17,13 @@
  */
 
 import { formatIsoDatetime, formatNumber } from "../../data/cells.ts";
-import { encodeRowsCsvLines, type RowEncoding, ROWS_CLOSE, ROWS_OPEN } from "../../data/compact.ts";
+import {
+  encodeRowsCsvLines,
+  promptCellText,
+  type RowEncoding,
+  ROWS_CLOSE,
+  ROWS_OPEN,
+} from "../../data/compact.ts";
 import { rowColumns } from "../../data/schema.ts";
 import type { ColumnMeta, Metadata, Row } from "../../data/types.ts";
 import { causallyOrderedMetadata, formatEdgeList, pyStr, type Theta } from "./theta.ts";
@@ -77,7 +83,8 @@ export function categoriesText(columns: readonly ColumnMeta[]): string {
     .filter((c) => c.sdtype === "categorical" && (c.levels?.length ?? 0) > 0)
     .map((c) => {
       const levels = c.levels ?? [];
-      const shown = levels.slice(0, MAX_CATEGORIES_IN_PROMPT).map((l) => pyStr(l.value));
+      // Long values cut as every prompt cuts data text (data/compact.ts promptCellText).
+      const shown = levels.slice(0, MAX_CATEGORIES_IN_PROMPT).map((l) => pyStr(promptCellText(l.value).text));
       const more = levels.length - shown.length;
       return `${name(c.name)}: {${shown.join(", ")}${more > 0 ? `, ... and ${more} rarer categories` : ""}}`;
     })

@@ -24,6 +24,7 @@
 import { formatIsoDatetime } from "../../data/cells.ts";
 import {
   encodeRowsCsvLines,
+  PROMPT_CELL_MAX_CHARS,
   promptString,
   type RowEncoding,
   ROWS_CLOSE,
@@ -210,7 +211,7 @@ function outputLines(p: PromptInputs, names: readonly string[]): string[] {
 const PLAIN = /^[A-Za-z0-9_][A-Za-z0-9_ .()%/-]*$/;
 /** A name or level as is when plain, else as a JSON string literal (module header). */
 function plain(s: string): string {
-  return PLAIN.test(s) && !s.includes("</") ? s : promptString(s);
+  return PLAIN.test(s) && !s.includes("</") && s.length <= PROMPT_CELL_MAX_CHARS ? s : promptString(s);
 }
 
 function num(x: number): string {

@@ -7,7 +7,9 @@ import { isNumeric } from "../../data/build.ts";
 import { parseBoolean } from "../../data/cells.ts";
 import type { Column, Table } from "../../data/types.ts";
 import { type CorrelationMatrices, correlationMatrices } from "./pairs/correlation.ts";
-import { type Detection, detectionMetrics, stratifiedFolds } from "./table/detection.ts";
+import { type Detection, detectionMetrics, duplicateAwareFolds } from "./table/detection.ts";
+import { type ForestDetection, forestDetection } from "./table/forest-detection.ts";
+import { type FigureVerdict, summaryVerdicts } from "./verdicts.ts";
 import { columnPairs, type PairResult } from "./pairs/pairs.ts";
 import { type QualityReport, qualityReport } from "./table/quality.ts";
 import { type RowLevel, rowLevelMetrics } from "./rows/rowlevel.ts";
@@ -18,6 +20,7 @@ import {
   numericalShapes,
 } from "./column/shapes.ts";
 import { tstrLogistic, tstrRandomForest, type Utility } from "./table/utility.ts";
+import { type CappedColumn, capLevels, MAX_LEVELS } from "./top-levels.ts";
 import { type AlphaBetaResult, alphaBetaTables } from "./rows/alpha-beta.ts";
 import { type SynllmSuite, synllmSuite } from "./synllm/index.ts";
 import { MLE_REGRESSORS, type RegressionUtility, regressionUtility } from "./table/regression-utility.ts";
@@ -29,6 +32,7 @@ import {
 } from "./table/utility-protocols.ts";
 import {
   detectionSampling,
+  FOREST_DETECTION_SAMPLE,
   MODEL_SAMPLE,
   modelSample,
   needsSampling,
@@ -65,6 +69,11 @@ export interface EvaluateParams {
   model_sample: number;
   /** Add the SynLLM paper's scores under `synllm` (`evaluate --suite synllm`; stats/metrics/synllm/). */
   synllm_suite?: boolean;
+  /**
+   * Levels a categorical column keeps in every metric but column shapes: above it, its most frequent real
+   * levels plus "other" (./top-levels.ts).
+   */
+  max_levels: number;
 }
 
 export const DEFAULT_EVALUATE_PARAMS: EvaluateParams = {
@@ -76,6 +85,7 @@ export const DEFAULT_EVALUATE_PARAMS: EvaluateParams = {
   scale_threshold: SCALE_THRESHOLD,
   row_level_sample: ROW_LEVEL_SAMPLE,
   model_sample: MODEL_SAMPLE,
+  max_levels: MAX_LEVELS,
 };
 
 export interface EvaluateSummary {
@@ -85,13 +95,20 @@ export interface EvaluateSummary {
   column_shapes: number;
   column_pair_trends: number;
   logistic_detection: number | null;
+  /** Random-forest detection (1 = the forest cannot tell them apart). */
+  forest_detection: number | null;
+  /** The worse of logistic_detection and forest_detection: what the detection verdict reads. */
+  detection: number | null;
   c2st_gap: number | null;
+  forest_c2st_gap: number | null;
   dcr_minmax_median: number | null;
   exact_copies: number | null;
   dcr_share: number | null;
   tstr_accuracy: number | null;
   trtr_accuracy: number | null;
   worst_columns: Array<{ column: string; score: number }>;
+  /** Each headline figure with its range, direction, thresholds and a plain-words verdict (./verdicts.ts). */
+  verdicts: FigureVerdict[];
   notes: string[];
 }
 
@@ -102,6 +119,8 @@ export interface EvaluateResult {
   quality_report: QualityReport;
   row_level: RowLevel;
   detection: Detection | { error: string };
+  /** Detection by a seeded random forest (./table/forest-detection.ts): sees dependence between columns. */
+  detection_forest: ForestDetection | { error: string };
   /** Our converged optimum; the fixtures' loose sklearn-default check is met by it (see README, metrics §3.6). */
   detection_sklearn_default_lbfgs?: Detection | { error: string };
   tstr_logistic?: Utility;
@@ -120,6 +139,8 @@ export interface EvaluateResult {
   sampling?: SamplingReport;
   /** The SynLLM paper's scores (`synllm_suite`): quality, privacy, harmonic, NNDR, TSTR/TRTS, clinical. */
   synllm?: SynllmSuite | { error: string };
+  /** Present only when a categorical column has more than `max_levels` levels: which, and what "other" holds. */
+  high_cardinality?: { max_levels: number; columns: CappedColumn[] };
   summary: EvaluateSummary;
 }
 
@@ -144,6 +165,8 @@ function shapeScore(s: NumericalShapes | CategoricalShapes): number {
   return "ks_complement" in s ? s.ks_complement : s.tv_complement;
 }
 
+const pct = (x: number): string => (Number.isFinite(x) ? `${(100 * x).toFixed(1)} %` : "n/a");
+
 function finiteOrNull(x: number | undefined): number | null {
   return x === undefined || !Number.isFinite(x) ? null : x;
 }
@@ -158,9 +181,20 @@ export function evaluateTables(
   const p: EvaluateParams = { ...DEFAULT_EVALUATE_PARAMS, ...paramsIn };
   const notes: string[] = [];
   const names = statColumns(realIn);
-  const real = alignTable(realIn, names, "real");
-  const synthetic = alignTable(syntheticIn, names, "synthetic");
-  const holdout = holdoutIn ? alignTable(holdoutIn, names, "holdout") : undefined;
+  const fullReal = alignTable(realIn, names, "real");
+  const fullSynthetic = alignTable(syntheticIn, names, "synthetic");
+  const fullHoldout = holdoutIn ? alignTable(holdoutIn, names, "holdout") : undefined;
+  // Column shapes see every level; every other metric sees a very high-cardinality column as its top levels
+  // plus "other" (./top-levels.ts), so time and memory stay bounded.
+  const cap = capLevels(fullReal, fullHoldout ? [fullSynthetic, fullHoldout] : [fullSynthetic], p.max_levels);
+  const real = cap.real;
+  const synthetic = cap.others[0];
+  const holdout = fullHoldout ? cap.others[1] : undefined;
+  for (const c of cap.capped) {
+    notes.push(
+      `column "${c.column}" has ${c.levels} levels: pair trends, correlations, detection, utility and row-level metrics use its ${c.kept} most frequent real levels plus "${c.other}" (${pct(c.other_share_real)} of real and ${pct(c.other_share_synthetic)} of synthetic rows); column shapes use every level`,
+    );
+  }
   const skipped = realIn.columns.filter((c) => c.kind === "id").map((c) => c.name);
   if (skipped.length > 0) notes.push(`id columns excluded from statistics: ${skipped.join(", ")}`);
 
@@ -170,8 +204,8 @@ export function evaluateTables(
     ksRoundDecimals: p.ks_round_decimals,
   };
   const column_shapes: Record<string, NumericalShapes | CategoricalShapes> = {};
-  real.columns.forEach((rc, j) => {
-    const sc = synthetic.columns[j];
+  fullReal.columns.forEach((rc, j) => {
+    const sc = fullSynthetic.columns[j];
     if (isNumeric(rc) && isNumeric(sc))
       column_shapes[rc.name] = numericalShapes(rc.values, sc.values, shapeParams);
     else if (!isNumeric(rc) && !isNumeric(sc))
@@ -223,12 +257,38 @@ export function evaluateTables(
     const dSynthetic = sampleDetection
       ? modelSample(synthetic, scale, SAMPLING_STREAMS.detectionSynthetic, "synthetic (detection)", notes)
       : synthetic;
-    const folds = p.detection_folds ?? stratifiedFolds(dReal.nRows, dSynthetic.nRows, 3, p.seed);
+    // A row and its exact copy in the other table share a test fold (./table/detection.ts duplicateAwareFolds).
+    const folds = p.detection_folds ?? duplicateAwareFolds(dReal, dSynthetic, 3, p.seed);
     detection = detectionMetrics(dReal, dSynthetic, folds);
     if (sampling && sampleDetection)
       sampling.detection = detectionSampling(detection, dReal.nRows, dSynthetic.nRows);
   } catch (err) {
     detection = { error: err instanceof Error ? err.message : String(err) };
+  }
+
+  let detection_forest: ForestDetection | { error: string };
+  try {
+    // Trees on at most FOREST_DETECTION_SAMPLE seeded rows per table: a few seconds whatever the table size.
+    const forestScale: ScaleParams = { ...scale, modelSample: FOREST_DETECTION_SAMPLE };
+    const fReal = modelSample(
+      real,
+      forestScale,
+      SAMPLING_STREAMS.forestReal,
+      "real (forest detection)",
+      notes,
+    );
+    const fSynthetic = modelSample(
+      synthetic,
+      forestScale,
+      SAMPLING_STREAMS.forestSynthetic,
+      "synthetic (forest detection)",
+      notes,
+    );
+    detection_forest = forestDetection(fReal, fSynthetic, duplicateAwareFolds(fReal, fSynthetic, 3, p.seed), {
+      seed: p.seed,
+    });
+  } catch (err) {
+    detection_forest = { error: err instanceof Error ? err.message : String(err) };
   }
 
   const result: EvaluateResult = {
@@ -240,8 +300,10 @@ export function evaluateTables(
     detection,
     // We do not emulate lbfgs' early stop; the converged optimum is reported under the loose key as well.
     detection_sklearn_default_lbfgs: detection,
+    detection_forest,
     summary: undefined as unknown as EvaluateSummary,
   };
+  if (cap.capped.length > 0) result.high_cardinality = { max_levels: p.max_levels, columns: cap.capped };
 
   const target = p.target;
   // Above the scale threshold every model-based metric (utility, the protocols' utility) sees the same sample.
@@ -425,6 +487,7 @@ function summarise(
   notes: string[],
 ): EvaluateSummary {
   const det = "error" in r.detection ? undefined : r.detection;
+  const forest = "error" in r.detection_forest ? undefined : r.detection_forest;
   const dcr = r.row_level.dcr.minmax_real;
   const worst = Object.entries(r.column_shapes)
     .map(([column, s]) => ({ column, score: shapeScore(s) }))
@@ -432,22 +495,28 @@ function summarise(
     .sort((a, b) => a.score - b.score)
     .slice(0, 3);
   const share = r.row_level.dcr_share_tabsyn;
-  return {
+  const logistic = finiteOrNull(det?.logistic_detection);
+  const forestScore = finiteOrNull(forest?.forest_detection);
+  const figures = {
     rows: { real: real.nRows, synthetic: synthetic.nRows, holdout: holdout ? holdout.nRows : null },
     columns: real.columns.length,
     quality_overall: r.quality_report.overall,
     column_shapes: r.quality_report.column_shapes,
     column_pair_trends: r.quality_report.column_pair_trends,
-    logistic_detection: finiteOrNull(det?.logistic_detection),
+    logistic_detection: logistic,
+    forest_detection: forestScore,
+    detection:
+      logistic === null ? forestScore : forestScore === null ? logistic : Math.min(logistic, forestScore),
     c2st_gap: finiteOrNull(det?.c2st_gap),
+    forest_c2st_gap: finiteOrNull(forest?.c2st_gap),
     dcr_minmax_median: finiteOrNull(dcr.median),
     exact_copies: Math.round(dcr.frac_zero * synthetic.nRows),
     dcr_share: share ? finiteOrNull(share.share) : null,
     tstr_accuracy: finiteOrNull(r.tstr_logistic?.tstr.accuracy),
     trtr_accuracy: finiteOrNull(r.tstr_logistic?.trtr.accuracy),
     worst_columns: worst,
-    notes: [...notes, ...(r.row_level._notes ?? [])],
   };
+  return { ...figures, verdicts: summaryVerdicts(figures), notes: [...notes, ...(r.row_level._notes ?? [])] };
 }
 
 /** JSON with NaN/±Infinity as null and typed arrays as plain arrays (the fixtures' convention). */

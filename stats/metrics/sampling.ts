@@ -32,6 +32,8 @@ import type { Utility } from "./table/utility.ts";
 export const SCALE_THRESHOLD = 50_000;
 export const ROW_LEVEL_SAMPLE = 10_000;
 export const MODEL_SAMPLE = 20_000;
+/** Rows per table the random-forest detection fits on, whatever the threshold (./table/forest-detection.ts). */
+export const FOREST_DETECTION_SAMPLE = 5_000;
 
 /** RNG streams of createRng(seed) for the model samples. */
 export const SAMPLING_STREAMS = {
@@ -45,6 +47,8 @@ export const SAMPLING_STREAMS = {
   synllmReal: 107,
   synllmSynthetic: 108,
   synllmHoldout: 109,
+  forestReal: 110,
+  forestSynthetic: 111,
 } as const;
 
 export interface ScaleParams {

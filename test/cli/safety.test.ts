@@ -144,6 +144,71 @@ describe("outputs never overwrite inputs", () => {
     ]);
     expect(again.code, again.stderr).toBe(0);
   });
+  it("generate --report the input table, and a --report file synthgraph did not write", async () => {
+    await refused(
+      gen("--out", join(dir, "r1.csv"), "--report", input),
+      /--report .* is the same file as the input table/,
+    );
+    const page = join(dir, "page.html");
+    writeFileSync(page, "<!DOCTYPE html><p>my notes</p>\n");
+    await refused(
+      gen("--out", join(dir, "r2.csv"), "--report", page),
+      /--report .* already exists and was not written by synthgraph/,
+    );
+    expect(readFileSync(page, "utf8")).toBe("<!DOCTYPE html><p>my notes</p>\n");
+  });
+  it("generate --report replaces a report synthgraph wrote (offline engine: no model)", async () => {
+    const page = join(dir, "ours.html");
+    const first = await cli([
+      "report",
+      "--real",
+      input,
+      "--synthetic",
+      input,
+      "--out",
+      page,
+      "--no-random-forest",
+    ]);
+    expect(first.code, first.stderr).toBe(0);
+    const r = await cli([
+      ...["generate", input, "--rows", "30", "--engine", "bayesnet", "--quiet"],
+      ...["--out", join(dir, "bn.csv"), "--run-dir", join(dir, "bn-run"), "--report", page],
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(readFileSync(page, "utf8")).toContain("Synthetic data report: ");
+  });
+  it("the --conditions file is an input: no output may replace it", async () => {
+    const groups = join(dir, "groups.json");
+    writeFileSync(groups, '[{"where": "age > 30", "rows": 10}]\n');
+    await refused(
+      [
+        "generate",
+        input,
+        "--model",
+        "ollama:llama3.1:8b",
+        "--conditions",
+        groups,
+        "--out",
+        join(dir, "c.csv"),
+        "--json",
+        groups,
+      ],
+      /--json .* is the same file as --conditions/,
+    );
+    expect(readFileSync(groups, "utf8")).toBe('[{"where": "age > 30", "rows": 10}]\n');
+  });
+  it("report --out the real table, and a page synthgraph did not write", async () => {
+    await refused(
+      ["report", "--real", input, "--synthetic", input, "--out", input],
+      /--out .* is the same file as --real/,
+    );
+    const page = join(dir, "theirs.html");
+    writeFileSync(page, "<html>theirs</html>\n");
+    await refused(
+      ["report", "--real", input, "--synthetic", input, "--out", page],
+      /--out .* already exists and was not written by synthgraph/,
+    );
+  });
   it("generate --out over an existing file that no run wrote", async () => {
     const other = join(dir, "other.csv");
     writeFileSync(other, "a,b\n1,2\n");
@@ -206,6 +271,50 @@ describe("a 404 in plain text", () => {
     } finally {
       await new Promise<void>((r) => plain.close(() => r()));
     }
+  });
+});
+
+describe("prompt limits", () => {
+  it("a 5,000-character cell is cut in every prompt, with a note on stderr", async () => {
+    // The real table with a `note` column: one in four rows holds a 5,000-character text.
+    const long = "L".repeat(5_000);
+    const lines = readFileSync(input, "utf8").trimEnd().split("\n");
+    const table = join(dir, "long-cells.csv");
+    writeFileSync(
+      table,
+      `${[`${lines[0]},note`, ...lines.slice(1).map((l, i) => `${l},${i % 4 === 0 ? long : "short"}`)].join("\n")}\n`,
+    );
+    const longView = await readRealView(table, "income");
+    server.setDefault(genericResponder(longView).respond);
+    const r = await cli([
+      ...["generate", table, "--rows", "10", "--model", "ollama:llama3.1:8b", "--engine", "synthia"],
+      ...["--out", join(dir, "long.csv"), "--run-dir", join(dir, "long-run"), "--quiet"],
+      ...["--max-iterations", "1", "--probe-rows", "10", "--batch-rows", "10", "--examples", "8"],
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain(
+      'note: column "note" has 1 value(s) longer than 500 characters (the longest 5,000): prompts show their first 500 characters',
+    );
+    const requests = server.chatRequests();
+    expect(requests.filter((q) => genericKindOf(q) === "synthia-generator").length).toBeGreaterThan(0);
+    // 5,000 − 500 = 4,500 characters left out of each long cell; the full text is in no prompt of any agent.
+    const prompts = requests.map((q) => q.messages.map((m) => m.content).join("\n"));
+    expect(prompts.some((t) => t.includes(`${"L".repeat(500)}…[+4500 characters]`))).toBe(true);
+    for (const t of prompts) expect(t).not.toContain("L".repeat(501));
+  });
+  it("a prompt that cannot fit --num-ctx stops before it is sent, naming the flag", async () => {
+    server.setDefault(genericResponder(view).respond);
+    const before = server.stats.requests;
+    const r = await cli(
+      gen("--out", join(dir, "ctx.csv"), "--run-dir", join(dir, "ctx-run"), "--num-ctx", "256", "--quiet"),
+    );
+    expect(r.code, r.stderr).toBe(3);
+    expect(r.stderr).toMatch(
+      /the prompt does not fit the model's context window: the prompt has [\d,]+ characters, so at least [\d,]+ tokens, and num_ctx is 256 tokens; it was not sent/,
+    );
+    expect(r.stderr).toContain("--num-ctx");
+    expect(r.stderr).not.toMatch(STACK);
+    expect(server.stats.requests).toBe(before);
   });
 });
 

@@ -14,6 +14,8 @@ import {
   encodeRowsCsvLines,
   indexedRowsJsonSchema,
   indexedToPositional,
+  longCellNotes,
+  PROMPT_CELL_MAX_CHARS,
   rowEncodingFor,
   ROWS_CLOSE,
   ROWS_OPEN,
@@ -190,6 +192,53 @@ describe("untrusted cell values stay inside their cell", () => {
     const text = encodeRowsCsvLines(TEXT_META, rows);
     expect(text.split("\n").slice(2, 4)).toEqual(["1,,", '2,"",false']);
     expect(decodeCsvLines(TEXT_META, text).items.map((i) => i.row)).toEqual(rows);
+  });
+});
+
+describe("long cells are cut in prompts, with a note", () => {
+  const meta: Metadata = { rowCount: 3, columns: [{ name: "note", sdtype: "categorical", missingRate: 0 }] };
+  it("a 1,000,000-character cell: the first 500 characters and a marker of the 999,500 left out", () => {
+    const long = "x".repeat(1_000_000);
+    const text = encodeRowsCsvLines(meta, [{ note: long }, { note: "short" }]);
+    const lines = text.split("\n");
+    expect(PROMPT_CELL_MAX_CHARS).toBe(500);
+    // 1,000,000 − 500 = 999,500 characters left out.
+    expect(lines[2]).toBe(`${"x".repeat(500)}…[+999500 characters]`);
+    expect(lines[3]).toBe("short");
+    expect(lines[4]).toBe(ROWS_CLOSE);
+    expect(lines[5]).toMatch(/^\(Cells longer than 500 characters are shown cut/);
+    expect(text.length).toBeLessThan(1000);
+    const json = encodeRowsCompact(meta, [{ note: long }]);
+    expect(json).toContain(`"${"x".repeat(500)}…[+999500 characters]"`);
+    expect(json.length).toBeLessThan(1000);
+  });
+  it("a 500-character cell is whole and adds no note; a cut never splits a surrogate pair", () => {
+    const text = encodeRowsCsvLines(meta, [{ note: "y".repeat(500) }]);
+    expect(text.split("\n")).toEqual([ROWS_OPEN, "note", "y".repeat(500), ROWS_CLOSE]);
+    // 499 letters then an emoji (2 UTF-16 units) straddling the limit: the cut keeps 499 units, not half of it.
+    const cut = encodeRowsCsvLines(meta, [{ note: `${"z".repeat(499)}😀${"z".repeat(10)}` }]).split("\n")[2];
+    expect(cut).toBe(`${"z".repeat(499)}…[+12 characters]`);
+  });
+  it("longCellNotes names the columns with values over the limit, and the longest", () => {
+    const m: Metadata = {
+      rowCount: 4,
+      columns: [
+        {
+          name: "note",
+          sdtype: "categorical",
+          missingRate: 0,
+          levels: [
+            { value: "a".repeat(2000), count: 2 },
+            { value: "b".repeat(600), count: 1 },
+            { value: "c", count: 1 },
+          ],
+        },
+        { name: "code", sdtype: "categorical", missingRate: 0, levels: [{ value: "A", count: 4 }] },
+      ],
+    };
+    expect(longCellNotes(m)).toEqual([
+      'column "note" has 2 value(s) longer than 500 characters (the longest 2,000): prompts show their first 500 characters, marked "…[+N characters]"',
+    ]);
   });
 });
 

@@ -47,3 +47,33 @@ describe("inferColumnSpec on numbers written with text", () => {
     expect(inferColumnSpec("x", cells).sdtype).toBe("categorical");
   });
 });
+
+describe("the decimal mark stated by the user (--decimal)", () => {
+  it('"," reads an ambiguous column with decimal commas, with a note naming the flag', () => {
+    const cells = ["1,234", "5,678", "12"];
+    // Inferred: nothing decides between 1234 and 1.234, so the column stays text.
+    expect(inferColumnSpec("w", cells).sdtype).toBe("categorical");
+    const spec = inferColumnSpec("w", cells, { decimal: "," });
+    expect(spec).toMatchObject({ sdtype: "numerical", integer: false, numberFormat: "decimal-comma" });
+    expect(spec.notes?.[0]).toMatch(
+      /column "w" is read as numbers with "," as the decimal mark \(--decimal ,\)/,
+    );
+    // 1,234 → 1.234; 5,678 → 5.678 (the comma read as the point).
+    expect(cells.map((c) => parseNumberAs(c, "decimal-comma"))).toEqual([1.234, 5.678, 12]);
+  });
+  it('"," also reads dots grouping thousands before a decimal comma, and plain numbers as they are', () => {
+    // 1.234,5 → 1234.5 (dots dropped, comma read as the point); 27.9 has no comma: a plain number.
+    expect(parseNumberAs("1.234,5", "decimal-comma")).toBe(1234.5);
+    expect(parseNumberAs("27.9", "decimal-comma")).toBe(27.9);
+    // Thousands written with commas are not numbers under a decimal comma.
+    expect(Number.isNaN(parseNumberAs("16,884.92", "decimal-comma"))).toBe(true);
+    expect(inferColumnSpec("c", ["16,884.92", "1,725.55"], { decimal: "," }).sdtype).toBe("categorical");
+  });
+  it('"." never reads a comma as the decimal mark; thousands separators are still inferred', () => {
+    expect(inferColumnSpec("bmi", ["27,9", "33,77", "25"], { decimal: "." }).sdtype).toBe("categorical");
+    expect(inferColumnSpec("c", ["16,884.92", "1,725.55"], { decimal: "." })).toMatchObject({
+      sdtype: "numerical",
+      numberFormat: "thousands",
+    });
+  });
+});

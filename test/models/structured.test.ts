@@ -3,12 +3,16 @@
  * provider-side structured output, the tolerant fallback, item-by-item validation, re-asks that quote
  * the validation errors, and accounting equal to the tokens the server reported.
  */
+import { HumanMessage } from "@langchain/core/messages";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { Accounting } from "../../models/accounting.ts";
+import { ModelContextOverflowError } from "../../models/errors.ts";
 import {
   callStructured,
   callText,
+  checkPromptBudget,
+  MAX_CHARS_PER_TOKEN,
   normaliseItems,
   quoteReply,
   REASK_QUOTE_HEAD,
@@ -430,5 +434,32 @@ describe("normaliseItems", () => {
       expect(normaliseItems(v, "rows")).toEqual({ value: v });
     }
     expect(normaliseItems({ data: { a, b: a } }, null)).toEqual({ value: { data: { a, b: a } } });
+  });
+});
+
+describe("the prompt budget is checked before sending", () => {
+  it("a prompt that cannot fit num_ctx is refused without a request, naming --num-ctx", async () => {
+    // 1,024 tokens of context; 8,200 characters are at least 8,200 / 8 = 1,025 tokens.
+    expect(MAX_CHARS_PER_TOKEN).toBe(8);
+    const big = [{ role: "user" as const, content: "x".repeat(8_200) }];
+    const before = server.stats.requests;
+    const err = await callStructured({
+      role: "generator",
+      endpoint: endpointFor(server, "ollama", { numCtx: 1024 }),
+      messages: big,
+      schema: Person,
+    }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ModelContextOverflowError);
+    expect((err as ModelContextOverflowError).message).toContain(
+      "the prompt has 8,200 characters, so at least 1,025 tokens, and num_ctx is 1,024 tokens; it was not sent",
+    );
+    expect((err as ModelContextOverflowError).hint).toContain("--num-ctx");
+    expect(server.stats.requests).toBe(before);
+  });
+  it("a prompt at the bound, or with no known context, passes", () => {
+    // 8,192 characters: at least 1,024 tokens, which fits a context of 1,024.
+    const edge = [new HumanMessage("x".repeat(8_192))];
+    expect(() => checkPromptBudget(edge, 1024)).not.toThrow();
+    expect(() => checkPromptBudget([new HumanMessage("x".repeat(100_000))], undefined)).not.toThrow();
   });
 });

@@ -204,6 +204,54 @@ export interface Exit {
   stderr: string;
 }
 
+/** What `synthgraph <args>` wrote and returned when run in this process (synthgraphInProcess). */
+export interface InProcessExit {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * `synthgraph <args>` run in this process through cli/main.ts, the code bin/synthgraph.js runs, without a Node
+ * start-up per command (seconds under load): `env` is set for the call, stdout and stderr are captured, and the
+ * exit code is main()'s. Calls must not overlap (they share process.env and the standard streams).
+ */
+export async function synthgraphInProcess(
+  args: string[],
+  env: Record<string, string>,
+): Promise<InProcessExit> {
+  const { main } = await import("../../cli/main.ts");
+  const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
+  const out = process.stdout.write.bind(process.stdout);
+  const err = process.stderr.write.bind(process.stderr);
+  let stdout = "";
+  let stderr = "";
+  const capture =
+    (append: (s: string) => void) =>
+    (chunk: string | Uint8Array, ...rest: unknown[]): boolean => {
+      append(typeof chunk === "string" ? chunk : Buffer.from(chunk).toString());
+      const done = rest.find((r): r is () => void => typeof r === "function");
+      done?.();
+      return true;
+    };
+  Object.assign(process.env, env);
+  process.stdout.write = capture((s) => (stdout += s)) as typeof process.stdout.write;
+  process.stderr.write = capture((s) => (stderr += s)) as typeof process.stderr.write;
+  const exitCode = process.exitCode;
+  try {
+    const code = await main(args);
+    return { code, stdout, stderr };
+  } finally {
+    process.stdout.write = out;
+    process.stderr.write = err;
+    process.exitCode = exitCode;
+    for (const [k, v] of Object.entries(saved)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  }
+}
+
 export function exited(child: ChildProcess): Promise<Exit> {
   let stderr = "";
   child.stderr?.on("data", (b: Buffer) => {

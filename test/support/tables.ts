@@ -7,6 +7,7 @@ import { codedColumn, numericColumn, tableOf } from "../../data/build.ts";
 import { deriveMetadata } from "../../data/metadata.ts";
 import type { Metadata, Row, Table } from "../../data/types.ts";
 import type { RealData } from "../../graph/runtime.ts";
+import { createRng } from "../../stats/primitives/rng.ts";
 import { type RealRow, realRows } from "./harness.ts";
 
 /** harness.ts realRows() (age, sex, hours, income; 40 rows) as a Table: the same values the CSV tests read. */
@@ -64,4 +65,39 @@ export function realDataOf(table: Table, a: { metadata?: Metadata; path?: string
       columns: table.columns.map((c) => c.name),
     },
   };
+}
+
+/** A seeded table with one very high-cardinality column (highCardinalityTable). */
+export interface HighCardinalityTable {
+  /** The table as CSV text (header zip,city,age,income). */
+  csv: string;
+  /** The zip of each row, in row order. */
+  zips: string[];
+}
+
+/**
+ * `rows` rows whose `zip` column has `unique` levels seen once (`${prefix}00000`, … : rows 0 … unique − 1) and,
+ * on the other rows, one of 50 popular levels (`p00` … `p49`, seeded uniform): unique + 50 levels when every
+ * popular level is drawn. city (8 levels), age (18–80) and income (two levels, depending on age and city) are
+ * seeded too, so pairs have something to measure.
+ */
+export function highCardinalityTable(
+  seed: number,
+  rows: number,
+  unique: number,
+  prefix = "z",
+): HighCardinalityTable {
+  const rng = createRng(seed);
+  const lines = ["zip,city,age,income"];
+  const zips: string[] = [];
+  for (let i = 0; i < rows; i++) {
+    const zip =
+      i < unique ? `${prefix}${String(i).padStart(5, "0")}` : `p${String(rng.int(50)).padStart(2, "0")}`;
+    const city = `c${rng.int(8)}`;
+    const age = 18 + rng.int(63);
+    const income = age > 45 || city === "c0" ? ">50K" : rng.next() < 0.2 ? ">50K" : "<=50K";
+    zips.push(zip);
+    lines.push(`${zip},${city},${age},${income}`);
+  }
+  return { csv: `${lines.join("\n")}\n`, zips };
 }
