@@ -76,13 +76,17 @@ const lm = await loadLlama(PATH, { sequences: 2, numCtx: 8192 });
 const grammar = await lm.grammar(jsonSchema);
 if ("error" in grammar) throw new Error(`grammar: ${grammar.error}`);
 
+const rawHistory = toChatHistory([new SystemMessage(system), new HumanMessage(user)]);
+const rawPrompt = lm.chatWrapper
+  .generateContextState({ chatHistory: [...rawHistory, { type: "model", response: [] }] })
+  .contextText.tokenize(lm.model.tokenizer);
 async function raw(useGrammar = true): Promise<{ tokens: number; ms: number }> {
-  const seq = await lm.acquire();
-  const chat = new LlamaChat({ contextSequence: seq });
+  const { seq } = await lm.acquire(rawPrompt);
+  const chat = new LlamaChat({ contextSequence: seq, chatWrapper: lm.chatWrapper });
   try {
     let tokens = 0;
     const t0 = performance.now();
-    await chat.generateResponse(toChatHistory([new SystemMessage(system), new HumanMessage(user)]), {
+    await chat.generateResponse(rawHistory, {
       ...(useGrammar ? { grammar: grammar as Exclude<typeof grammar, { error: string }> } : {}),
       temperature: sampling.temperature,
       topP: sampling.topP,

@@ -40,6 +40,7 @@ import { evaluateTables, toJson } from "../stats/metrics/evaluate.ts";
 import type { CommandModule } from "./commands.ts";
 import { noteRunDir, withRunHint } from "./errors.ts";
 import { MAX_ROWS } from "./limits.ts";
+import { smallModelDefaults } from "./local-defaults.ts";
 import { cliDecimal, DECIMAL_FLAG, cliInt as int } from "./options.ts";
 import { printPaused } from "./pause.ts";
 import {
@@ -338,15 +339,24 @@ export async function runGenerate(
   raw: GenerateOptions,
   io: CliIo = defaultIo(),
 ): Promise<GenerateSummary | PausedRun> {
-  const o = parseOptions(GenerateOptionsSchema, raw);
+  let o = parseOptions(GenerateOptionsSchema, raw);
   const conditional = o.where !== undefined || o.condition !== undefined || o.conditions !== undefined;
   // Conditions are planned against the real table before the run's config exists (they set its rows); an
   // unconditional run builds its config exactly as before.
-  const base = conditional ? runConfigFromOptions(o, { rows: o.rows ?? 1 }) : runConfigFromOptions(o);
+  const configOf = (opts: ParsedGenerateOptions): RunConfig =>
+    conditional ? runConfigFromOptions(opts, { rows: opts.rows ?? 1 }) : runConfigFromOptions(opts);
+  let base = configOf(o);
   // No model configured and none answering: a cached local GGUF model, said on stderr (models/embedded.ts).
   const embedded = await embeddedDefault(base.models, io.env);
+  // A small in-process model: the engine's small-model defaults for the options not given (cli/local-defaults.ts).
+  const small = smallModelDefaults(engineFor(o.engine), embedded?.models ?? base.models, raw);
+  if (small) {
+    o = parseOptions(GenerateOptionsSchema, { ...raw, ...small.values });
+    base = configOf(o);
+  }
   let config = embedded ? { ...base, models: embedded.models } : base;
-  if (embedded && !o.quiet) io.stderr.write(`synthgraph: ${embedded.note}\n`);
+  const notes = [embedded?.note, small?.note].filter((n) => n !== undefined);
+  if (notes.length > 0 && !o.quiet) io.stderr.write(`synthgraph: ${notes.join("; ")}\n`);
   const dir = resolve(o.runDir ?? join(DEFAULT_RUNS_ROOT, newRunId()));
   // Before any work: no output may replace an input or a file synthgraph did not write, every output folder
   // must be writable, and the model servers must be addresses fetch will connect to.
@@ -590,7 +600,10 @@ export const generateCommand: CommandModule = {
       .option("--num-ctx <tokens>", "Ollama context window of every role (num_ctx; default 8192)")
       .option("--force", "replace --out / --json / --report even when synthgraph did not write them")
       .option("--seed <n>", "seed of every random choice (default 0)")
-      .option("--batch-rows <b>", "rows per final generator call (default 25)")
+      .option(
+        "--batch-rows <b>",
+        "rows per final generator call (default 25; synthia: 10 with an in-process llamacpp model)",
+      )
       .option("--concurrency <c>", "parallel final generator calls (default: the endpoint's limit)")
       .option("--metadata <file>", "SDV-style metadata JSON (types, descriptions, target)")
       .option("--target <column>", "target column (stratification, utility metrics)")

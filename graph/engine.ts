@@ -82,6 +82,13 @@ export interface EngineCli<S extends z.ZodObject = z.ZodObject> {
   options: readonly CliOption[];
   schema: S;
   toConfig(parsed: z.output<S>): EngineConfigPart;
+  /**
+   * Raw option values (commander attribute names, the engine's or the common ones such as batchRows) used
+   * instead of the defaults when every model role of the run is an in-process llamacpp model and the user
+   * did not give the option (cli/local-defaults.ts): the defaults for server models would keep a small CPU
+   * model busy for hours.
+   */
+  smallModelDefaults?: Readonly<Record<string, number>>;
 }
 
 export interface EngineDefinition<S extends z.ZodObject = z.ZodObject> {

@@ -17,7 +17,11 @@
  *   an answer fails as a context overflow instead of being silently shifted out.
  * - Sharing: one loaded model and one context per (file, sequences, context size) in a process, cached by
  *   path; every concurrent call takes its own context sequence from a pool (waiting when all are busy).
- *   A freed sequence keeps its tokens, so the next call with the same prompt prefix skips re-reading it.
+ *   A freed sequence keeps its tokens, and a call takes the free sequence whose tokens share the longest
+ *   prefix with its prompt (models/llamacpp-pool.ts), so llama.cpp skips re-reading that prefix.
+ * - Seeds: a call's `seed` option (callText sends one per call and attempt) is mixed with the configured
+ *   seed; with neither, each call draws a fresh one (node-llama-cpp's default, the time in whole seconds,
+ *   gave two calls of one prompt in the same second the same reply).
  * - Cancellation: the call's AbortSignal stops generation (and a wait for a free sequence).
  *
  * node-llama-cpp is an optional dependency: it is imported on first use, and a missing package is a clear
@@ -33,8 +37,10 @@ import {
 } from "@langchain/core/language_models/chat_models";
 import { AIMessage, type BaseMessage } from "@langchain/core/messages";
 import type { ChatResult } from "@langchain/core/outputs";
+import { randomInt } from "node:crypto";
 import type {
   ChatHistoryItem,
+  ChatWrapper,
   Llama,
   LlamaContext,
   LlamaContextSequence,
@@ -42,7 +48,9 @@ import type {
   LlamaModel,
 } from "node-llama-cpp";
 import { SynthgraphError } from "../data/errors.ts";
+import { createRng } from "../stats/primitives/rng.ts";
 import { jsonSchemaToGbnf, UnsupportedSchemaError } from "./llamacpp-grammar.ts";
+import { type Acquired, SequencePool } from "./llamacpp-pool.ts";
 
 /** SYNTHIA's generator settings (top-p 0.9, top-k 50, repetition penalty 1.1, 2,048 new tokens). */
 export const LLAMACPP_DEFAULTS = {
@@ -50,6 +58,8 @@ export const LLAMACPP_DEFAULTS = {
   topK: 50,
   repeatPenalty: 1.1,
   maxTokens: 2048,
+  /** Cap of free-text replies when no maxTokens is configured (freeTextCap). */
+  freeTextMaxTokens: 768,
   sequences: 2,
 } as const;
 
@@ -87,7 +97,10 @@ export interface LoadedLlama {
   context: LlamaContext;
   /** Tokens each sequence can hold. */
   contextSize: number;
-  acquire(signal?: AbortSignal): Promise<LlamaContextSequence>;
+  /** The chat template read from the GGUF (what LlamaChat would resolve on its own). */
+  chatWrapper: ChatWrapper;
+  /** The free sequence sharing the longest prefix with `prompt` (waits when all are busy). */
+  acquire(prompt: readonly number[], signal?: AbortSignal): Promise<Acquired<LlamaContextSequence>>;
   release(seq: LlamaContextSequence): void;
   grammar(schema: Record<string, unknown>): Promise<LlamaGrammar | { error: string }>;
 }
@@ -234,9 +247,10 @@ async function openModel(
     contextSize,
     ...(threads === undefined ? {} : { threads }),
   });
-  const free: LlamaContextSequence[] = [];
-  for (let i = 0; i < sequences; i++) free.push(context.getSequence());
-  const waiters: Array<(s: LlamaContextSequence) => void> = [];
+  const pool = new SequencePool(
+    Array.from({ length: sequences }, () => context.getSequence()),
+    (seq) => seq.contextTokens,
+  );
   const grammars = new Map<string, Promise<LlamaGrammar | { error: string }>>();
   return {
     path,
@@ -244,29 +258,9 @@ async function openModel(
     model,
     context,
     contextSize: context.contextSize,
-    acquire(signal?: AbortSignal): Promise<LlamaContextSequence> {
-      if (signal?.aborted) return Promise.reject(signal.reason);
-      const s = free.pop();
-      if (s) return Promise.resolve(s);
-      return new Promise((res, rej) => {
-        const take = (seq: LlamaContextSequence): void => {
-          signal?.removeEventListener("abort", onAbort);
-          res(seq);
-        };
-        const onAbort = (): void => {
-          const i = waiters.indexOf(take);
-          if (i >= 0) waiters.splice(i, 1);
-          rej(signal?.reason);
-        };
-        signal?.addEventListener("abort", onAbort, { once: true });
-        waiters.push(take);
-      });
-    },
-    release(seq: LlamaContextSequence): void {
-      const next = waiters.shift();
-      if (next) next(seq);
-      else free.push(seq);
-    },
+    chatWrapper: mod.resolveChatWrapper(model),
+    acquire: (prompt, signal) => pool.acquire(prompt, signal),
+    release: (seq) => pool.release(seq),
     grammar(schema: Record<string, unknown>): Promise<LlamaGrammar | { error: string }> {
       const key = JSON.stringify(schema);
       let g = grammars.get(key);
@@ -332,14 +326,26 @@ export function toChatHistory(messages: readonly BaseMessage[]): ChatHistoryItem
 }
 
 /**
- * SYNTHGRAPH_LLAMACPP_MAX_TOKENS caps free-text replies (calls without a `format`) when no maxTokens is
- * configured: a base (non-instruct) model may never emit its end-of-turn token in free-text roles and would
- * otherwise run to 2,048 tokens. A grammar-constrained reply ends when its JSON does, so it is not capped
- * (a 200-token cap let a 20-row batch hold 2 rows).
+ * The cap of free-text replies (calls without a `format`) when no maxTokens is configured:
+ * SYNTHGRAPH_LLAMACPP_MAX_TOKENS, else 768. A small model may never emit its end-of-turn token in a free-text
+ * role: Gemma 3 270M ran SYNTHIA's discriminator analysis to the 2,048-token limit, repeating its prompt (6 of
+ * the 16 minutes of an iteration on a loaded 2-core machine); 768 tokens leave room for an analysis or a
+ * MALLM-GAN theta of a capable model. A grammar-constrained reply ends when its JSON does, so it is not
+ * capped (a 200-token cap let a 20-row batch hold 2 rows).
  */
-function envMaxTokens(): number | undefined {
-  const n = Number(process.env.SYNTHGRAPH_LLAMACPP_MAX_TOKENS);
-  return Number.isInteger(n) && n > 0 ? n : undefined;
+export function freeTextCap(env: Readonly<Record<string, string | undefined>> = process.env): number {
+  const n = Number(env.SYNTHGRAPH_LLAMACPP_MAX_TOKENS);
+  return Number.isInteger(n) && n > 0 ? n : LLAMACPP_DEFAULTS.freeTextMaxTokens;
+}
+
+/**
+ * The sampling seed of one call: the call's seed mixed with the configured one when both are set (so either
+ * changes the reply), whichever is set otherwise, and a fresh random seed when neither is.
+ */
+export function callSeed(configured: number | undefined, call: number | undefined): number {
+  if (call === undefined) return configured ?? randomInt(0x7fffffff);
+  if (configured === undefined) return call;
+  return createRng(configured).fork(call).int(0x7fffffff);
 }
 
 export class ChatLlamaCpp extends BaseChatModel<ChatLlamaCppCallOptions> {
@@ -347,7 +353,7 @@ export class ChatLlamaCpp extends BaseChatModel<ChatLlamaCppCallOptions> {
   readonly numCtx: number;
   readonly sequences: number;
   readonly threads: number | undefined;
-  /** Whether maxTokens was configured (otherwise SYNTHGRAPH_LLAMACPP_MAX_TOKENS caps free-text replies). */
+  /** Whether maxTokens was configured (otherwise freeTextCap caps free-text replies). */
   private readonly maxTokensSet: boolean;
   readonly sampling: Required<Omit<LlamaSampling, "seed">> & { seed?: number };
 
@@ -394,13 +400,12 @@ export class ChatLlamaCpp extends BaseChatModel<ChatLlamaCppCallOptions> {
     const lm = await this.load();
     const signal = options.signal;
     const s = { ...this.sampling };
-    for (const k of ["temperature", "topP", "topK", "repeatPenalty", "maxTokens", "seed"] as const) {
+    for (const k of ["temperature", "topP", "topK", "repeatPenalty", "maxTokens"] as const) {
       const v = options[k];
       if (v !== undefined) s[k] = v;
     }
-    const cap = envMaxTokens();
-    if (cap !== undefined && !options.format && !this.maxTokensSet && options.maxTokens === undefined) {
-      s.maxTokens = Math.min(s.maxTokens, cap);
+    if (!options.format && !this.maxTokensSet && options.maxTokens === undefined) {
+      s.maxTokens = Math.min(s.maxTokens, freeTextCap());
     }
     let grammar: LlamaGrammar | undefined;
     let grammarNote = "none";
@@ -413,32 +418,25 @@ export class ChatLlamaCpp extends BaseChatModel<ChatLlamaCppCallOptions> {
       }
     }
     const history = toChatHistory(messages);
-    const seq = await lm.acquire(signal);
-    const chat = new mod.LlamaChat({ contextSequence: seq });
+    // What the template renders for this history, with the model's turn opened (as generation sees it):
+    // tokenised before a sequence is chosen, so the pool can pick the one that already holds its prefix.
+    const rendered = lm.chatWrapper.generateContextState({
+      chatHistory: [...history, { type: "model", response: [] }],
+    }).contextText;
+    const promptTokenList = rendered.tokenize(lm.model.tokenizer);
+    const promptTokens = promptTokenList.length;
+    const room = lm.contextSize - promptTokens;
+    if (room < 16) {
+      throw new ContextOverflowError(
+        `${promptTokens} prompt tokens leave no room for a reply in the ${lm.contextSize}-token context`,
+      );
+    }
+    const { seq, cachedPrefix } = await lm.acquire(promptTokenList, signal);
+    const chat = new mod.LlamaChat({ contextSequence: seq, chatWrapper: lm.chatWrapper });
     try {
-      // What the template renders for this history, with the model's turn opened (as generation sees it).
-      const rendered = chat.chatWrapper.generateContextState({
-        chatHistory: [...history, { type: "model", response: [] }],
-      }).contextText;
-      const promptTokenList = rendered.tokenize(lm.model.tokenizer);
-      const promptTokens = promptTokenList.length;
       // llama.cpp keeps the sequence's KV cache for the longest common prefix and evaluates only the rest
       // (at least one token, to get logits).
-      const cachedTokens = seq.contextTokens;
-      let common = 0;
-      while (
-        common < cachedTokens.length &&
-        common < promptTokens &&
-        cachedTokens[common] === promptTokenList[common]
-      )
-        common++;
-      const reused = Math.min(common, promptTokens - 1);
-      const room = lm.contextSize - promptTokens;
-      if (room < 16) {
-        throw new ContextOverflowError(
-          `${promptTokens} prompt tokens leave no room for a reply in the ${lm.contextSize}-token context`,
-        );
-      }
+      const reused = Math.min(cachedPrefix, promptTokens - 1);
       let completionTokens = 0;
       const res = await chat.generateResponse(history, {
         ...(grammar ? { grammar } : {}),
@@ -446,7 +444,7 @@ export class ChatLlamaCpp extends BaseChatModel<ChatLlamaCppCallOptions> {
         temperature: s.temperature,
         topP: s.topP,
         topK: s.topK,
-        ...(s.seed === undefined ? {} : { seed: s.seed }),
+        seed: callSeed(this.sampling.seed, options.seed),
         repeatPenalty: s.repeatPenalty === 1 ? false : { penalty: s.repeatPenalty },
         maxTokens: Math.min(s.maxTokens, room),
         onToken: (tokens) => {

@@ -25,6 +25,7 @@ import { ChatOllama } from "@langchain/ollama";
 import { ChatOpenAI } from "@langchain/openai";
 import { z } from "zod";
 import { SynthgraphError } from "../data/errors.ts";
+import { createRng } from "../stats/primitives/rng.ts";
 import { type Accounting, type CallUsage, usageFrom } from "./accounting.ts";
 import { ModelContextOverflowError } from "./errors.ts";
 import { extractJson } from "./extract.ts";
@@ -70,7 +71,10 @@ export interface CallCommon {
   signal?: AbortSignal;
   accounting?: Accounting;
   retry?: Partial<RetryPolicy>;
-  /** Seed for retry jitter. */
+  /**
+   * The call's seed: retry jitter, and the llamacpp provider's sampling seed (callStructured gives each re-ask
+   * its own, attemptSeed). Ollama and OpenAI sample with the seed of their role config.
+   */
   seed?: number;
 }
 
@@ -317,7 +321,11 @@ export async function callText(opts: CallCommon & InvokeOptions): Promise<TextRe
   const invoke = async (signal: AbortSignal): Promise<AIMessageChunk> => {
     const stream =
       chat instanceof ChatOllama || chat instanceof ChatLlamaCpp
-        ? await chat.stream(messages, { signal, ...(format ? { format } : {}) })
+        ? await chat.stream(messages, {
+            signal,
+            ...(format ? { format } : {}),
+            ...(chat instanceof ChatLlamaCpp && opts.seed !== undefined ? { seed: opts.seed } : {}),
+          })
         : chat instanceof ChatOpenAI
           ? await chat.stream(messages, {
               signal,
@@ -606,6 +614,15 @@ export function withoutExtensions(node: unknown, inProperties = false): unknown 
   return out;
 }
 
+/**
+ * The seed of attempt `attempt` (1-based) of a call seeded `seed`: the seed itself first, then one derived per
+ * re-ask. A re-ask that falls back to the first prompt (reaskConversation) with the first attempt's seed would
+ * get the same reply from a seeded sampler (llama.cpp is deterministic for a given prompt and seed).
+ */
+export function attemptSeed(seed: number, attempt: number): number {
+  return attempt <= 1 ? seed : createRng(seed).fork(attempt).int(0x7fffffff);
+}
+
 /** Calls the model and returns a value that satisfies `schema` (see the module comment for the steps). */
 export async function callStructured<T>(opts: StructuredOptions<T>): Promise<StructuredResult<T>> {
   const maxReasks = opts.maxReasks ?? 2;
@@ -624,6 +641,7 @@ export async function callStructured<T>(opts: StructuredOptions<T>): Promise<Str
   for (let attempt = 1; attempt <= maxReasks + 1; attempt++) {
     const reply = await callText({
       ...opts,
+      ...(opts.seed === undefined ? {} : { seed: attemptSeed(opts.seed, attempt) }),
       messages: conversation,
       ...(format ? { format } : {}),
       schemaName: opts.schemaName ?? "response",

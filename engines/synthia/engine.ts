@@ -57,8 +57,15 @@ export const synthiaEngine = defineEngine({
   },
   cli: {
     options: [
-      { flags: "--max-iterations <k>", description: "refinement iterations at most (default 6)" },
-      { flags: "--probe-rows <p>", description: "rows generated per refinement iteration (default 50)" },
+      {
+        flags: "--max-iterations <k>",
+        description: "refinement iterations at most (default 6; 2 with an in-process llamacpp model)",
+      },
+      {
+        flags: "--probe-rows <p>",
+        description:
+          "rows generated per refinement iteration (default 50; 10 with an in-process llamacpp model)",
+      },
       { flags: "--examples <k>", description: "stratified real rows shown to the generator (default 20)" },
       {
         flags: "--no-guard",
@@ -82,6 +89,10 @@ export const synthiaEngine = defineEngine({
       describeColumns: z.boolean().default(false),
       keepDuplicates: z.boolean().default(false),
     }),
+    // A 270M model on 2 shared cores: one iteration of 50 probe rows and the discriminator's turns took 16
+    // minutes (docs/local-models.md); two iterations of 10 rows and final calls of 10 rows (both sequences
+    // busy at once) finish 20 rows in minutes. Server models keep 6, 50 and 25.
+    smallModelDefaults: { maxIterations: 2, probeRows: 10, batchRows: 10 },
     toConfig: (o) => ({
       maxIterations: o.maxIterations,
       probeRows: o.probeRows,
