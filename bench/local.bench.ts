@@ -7,18 +7,20 @@
  *    (callStructured -> resilience -> ChatLlamaCpp). Both run with the prompt prefix already in the KV
  *    cache (steady state), REPEATS times each, alternating; ratio = raw / ours (1 = no overhead). Also raw
  *    without the grammar, to show what grammar-constrained sampling itself costs.
- * 2. Rows per second of each engine: `synthgraph generate` in-process on examples/adult.csv, 20 rows, the
- *    same few-iteration settings as the end-to-end tests (ENGINE_ARGS below; BENCH_ENGINES, default all four
- *    engines that call a model).
+ * 2. Rows per second of each engine: `synthgraph generate` in-process on examples/adult.csv, the same
+ *    few-step settings as the end-to-end tests (CASES below; MALLM-GAN on the table's first 20 rows, 10 rows
+ *    out), and "synthia-defaults": SYNTHIA with no option, i.e. the small-model defaults of
+ *    cli/local-defaults.ts (BENCH_ENGINES picks the cases, default all).
  * 3. KV-cache prefix reuse over each engine run: prompt tokens the sequence already held / prompt tokens
- *    sent (llamaCppStats, counted by the provider from the longest common token prefix), over all calls and
- *    over the row-generation calls only (reply schema with `rows`: probes and final generation).
+ *    sent (llamaCppStats: the longest common prefix with the sequence the pool chose), and the share
+ *    llama.cpp did not evaluate by its own token meter, over all calls and over the row-generation calls only
+ *    (reply schema with `rows`: probes and final generation).
  *
  * Threads per evaluation: SYNTHGRAPH_LLAMACPP_THREADS (default 1 here: the machine's 2 cores are shared).
  * Writes bench/results/local.json. Throughput of a 270M model says nothing about any method's quality.
  */
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { loadavg, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { HumanMessage, SystemMessage } from "@langchain/core/messages";
@@ -30,7 +32,7 @@ import { rowColumns } from "../data/schema.ts";
 import { createChatModel } from "../models/factory.ts";
 import {
   type ChatLlamaCpp,
-  type LlamaCppStats,
+  type LlamaCppCounters,
   llamaCppStats,
   loadLlama,
   toChatHistory,
@@ -43,18 +45,30 @@ const here = dirname(fileURLToPath(import.meta.url));
 const OUT = join(here, "results/local.json");
 const INPUT = resolve(here, "../examples/adult.csv");
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 3);
-const ENGINES = (process.env.BENCH_ENGINES ?? "synthia,mallm-gan,llmsynthor,synllm")
-  .split(",")
-  .filter(Boolean);
 /** The end-to-end tests' settings (test/models/llamacpp.test.ts), as runGenerate options. */
-const ENGINE_ARGS: Record<string, Record<string, number>> = {
-  synthia: { maxIterations: 1, probeRows: 10, examples: 3, batchRows: 10 },
-  "mallm-gan": { epochs: 1, mallmBatch: 10, examplesPerCall: 3, batchRows: 10 },
-  llmsynthor: { iterations: 1, proposals: 2, joints: 1 },
-  synllm: {},
+const CASES: Record<
+  string,
+  { engine: string; rows: number; realRows?: number; options: Record<string, number> }
+> = {
+  synthia: {
+    engine: "synthia",
+    rows: 20,
+    options: { maxIterations: 1, probeRows: 10, examples: 3, batchRows: 10 },
+  },
+  "synthia-defaults": { engine: "synthia", rows: 20, options: {} },
+  "mallm-gan": {
+    engine: "mallm-gan",
+    rows: 10,
+    realRows: 20,
+    options: { epochs: 1, frozenEpochs: 0, mallmBatch: 20, examplesPerCall: 5, batchRows: 10 },
+  },
+  llmsynthor: { engine: "llmsynthor", rows: 20, options: { iterations: 1, proposals: 2, joints: 1 } },
+  synllm: { engine: "synllm", rows: 20, options: {} },
 };
+const ENGINES = (process.env.BENCH_ENGINES ?? Object.keys(CASES).join(",")).split(",").filter(Boolean);
 process.env.SYNTHGRAPH_LLAMACPP_THREADS ??= "1";
 
+const loadStart = loadavg().map((x) => Number(x.toFixed(2)));
 const model = await smallModel();
 if (!model.ok) {
   console.error(`bench:local needs the small model: ${model.reason}`);
@@ -143,71 +157,76 @@ console.log(
   `raw node-llama-cpp: ${rawTps.toFixed(1)} tokens/s; ours: ${ourTps.toFixed(1)} tokens/s; ratio ${(rawTps / ourTps).toFixed(3)}`,
 );
 
-/** Calls, prompt tokens and KV reuse of the row-generation calls between two snapshots. */
-function rowShare(before: LlamaCppStats, after: LlamaCppStats): Record<string, number | null> {
-  const prompt = after.rows.promptTokens - before.rows.promptTokens;
-  const reused = after.rows.reusedTokens - before.rows.reusedTokens;
+/** Calls, prompt tokens and KV reuse between two snapshots of one set of counters. */
+function reuse(before: LlamaCppCounters, after: LlamaCppCounters): Record<string, number | null> {
+  const prompt = after.promptTokens - before.promptTokens;
+  const reused = after.reusedTokens - before.reusedTokens;
+  const evaluated = after.evaluatedPromptTokens - before.evaluatedPromptTokens;
   return {
-    calls: after.rows.calls - before.rows.calls,
+    calls: after.calls - before.calls,
     prompt_tokens: prompt,
+    completion_tokens: after.completionTokens - before.completionTokens,
     kv_reused_prompt_tokens: reused,
     kv_reuse_share: prompt > 0 ? Number((reused / prompt).toFixed(3)) : null,
+    evaluated_prompt_tokens: evaluated,
+    not_evaluated_share: prompt > 0 ? Number((1 - evaluated / prompt).toFixed(3)) : null,
   };
+}
+
+/** The first `n` data rows of the input as a CSV of its own. */
+function head(dir: string, n: number): string {
+  const lines = readFileSync(INPUT, "utf8").trimEnd().split("\n");
+  const path = join(dir, `adult-${n}.csv`);
+  writeFileSync(path, `${lines.slice(0, n + 1).join("\n")}\n`);
+  return path;
 }
 
 // --- 2 + 3. engines -----------------------------------------------------------------------------------
 const sink = { write: (_s: string) => true };
 const engines: Record<string, unknown> = {};
-for (const engine of ENGINES) {
-  const dir = mkdtempSync(join(tmpdir(), `bench-local-${engine}-`));
+for (const name of ENGINES) {
+  const c = CASES[name];
+  if (c === undefined)
+    throw new Error(`unknown BENCH_ENGINES case ${name}: ${Object.keys(CASES).join(", ")}`);
+  const dir = mkdtempSync(join(tmpdir(), `bench-local-${name}-`));
   const before = llamaCppStats();
   const t0 = performance.now();
+  let result: Record<string, unknown>;
   try {
     const summary = await runGenerate(
       {
-        data: INPUT,
-        rows: 20,
+        data: c.realRows === undefined ? INPUT : head(dir, c.realRows),
+        rows: c.rows,
         out: join(dir, "out.csv"),
-        engine,
+        engine: c.engine,
         model: `llamacpp:${PATH}`,
-        ...ENGINE_ARGS[engine],
+        ...c.options,
         runDir: join(dir, "run"),
         quiet: true,
       } as Parameters<typeof runGenerate>[0],
       { stdout: sink, stderr: sink, env: process.env } as unknown as Parameters<typeof runGenerate>[1],
     );
-    const s = (summary as unknown as { rows: number }).rows;
+    const rows = (summary as unknown as { rows: number }).rows;
     const secs = (performance.now() - t0) / 1000;
-    const after = llamaCppStats();
-    const prompt = after.promptTokens - before.promptTokens;
-    const reused = after.reusedTokens - before.reusedTokens;
-    engines[engine] = {
-      rows: s,
-      seconds: Number(secs.toFixed(1)),
-      rows_per_second: Number((s / secs).toFixed(3)),
-      calls: after.calls - before.calls,
-      prompt_tokens: prompt,
-      completion_tokens: after.completionTokens - before.completionTokens,
-      kv_reused_prompt_tokens: reused,
-      kv_reuse_share: prompt > 0 ? Number((reused / prompt).toFixed(3)) : null,
-      row_calls: rowShare(before, after),
-    };
+    result = { rows, seconds: Number(secs.toFixed(1)), rows_per_second: Number((rows / secs).toFixed(4)) };
   } catch (err) {
     // A run the small model cannot finish still shows how much of its prompts the KV cache held.
-    const after = llamaCppStats();
-    const prompt = after.promptTokens - before.promptTokens;
-    const reused = after.reusedTokens - before.reusedTokens;
-    engines[engine] = {
+    result = {
       error: (err as Error).message.slice(0, 300),
       seconds: Number(((performance.now() - t0) / 1000).toFixed(1)),
-      calls: after.calls - before.calls,
-      prompt_tokens: prompt,
-      kv_reused_prompt_tokens: reused,
-      kv_reuse_share: prompt > 0 ? Number((reused / prompt).toFixed(3)) : null,
-      row_calls: rowShare(before, after),
     };
   }
-  console.log(engine, JSON.stringify(engines[engine]));
+  const after = llamaCppStats();
+  engines[name] = {
+    engine: c.engine,
+    options: c.options,
+    real_rows: c.realRows ?? real.table.nRows,
+    ...result,
+    all_calls: reuse(before, after),
+    row_calls: reuse(before.rows, after.rows),
+    load_average_after: loadavg().map((x) => Number(x.toFixed(2))),
+  };
+  console.log(name, JSON.stringify(engines[name]));
 }
 
 mkdirSync(dirname(OUT), { recursive: true });
@@ -217,6 +236,7 @@ writeFileSync(
     {
       model: "gemma-3-270m-q4_k_m.gguf (sha256 from test/support/small-model.ts)",
       threads: Number(process.env.SYNTHGRAPH_LLAMACPP_THREADS),
+      load_average_at_start: loadStart,
       note: "throughput of a 270M test model on a shared 2-core CPU; not a quality measure of any engine",
       overhead: {
         prompt: `adult rows, ${N_ROWS} row(s), compact JSON-schema grammar, prefix warm in the KV cache`,

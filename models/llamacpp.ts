@@ -123,27 +123,43 @@ async function nodeLlamaCpp(): Promise<NodeLlamaCpp> {
 let llamaP: Promise<Llama> | undefined;
 
 /**
- * Process-wide counters (benches read them): prompt tokens sent and how many the KV cache already held;
- * `rows` counts only the calls whose reply schema has a top-level `rows` property (row generation).
+ * Process-wide counters (benches read them): prompt tokens sent, how many the KV cache already held (the
+ * common prefix with the chosen sequence's tokens) and how many llama.cpp evaluated (the sequence's token
+ * meter: prompt tokens − reused when the cache did its job); `rows` counts only the calls whose reply schema
+ * has a top-level `rows` property (row generation).
  */
 export interface LlamaCppCounters {
   calls: number;
   promptTokens: number;
   reusedTokens: number;
+  evaluatedPromptTokens: number;
   completionTokens: number;
 }
 export interface LlamaCppStats extends LlamaCppCounters {
   rows: LlamaCppCounters;
 }
-const zero = (): LlamaCppCounters => ({ calls: 0, promptTokens: 0, reusedTokens: 0, completionTokens: 0 });
+const zero = (): LlamaCppCounters => ({
+  calls: 0,
+  promptTokens: 0,
+  reusedTokens: 0,
+  evaluatedPromptTokens: 0,
+  completionTokens: 0,
+});
 const stats: LlamaCppStats = { ...zero(), rows: zero() };
 export function llamaCppStats(): LlamaCppStats {
   return { ...stats, rows: { ...stats.rows } };
 }
-function count(c: LlamaCppCounters, prompt: number, reused: number, completion: number): void {
+function count(
+  c: LlamaCppCounters,
+  prompt: number,
+  reused: number,
+  evaluated: number,
+  completion: number,
+): void {
   c.calls++;
   c.promptTokens += prompt;
   c.reusedTokens += reused;
+  c.evaluatedPromptTokens += evaluated;
   c.completionTokens += completion;
 }
 const loaded = new Map<string, Promise<LoadedLlama>>();
@@ -437,6 +453,9 @@ export class ChatLlamaCpp extends BaseChatModel<ChatLlamaCppCallOptions> {
       // llama.cpp keeps the sequence's KV cache for the longest common prefix and evaluates only the rest
       // (at least one token, to get logits).
       const reused = Math.min(cachedPrefix, promptTokens - 1);
+      // What llama.cpp actually read: the sequence's meter counts every evaluated token without logits as
+      // input, so a call's input tokens are its evaluated prompt tokens but the last (which gives the logits).
+      const inputBefore = seq.tokenMeter.usedInputTokens;
       let completionTokens = 0;
       const res = await chat.generateResponse(history, {
         ...(grammar ? { grammar } : {}),
@@ -452,10 +471,11 @@ export class ChatLlamaCpp extends BaseChatModel<ChatLlamaCppCallOptions> {
         },
         onTextChunk: (chunk) => void runManager?.handleLLMNewToken(chunk),
       });
-      count(stats, promptTokens, reused, completionTokens);
+      const evaluated = seq.tokenMeter.usedInputTokens - inputBefore + 1;
+      count(stats, promptTokens, reused, evaluated, completionTokens);
       const props = options.format?.properties;
       if (props && typeof props === "object" && "rows" in props) {
-        count(stats.rows, promptTokens, reused, completionTokens);
+        count(stats.rows, promptTokens, reused, evaluated, completionTokens);
       }
       const message = new AIMessage({
         content: res.response,
@@ -470,6 +490,7 @@ export class ChatLlamaCpp extends BaseChatModel<ChatLlamaCppCallOptions> {
           finish_reason: res.metadata.stopReason,
           grammar: grammarNote,
           kv_reused_tokens: reused,
+          evaluated_prompt_tokens: evaluated,
           context_size: lm.contextSize,
         },
       });
