@@ -276,9 +276,11 @@ interface E2eCase {
 
 /**
  * Every engine that calls a model, with the fewest steps that still run each of its model roles once. Each
- * run is a separate CLI process (its own loaded model). Durations on the shared 2-core machine are in
- * docs/local-models.md: SYNTHIA and LLMSynthor and the capped MALLM-GAN run by default; SynLLM (one 20-row
- * call, about 17 minutes under load) only with SYNTHGRAPH_REAL_MODEL_ALL=1 (said in the output when left out).
+ * run is a separate CLI process (its own loaded model). The whole suite must stay under 20 minutes in CI, so
+ * only SYNTHIA and LLMSynthor (and the unusable-proposer case below) run by default: on the shared 2-core
+ * machine (load average 8-18) SYNTHIA took 468 s, LLMSynthor 131 s, the unusable proposer 189 s, the capped
+ * MALLM-GAN 350 s. MALLM-GAN, SynLLM (one 20-row call, about 17 minutes under load) and the default-settings
+ * run need SYNTHGRAPH_REAL_MODEL_ALL=1 (said in the output when left out).
  */
 const CASES: Record<string, E2eCase> = {
   synthia: {
@@ -305,7 +307,7 @@ const CASES: Record<string, E2eCase> = {
     ],
     rows: 10,
     realRows: 20,
-    ci: true,
+    ci: false,
   },
   llmsynthor: {
     engine: "llmsynthor",
