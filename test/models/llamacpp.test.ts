@@ -197,21 +197,27 @@ describe.skipIf(!model.ok)("llamacpp provider with a real GGUF", () => {
         { length: 60 },
         (_, i) => `Line ${i}: the value of item ${i} is ${i * 7}.`,
       ).join("\n");
-      const ask = (item: number) => [
+      // After the shared lines each prompt has 150 lines of its own (about 1,600 tokens): more than Gemma 3's
+      // 512-token attention window plus the 512 more cells llama.cpp keeps for it, so the shared prefix ends
+      // outside what a window-sized cache of the earlier call still holds.
+      const ask = (k: number) => [
         new SystemMessage("You list facts."),
-        new HumanMessage(`${facts}\nWhat is item ${item}?`),
+        new HumanMessage(
+          `${facts}\n${Array.from({ length: 150 }, (_, i) => `Extra ${i}: ${i * k} units.`).join("\n")}\nWhat is item 9?`,
+        ),
       ];
       const first = await chat.invoke(ask(3));
       await chat.invoke([new HumanMessage("Name a colour.")]);
-      const again = await chat.invoke(ask(9));
-      // Reference: the two prompts as the GGUF's template renders them, tokenised; they differ only at the end.
+      const again = await chat.invoke(ask(5));
+      // Reference: the two prompts as the GGUF's template renders them, tokenised.
       const lm = await loadLlama(PATH);
       const tokens = (m: ReturnType<typeof ask>) =>
         lm.chatWrapper
           .generateContextState({ chatHistory: [...toChatHistory(m), { type: "model", response: [] }] })
           .contextText.tokenize(lm.model.tokenizer);
-      const shared = commonPrefixLength(tokens(ask(3)), tokens(ask(9)));
+      const shared = commonPrefixLength(tokens(ask(3)), tokens(ask(5)));
       expect(shared).toBeGreaterThan(1000);
+      expect(tokens(ask(5)).length - shared).toBeGreaterThan(1024);
       expect(first.usage_metadata?.input_tokens).toBe(tokens(ask(3)).length);
       // The unrelated call took the other sequence, so the whole shared prefix was still cached...
       expect(again.response_metadata.kv_reused_tokens).toBe(shared);
