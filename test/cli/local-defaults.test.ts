@@ -3,10 +3,15 @@
  * in-process llamacpp model, only to options the user did not give, and said in a note; and the run config
  * `generate` builds from them.
  */
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { flagOf, smallModelDefaults } from "../../cli/local-defaults.ts";
 import { GenerateOptionsSchema, runConfigFromOptions } from "../../cli/generate.ts";
 import { engineFor } from "../../graph/registry.ts";
+import { embeddedDefault } from "../../models/embedded.ts";
+import { modelCacheDir } from "../../models/pull.ts";
 import { resolveRoleConfigs } from "../../models/spec.ts";
 
 const LOCAL = "llamacpp:/models/small.gguf";
@@ -63,6 +68,21 @@ describe("smallModelDefaults", () => {
     // (not one of them) does not matter.
     const m = models({ flags: { model: LOCAL, roleModels: { constraint: "openai:gpt-4o" } } });
     expect(smallModelDefaults(synthia, m, {})?.values).toEqual({
+      maxIterations: 2,
+      probeRows: 10,
+      batchRows: 10,
+    });
+  });
+
+  it("apply to the embedded default (a cached GGUF used because no model is configured)", async () => {
+    const home = mkdtempSync(join(tmpdir(), "synthgraph-local-defaults-"));
+    const env = { SYNTHGRAPH_HOME: home };
+    mkdirSync(modelCacheDir(env), { recursive: true });
+    writeFileSync(join(modelCacheDir(env), "small.gguf"), "x");
+    const configured = resolveRoleConfigs({ env });
+    expect(smallModelDefaults(synthia, configured, {})).toBe(undefined); // Ollama, as configured
+    const embedded = await embeddedDefault(configured, env, async () => false);
+    expect(smallModelDefaults(synthia, embedded?.models ?? configured, {})?.values).toEqual({
       maxIterations: 2,
       probeRows: 10,
       batchRows: 10,
