@@ -1,6 +1,7 @@
 /**
  * Postgres-backed runs and `synthgraph worker` (graph/worker.ts, graph/batch-queue.ts, graph/run-store.ts) on
- * examples/adult.csv, every model request answered by the generic responder, whose replies are a function of
+ * examples/adult.csv (the kill test on harness.ts's small table), every model request answered by the generic
+ * responder, whose replies are a function of
  * the request (its seed and prompt), so which process asks does not matter:
  *  - a run started with --store --workers as a child process, its final batches made by two worker processes;
  *    one worker is killed with SIGKILL while its batch's model call is in flight, then the coordinating process
@@ -152,22 +153,27 @@ describe.skipIf(skipWithoutPostgres("test/graph/worker.test.ts"))("Postgres-back
   };
 
   it("two worker processes, kill -9 of a worker mid-batch and of the coordinator, resumed by id elsewhere", async () => {
+    // The small 4-column table (harness.ts): its synthetic rows repeat, so duplicate removal has work to do.
+    const input = files.input;
+    const small = await readRealView(input, "income");
     // The single-process reference: the run directory's SQLite, no workers.
-    server.setDefault(genericResponder(view).respond);
-    const ref = await generate("reference", common({ rows: String(ROWS) }));
+    server.setDefault(genericResponder(small).respond);
+    const ref = await generate("reference", common({ data: input, rows: String(ROWS) }));
     const refBatches = directoryBatches(join(files.dir, "reference"));
     expect(ref.rows).toBe(ROWS);
+    // Some rows repeat, so the run's duplicate removal (and its recovery after the kill) has work to do.
+    expect((ref.final as { duplicates_removed: number }).duplicates_removed).toBeGreaterThan(0);
 
     server.reset();
     // The first 6 final batches are answered; later ones hang until release, so both workers are mid-batch.
-    const held = holdAfter(genericResponder(view).respond, isFinal, 6);
+    const held = holdAfter(genericResponder(small).respond, isFinal, 6);
     server.setDefault(held.responder);
     const runId = "20261203-231500-1a2b3c";
     const out = join(files.dir, "workers.csv");
     const json = join(files.dir, "workers.json");
     const args = [
       "generate",
-      INPUT,
+      input,
       "--out",
       out,
       "--json",
