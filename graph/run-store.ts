@@ -113,22 +113,29 @@ export async function openRunBackend(
 }
 
 /**
- * A run directory for `dir` on this machine: as it is when it holds run.json, else recreated from the runs
- * table (the run id is the directory's name), so a machine that never saw the run can resume it by id.
+ * A run directory for `dir` on this machine: recreated from the runs table when it holds no run.json (the run id
+ * is the directory's name), so a machine that never saw the run can resume it by id; a Postgres-backed run's
+ * run.json is brought up to date when another machine has carried the run on since (a newer mirror).
  */
 export async function ensureRunDir(dir: string, storeUrl: string | undefined): Promise<void> {
   const paths = runPaths(dir);
+  let local: RunFile | undefined;
   try {
-    await readRunFile(paths.dir);
-    return;
+    local = await readRunFile(paths.dir);
   } catch (e) {
     if (storeUrl === undefined) throw e;
   }
+  // (storeUrl is undefined only when run.json was read.)
+  if (storeUrl === undefined || (local !== undefined && local.config.store !== "postgres")) return;
   const pool = openPool(storeUrl, 1);
   try {
     await checkConnection(pool, storeUrl);
     await withSetupLock(pool, () => setupTables(pool));
-    const run = await readMirroredRun(pool, basename(paths.dir));
+    const run = await readMirroredRun(pool, local?.id ?? basename(paths.dir));
+    if (local !== undefined) {
+      if (run !== undefined && run.updated > local.updated) await writeRunFile(paths.dir, run);
+      return;
+    }
     if (!run) {
       throw new SynthgraphError(`no run ${basename(paths.dir)} in the database`, {
         hint: "pass the run's directory, or a path ending in its id (e.g. runs/20261203-220000-a1b2c3)",

@@ -257,6 +257,10 @@ describe.skipIf(skipWithoutPostgres("test/graph/worker.test.ts"))("Postgres-back
     expect(existsSync(runPaths(elsewhere).checkpoints)).toBe(false);
     expect((await readRunFile(elsewhere)).status).toBe("done");
     expect((await withPool((p) => readMirroredRun(p, runId)))?.status).toBe("done");
+    // Machine A's run directory, left "running" by the kill, learns from the database that the run is done.
+    const onA = captureIo(env());
+    expect(await runResume({ dir: join(files.dir, "machine-a", runId), store: db.url }, onA)).toBeUndefined();
+    expect(onA.out()).toBe(`already complete: ${ROWS} rows in ${out}\n`);
     await withPool(async (pool) => {
       // The killed worker's job (and B's, whose call hung) expired and went to another worker.
       const retried = await pool.query<{ n: number }>(
