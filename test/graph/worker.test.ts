@@ -29,7 +29,6 @@ import {
   captureIo,
   csvLines,
   exited,
-  holdAfter,
   loopbackModel,
   storedArtifacts,
   synthgraphChild,
@@ -42,13 +41,34 @@ import {
   type RealView,
   readRealView,
 } from "../support/generic-responder.ts";
-import type { RecordedRequest } from "../support/llm-server.ts";
+import type { RecordedRequest, Reply } from "../support/llm-server.ts";
 import { skipWithoutPostgres, useTestDatabase } from "../support/postgres.ts";
 
 const INPUT = resolve(import.meta.dirname, "../../examples/adult.csv");
 const ROWS = 120;
 const BATCH = 10;
 const SEED = 13;
+
+/**
+ * The first `passFirst` requests that `match` are answered at once, later ones wait until `release()` and are
+ * then answered (a model server that stalls and recovers): a worker whose call waited finishes it and goes on.
+ */
+function gateAfter(
+  base: (req: RecordedRequest) => string | Reply,
+  match: (req: RecordedRequest) => boolean,
+  passFirst: number,
+): { responder: (req: RecordedRequest) => Promise<string | Reply>; release: () => void } {
+  let passed = 0;
+  let release!: () => void;
+  const open = new Promise<void>((r) => (release = r));
+  return {
+    responder: async (req) => {
+      if (match(req) && ++passed > passFirst) await open;
+      return base(req);
+    },
+    release: () => release(),
+  };
+}
 
 const rowCount = (req: RecordedRequest): number =>
   Number(
@@ -75,8 +95,9 @@ describe.skipIf(skipWithoutPostgres("test/graph/worker.test.ts"))("Postgres-back
   const env = (): Record<string, string> => ({
     OLLAMA_HOST: server.ollamaUrl,
     SYNTHGRAPH_DATABASE_URL: "",
-    // A job whose worker went silent for 2 s goes to another worker (the default is 15 minutes).
-    SYNTHGRAPH_WORKER_EXPIRE_SECONDS: "2",
+    // A job whose worker went silent for 4 s goes to another worker (the default is 15 minutes); it is also the
+    // longest a batch may take in a worker, so it stays well above a batch's time on a loaded machine.
+    SYNTHGRAPH_WORKER_EXPIRE_SECONDS: "4",
   });
   /** `generate` options (the CLI's, camel-cased) shared by a run and its reference. */
   const common = (extra: Record<string, unknown> = {}) => ({
@@ -165,8 +186,8 @@ describe.skipIf(skipWithoutPostgres("test/graph/worker.test.ts"))("Postgres-back
     expect((ref.final as { duplicates_removed: number }).duplicates_removed).toBeGreaterThan(0);
 
     server.reset();
-    // The first 6 final batches are answered; later ones hang until release, so both workers are mid-batch.
-    const held = holdAfter(genericResponder(small).respond, isFinal, 6);
+    // The first 6 final batches are answered; later ones wait until release, so both workers are mid-batch.
+    const held = gateAfter(genericResponder(small).respond, isFinal, 6);
     server.setDefault(held.responder);
     const runId = "20261203-231500-1a2b3c";
     const out = join(files.dir, "workers.csv");
@@ -227,15 +248,15 @@ describe.skipIf(skipWithoutPostgres("test/graph/worker.test.ts"))("Postgres-back
     expect((await readRunFile(join(files.dir, "machine-a", runId))).status).toBe("running");
     held.release();
 
-    // "Machine B": the run exists only in the database; its directory is recreated from the runs table. A fresh
-    // worker takes the jobs: A's (killed) and B's (its call hangs) expire and are retried.
+    // "Machine B": the run exists only in the database; its directory is recreated from the runs table. Worker B
+    // goes on with a fresh worker beside it; the killed A's job expires and is retried.
     const stopWorker = inProcessWorker(2);
     const elsewhere = join(files.dir, "machine-b", runId);
     const io = captureIo(env());
     const resumed = (await runResume({ dir: elsewhere, store: db.url, quiet: true }, io)) as GenerateSummary;
     await stopWorker();
     workerB.child.kill("SIGTERM");
-    // B leaves its hanging call after its grace period and exits cleanly.
+    // B stops between jobs (or after its grace period) and exits cleanly.
     expect((await workerB.done).code).toBe(0);
     expect(io.err()).toBe("");
 
@@ -262,7 +283,7 @@ describe.skipIf(skipWithoutPostgres("test/graph/worker.test.ts"))("Postgres-back
     expect(await runResume({ dir: join(files.dir, "machine-a", runId), store: db.url }, onA)).toBeUndefined();
     expect(onA.out()).toBe(`already complete: ${ROWS} rows in ${out}\n`);
     await withPool(async (pool) => {
-      // The killed worker's job (and B's, whose call hung) expired and went to another worker.
+      // The killed worker's job expired and went to another worker.
       const retried = await pool.query<{ n: number }>(
         "SELECT count(*)::int AS n FROM synthgraph_boss.job WHERE name = 'synthgraph-final-batch' AND retry_count > 0 AND data->>'runId' = $1",
         [runId],
