@@ -11,6 +11,7 @@ import { chatCommand } from "./chat.ts";
 import { structureCommand } from "./structure.ts";
 import { reportCommand } from "./report.ts";
 import { benchmarkCommand } from "./benchmark.ts";
+import { workerCommand } from "./worker.ts";
 
 export interface CommandModule {
   register(program: Command): void;
@@ -30,4 +31,5 @@ export const commandModules: readonly CommandModule[] = [
   mcpCommand,
   reportCommand,
   benchmarkCommand,
+  workerCommand,
 ];

@@ -23,6 +23,7 @@ import { type EngineStateBase, optional } from "../graph/engine.ts";
 import { endpointFor } from "../graph/runtime.ts";
 import { ENGINE_LIST, engineFor } from "../graph/registry.ts";
 import { concurrencyOf, type RunResult, realLoader, resumeRun, startRun } from "../graph/run.ts";
+import { ensureRunDir, withRunStore } from "../graph/run-store.ts";
 import { embeddedDefault } from "../models/embedded.ts";
 import type { Env } from "../models/factory.ts";
 import {
@@ -33,9 +34,9 @@ import {
   type SamplingSettings,
 } from "../models/spec.ts";
 import { ENGINES, type RunConfig, RunConfigSchema } from "../state/config.ts";
-import { ArtifactStore } from "../state/artifacts.ts";
 import { writeFileAtomic } from "../state/atomic.ts";
-import { DEFAULT_RUNS_ROOT, listRuns, newRunId, readRunFile, runPaths } from "../state/run-dir.ts";
+import { storeUrlOf } from "../state/postgres.ts";
+import { DEFAULT_RUNS_ROOT, listRuns, newRunId, readRunFile } from "../state/run-dir.ts";
 import { evaluateTables, toJson } from "../stats/metrics/evaluate.ts";
 import type { CommandModule } from "./commands.ts";
 import { noteRunDir, withRunHint } from "./errors.ts";
@@ -89,6 +90,9 @@ const CommonOptionsSchema = z.object({
   quiet: z.boolean().default(false),
   pause: z.boolean().default(false),
   report: z.string().optional(),
+  store: z.string().optional(),
+  workers: z.boolean().default(false),
+  endpoint: z.array(z.url({ error: "--endpoint must be a URL (http://host:port)" })).default([]),
 });
 
 /** The raw options of `generate`: the common ones typed; an engine's own are checked by its schema. */
@@ -155,6 +159,7 @@ export function runConfigFromOptions(
     ...(o.modelConfig ? { configFile: o.modelConfig } : {}),
     flags: {
       ...(o.model ? { model: o.model } : {}),
+      ...(o.endpoint.length > 0 ? { baseUrls: o.endpoint } : {}),
       ...(o.numCtx === undefined ? {} : { numCtx: o.numCtx }),
       roleModels: parseRoleAssignments(o.roleModel, (v) => v, "--role-model"),
       temperatures: parseRoleAssignments(o.temperature, Number, "--temperature"),
@@ -205,7 +210,10 @@ export interface CommonSummary {
 export type GenerateSummary = CommonSummary & Record<string, unknown>;
 
 /** SUMMARY.json of a finished run: the state's record plus the evaluation of the output against the input. */
-export async function buildSummary(result: RunResult<EngineStateBase>): Promise<GenerateSummary> {
+export async function buildSummary(
+  result: RunResult<EngineStateBase>,
+  storeUrl?: string,
+): Promise<GenerateSummary> {
   const { state, run } = result;
   const config = run.config;
   const engine = engineFor(config.engine);
@@ -220,18 +228,21 @@ export async function buildSummary(result: RunResult<EngineStateBase>): Promise<
     ...((config.target ?? real.metadata.target) ? { target: config.target ?? real.metadata.target } : {}),
   });
   const u = state.usage;
-  const store = new ArtifactStore(runPaths(result.dir).artifacts);
-  const extras = await engine.summary({
-    state,
-    config,
-    store,
-    tables: { real: real.table, synthetic: synthetic.table },
+  // The run's artifacts where they live: its directory, or its PostgreSQL store (graph/run-store.ts).
+  const { extras, conditions } = await withRunStore(result.dir, run, storeUrl, async (store) => {
+    const extras = await engine.summary({
+      state,
+      config,
+      store,
+      tables: { real: real.table, synthetic: synthetic.table },
+    });
+    // An engine that does not generate through the shared final batches (LLMSynthor) gives its own per group.
+    const conditions =
+      config.conditions === undefined || "conditions" in extras
+        ? {}
+        : { conditions: await conditionsSummary(config, store) };
+    return { extras, conditions };
   });
-  // An engine that does not generate through the shared final batches (LLMSynthor) gives its own per group.
-  const conditions =
-    config.conditions === undefined || "conditions" in extras
-      ? {}
-      : { conditions: await conditionsSummary(config, store) };
   return {
     rows: synthetic.table.nRows,
     run_dir: result.dir,
@@ -285,9 +296,10 @@ export interface PausedRun {
 export async function finish(
   result: RunResult<EngineStateBase>,
   io: CliIo,
+  storeUrl?: string,
 ): Promise<GenerateSummary | PausedRun> {
   if (result.status === "paused") return printPaused(result, io);
-  const summary = await buildSummary(result);
+  const summary = await buildSummary(result, storeUrl);
   const path = result.run.config.summary;
   if (path) await writeFileAtomic(path, `${toJson(summary)}\n`);
   io.stdout.write(formatDone(summary));
@@ -354,7 +366,19 @@ export async function runGenerate(
     o = parseOptions(GenerateOptionsSchema, { ...raw, ...small.values });
     base = configOf(o);
   }
-  let config = embedded ? { ...base, models: embedded.models } : base;
+  const storeUrl = storeUrlOf(o.store, io.env);
+  if (o.workers && storeUrl === undefined) {
+    throw new SynthgraphError("--workers needs a PostgreSQL store (the job queue lives there)", {
+      hint: "pass --store postgres://… (or set SYNTHGRAPH_DATABASE_URL) and start `synthgraph worker --store …` processes",
+      exitCode: 2,
+    });
+  }
+  // The store's kind is recorded in run.json, never its URL (it may hold a password).
+  const where = {
+    ...(storeUrl === undefined ? {} : { store: "postgres" as const }),
+    ...(o.workers ? { workers: true } : {}),
+  };
+  let config = { ...(embedded ? { ...base, models: embedded.models } : base), ...where };
   const notes = [embedded?.note, small?.note].filter((n) => n !== undefined);
   if (notes.length > 0 && !o.quiet) io.stderr.write(`synthgraph: ${notes.join("; ")}\n`);
   const dir = resolve(o.runDir ?? join(DEFAULT_RUNS_ROOT, newRunId()));
@@ -390,7 +414,7 @@ export async function runGenerate(
       return translate(words);
     });
     const planned = runConfigFromOptions(o, plan);
-    config = embedded ? { ...planned, models: embedded.models } : planned;
+    config = { ...(embedded ? { ...planned, models: embedded.models } : planned), ...where };
     real = realLoader(config);
     await real();
     for (const line of plan.lines) io.stderr.write(`${line}\n`);
@@ -416,12 +440,13 @@ export async function runGenerate(
       env: io.env,
       pauseEvery: o.pause,
       onWarning: warnTo(io),
+      ...optional("storeUrl", storeUrl),
       ...optional("onEvent", printer(config, io, o.quiet)),
     });
   } catch (err) {
     throw withRunHint(err, dir);
   }
-  const done = await finish(result, io);
+  const done = await finish(result, io, storeUrl);
   if (o.report && !("paused" in done)) await reportAfterRun(done, result.run.config, resolve(o.report), io);
   return done;
 }
@@ -468,7 +493,11 @@ function runOutputs(config: RunConfig, roots: string[]) {
   ];
 }
 
-const ResumeOptionsSchema = z.object({ dir: z.string().min(1), quiet: z.boolean().default(false) });
+const ResumeOptionsSchema = z.object({
+  dir: z.string().min(1),
+  quiet: z.boolean().default(false),
+  store: z.string().optional(),
+});
 
 /** `resume` action: continues the run in DIR from its last checkpoint. */
 export async function runResume(
@@ -478,6 +507,9 @@ export async function runResume(
   const o = parseOptions(ResumeOptionsSchema, raw);
   const dir = resolve(o.dir);
   noteRunDir(dir);
+  const storeUrl = storeUrlOf(o.store, io.env);
+  // A Postgres-backed run unknown on this machine: its run directory is recreated from the runs table.
+  await ensureRunDir(dir, storeUrl);
   const run = await readRunFile(dir);
   if (run.status === "done") {
     io.stdout.write(`already complete: ${run.progress.rows_done} rows in ${run.config.out}\n`);
@@ -492,12 +524,13 @@ export async function runResume(
     result = await resumeRun(dir, {
       env: io.env,
       onWarning: warnTo(io),
+      ...optional("storeUrl", storeUrl),
       ...optional("onEvent", printer(run.config, io, o.quiet)),
     });
   } catch (err) {
     throw withRunHint(err, dir);
   }
-  return finish(result, io);
+  return finish(result, io, storeUrl);
 }
 
 export interface RunRow {
@@ -611,6 +644,17 @@ export const generateCommand: CommandModule = {
       .option("--json <file>", "write SUMMARY.json")
       .option("--run-dir <dir>", "run directory (default ./runs/<timestamp>-<id>)")
       .option("--no-privacy-guard", "keep synthetic rows that exactly copy a real row")
+      .option(
+        "--store <url>",
+        "keep checkpoints and artifacts in PostgreSQL (postgres://…; default: SYNTHGRAPH_DATABASE_URL, else the run directory)",
+      )
+      .option(
+        "--endpoint <url>",
+        "one server of a pool serving the model (every role); repeat for each server: calls spread over them with failover",
+        collect,
+        [],
+      )
+      .option("--workers", "final batches are generated by `synthgraph worker` processes (needs --store)")
       .option("--quiet", "no progress on stderr")
       .option(
         "--report <file>",
@@ -636,10 +680,14 @@ export const resumeCommand: CommandModule = {
     program
       .command("resume")
       .description("continue a run from its last checkpoint (nothing accepted is lost or duplicated)")
-      .argument("<dir>", "run directory")
+      .argument(
+        "<dir>",
+        "run directory (with --store: any path ending in the run id, recreated from the database)",
+      )
       .option("--quiet", "no progress on stderr")
-      .action(async (dir: string, opts: { quiet?: boolean }) => {
-        await runResume({ dir, quiet: opts.quiet === true });
+      .option("--store <url>", "PostgreSQL URL of a Postgres-backed run (default: SYNTHGRAPH_DATABASE_URL)")
+      .action(async (dir: string, opts: { quiet?: boolean; store?: string }) => {
+        await runResume({ dir, quiet: opts.quiet === true, ...optional("store", opts.store) });
       });
   },
 };

@@ -22,29 +22,36 @@ export function checkModelAddresses(config: Pick<RunConfig, "models">, env: Env)
   for (const role of ROLES) {
     const cfg = config.models[role];
     const provider = parseModelSpec(cfg.spec).provider;
-    const base = resolveBaseUrl(provider, cfg, env);
-    let url: URL;
-    try {
-      url = new URL(base);
-    } catch {
-      throw new SynthgraphError(`the ${role} model's server address ${base} is not a URL`, {
-        hint:
-          provider === "ollama"
-            ? "set OLLAMA_HOST to host:port or http://host:port"
-            : "set OPENAI_BASE_URL to http://host:port/v1",
+    // A pool of servers (--endpoint, baseUrls): every member is checked.
+    const members = provider !== "llamacpp" && cfg.baseUrls?.length ? cfg.baseUrls : [cfg.baseUrl];
+    for (const baseUrl of members)
+      checkAddress(role, provider, resolveBaseUrl(provider, { ...cfg, baseUrl }, env));
+  }
+}
+
+/** Throws (exit 2) when one server address is not a URL or uses a port fetch refuses. */
+function checkAddress(role: string, provider: string, base: string): void {
+  let url: URL;
+  try {
+    url = new URL(base);
+  } catch {
+    throw new SynthgraphError(`the ${role} model's server address ${base} is not a URL`, {
+      hint:
+        provider === "ollama"
+          ? "set OLLAMA_HOST to host:port or http://host:port"
+          : "set OPENAI_BASE_URL to http://host:port/v1",
+      exitCode: 2,
+    });
+  }
+  const port = url.port === "" ? (url.protocol === "https:" ? 443 : 80) : Number(url.port);
+  if (FETCH_BAD_PORTS.has(port)) {
+    const what = provider === "ollama" ? "OLLAMA_HOST" : "OPENAI_BASE_URL (or baseUrl in the model config)";
+    throw new SynthgraphError(
+      `the ${role} model's server ${base} uses port ${port}, which Node's fetch refuses to connect to (a blocked port of the Fetch standard)`,
+      {
+        hint: `run the server on another port (Ollama: OLLAMA_HOST=127.0.0.1:11434 ollama serve) and point ${what} at it`,
         exitCode: 2,
-      });
-    }
-    const port = url.port === "" ? (url.protocol === "https:" ? 443 : 80) : Number(url.port);
-    if (FETCH_BAD_PORTS.has(port)) {
-      const what = provider === "ollama" ? "OLLAMA_HOST" : "OPENAI_BASE_URL (or baseUrl in the model config)";
-      throw new SynthgraphError(
-        `the ${role} model's server ${base} uses port ${port}, which Node's fetch refuses to connect to (a blocked port of the Fetch standard)`,
-        {
-          hint: `run the server on another port (Ollama: OLLAMA_HOST=127.0.0.1:11434 ollama serve) and point ${what} at it`,
-          exitCode: 2,
-        },
-      );
-    }
+      },
+    );
   }
 }

@@ -55,7 +55,7 @@ export function actionsFromFlags(o: z.output<typeof SteerOptionsSchema>): Steeri
 
 /** The steering agent's reading of a sentence, against the run's columns and its pause point. */
 async function actionsFromText(dir: string, text: string, io: CliIo): Promise<SteeringAction[]> {
-  const snap = await readRunState(dir);
+  const snap = await readRunState(dir, { env: io.env });
   const real = await realLoader(snap.run.config)();
   const where = snap.pause ? formatPausePoint(snap.pause).replace(/\n\s*/g, "; ") : snap.run.status;
   const answer = await interpretSteering({
@@ -97,7 +97,7 @@ export async function runSteer(
     });
   }
   const actions = o.text === undefined ? flagged : await actionsFromText(dir, o.text, io);
-  const { run } = await readRunState(dir);
+  const { run } = await readRunState(dir, { env: io.env });
   const printer = o.quiet
     ? undefined
     : new ProgressPrinter(io.stderr, engineFor(run.config.engine).progress(run.config));

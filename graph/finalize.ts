@@ -16,6 +16,10 @@
  * batches in batch order (a pure function of the memoised artifacts, so a resumed run counts the same), takes
  * the duplicates found since the last scan off `accepted`, adds them to `duplicatesRemoved`, and plans the rows
  * still missing; `write` skips the same rows in the same order.
+ *
+ * Workers (a run started with `--workers` on a PostgreSQL store): every batch is made by `synthgraph worker`
+ * processes (graph/worker.ts runs this file's `runBatch` there) and the coordinator waits for its artifact
+ * (graph/batch-queue.ts); planning, counting, dedupe and `write` stay here and read the same artifacts.
  */
 import { END, Send, type StateGraph } from "@langchain/langgraph";
 import { z } from "zod";
@@ -198,7 +202,7 @@ async function storedOutputRows(
 }
 
 export function finalizeNodes(
-  rt: Pick<EngineRuntime, "config" | "store" | "real" | "concurrency" | "perThread">,
+  rt: Pick<EngineRuntime, "config" | "store" | "real" | "concurrency" | "perThread" | "batchQueue">,
   a: {
     key: string;
     generate: FinalBatchGenerator;
@@ -327,9 +331,15 @@ export function finalizeNodes(
     const metadata = (await rt.real()).metadata;
     return (row) => rowKey(row, metadata);
   };
-  const batches = { run: runBatch, rowKey: rowKeyOf };
-  // The runner's recovery finds the batch code by store; a per-thread runtime (an exported graph) has a store
-  // only inside a node, so it registers there.
+  // Where a batch is made: here, or (a run started with workers, graph/batch-queue.ts) by a `synthgraph worker`
+  // process that runs `runBatch` on its side; the coordinator enqueues the batch and waits for its artifact.
+  // The batch node, `write` and the runner's recovery all go through it, so none of them calls the model itself
+  // when the run has workers.
+  const produce: FinalBatchRunner = (task) =>
+    rt.batchQueue ? rt.batchQueue.run(task, a.key, rt.store) : runBatch(task);
+  const batches = { run: produce, rowKey: rowKeyOf };
+  // The runner's recovery (and a worker) finds the batch code by store; a per-thread runtime (an exported
+  // graph) has a store only inside a node, so it registers there.
   if (!rt.perThread) registerFinalBatches(rt.store, batches);
 
   // Receives a Send payload, not the state (LangGraph passes the payload as the node input).
@@ -338,7 +348,7 @@ export function finalizeNodes(
     const { task } = PayloadSchema.parse(input);
     let value: RowBatch;
     try {
-      ({ value } = await runBatch(task));
+      ({ value } = await produce(task));
     } catch (err) {
       // A failed Send can end the stream without raising: the runner reports this error instead.
       noteFailure(rt.store, err);
@@ -386,7 +396,7 @@ export function finalizeNodes(
     const done = await completeFromArtifacts({
       config: c,
       roundRows: s.roundRows,
-      run: runBatch,
+      run: produce,
       concurrency: rt.concurrency,
       ...(rowKeyFn ? { rowKey: rowKeyFn } : {}),
     });

@@ -1,7 +1,8 @@
 /**
  * Runs an engine's graph durably: SqliteSaver in <run-dir>/checkpoints.sqlite (thread_id = run id), artifacts
- * in <run-dir>/artifacts, status and progress in run.json. `startRun` creates the run directory and runs;
- * `resumeRun` continues from the last checkpoint with the config stored in run.json.
+ * in <run-dir>/artifacts, status and progress in run.json; or, for a run started with `--store postgres://…`,
+ * checkpoints and artifacts in PostgreSQL (graph/run-store.ts; run.json mirrored there). `startRun` creates the
+ * run directory and runs; `resumeRun` continues from the last checkpoint with the config stored in run.json.
  *
  * Pausing (graph/pause.ts): a run that stops at an engine's pause point has pending interrupts in its last
  * snapshot (`next` non-empty, `tasks[].interrupts`): it is recorded as "paused", not "failed", and the result
@@ -11,7 +12,6 @@
 import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { Command } from "@langchain/langgraph";
-import { SqliteSaver } from "@langchain/langgraph-checkpoint-sqlite";
 import { SynthgraphError } from "../data/errors.ts";
 import { readMetadataFile } from "../data/metadata.ts";
 import { longCellNotes } from "../data/compact.ts";
@@ -19,7 +19,6 @@ import { readTable } from "../data/read.ts";
 import { type AccountingSnapshot, emptySnapshot, mergeSnapshots } from "../models/accounting.ts";
 import type { Env } from "../models/factory.ts";
 import { DEFAULT_CONCURRENCY, parseModelSpec } from "../models/spec.ts";
-import { ArtifactStore } from "../state/artifacts.ts";
 import type { RunConfig } from "../state/config.ts";
 import { claimRun } from "../state/owner.ts";
 import { createRun, type RunFile, readRunFile, runPaths, updateRunFile } from "../state/run-dir.ts";
@@ -38,6 +37,7 @@ import type { EngineRuntime, RealData } from "./runtime.ts";
 import { UnusableReplyBudget } from "../models/unusable-budget.ts";
 import { committedValues, firstFailure } from "./recover.ts";
 import { finishStoppedRun, prepareCheckpoint } from "./resume-guard.ts";
+import { ensureRunDir, openRunBackend, storeUrlFor } from "./run-store.ts";
 
 /** One node's update as streamed, plus running totals for progress displays. */
 export interface RunEvent {
@@ -72,6 +72,11 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** startRun only: pause at every pause point (`generate --pause`). */
   pauseEvery?: boolean;
+  /**
+   * PostgreSQL URL of a run whose config.store is "postgres" (graph/run-store.ts); default: the environment's
+   * SYNTHGRAPH_DATABASE_URL. Never stored: it may hold a password.
+   */
+  storeUrl?: string;
 }
 
 /** S: the state type of the run's engine (the caller knows which engine it started; default SYNTHIA's). */
@@ -151,7 +156,9 @@ export function realLoader(config: RunConfig): () => Promise<RealData> {
 export function concurrencyOf(config: RunConfig): number {
   if (config.concurrency !== undefined) return config.concurrency;
   const gen = config.models.generator;
-  return gen.maxConcurrency ?? DEFAULT_CONCURRENCY[parseModelSpec(gen.spec).provider];
+  // A pool of servers (models/pool.ts): each member's limit, summed.
+  const servers = gen.baseUrls?.length ?? 1;
+  return (gen.maxConcurrency ?? DEFAULT_CONCURRENCY[parseModelSpec(gen.spec).provider]) * servers;
 }
 
 /** Creates the run directory for `config` and runs it to the end. */
@@ -174,6 +181,8 @@ export async function resumeRun<S extends EngineStateBase = SynthiaStateT>(
   dir: string,
   opts: RunOptions = {},
 ): Promise<RunResult<S>> {
+  // A Postgres-backed run this machine never saw: its run directory is recreated from the runs table.
+  await ensureRunDir(dir, storeUrlFor(opts));
   const run = await readRunFile(dir);
   if (run.status === "cancelled") {
     throw new SynthgraphError(`run ${run.id} was cancelled`, {
@@ -203,9 +212,14 @@ async function executeRun<S extends EngineStateBase>(
   const run = await readRunFile(paths.dir);
   const config = run.config;
   const engine = engineFor(config.engine);
+  // A run directory's SQLite checkpoint is checked (and a damaged one set aside) before it is opened.
+  if (config.store !== "postgres") await prepareCheckpoint(paths, run, opts.onWarning);
+  const backend = await openRunBackend(paths, run, storeUrlFor(opts), opts.env ?? process.env);
+  const { saver } = backend;
   const runtime: EngineRuntime = {
     config,
-    store: new ArtifactStore(paths.artifacts),
+    store: backend.store,
+    ...(backend.batchQueue ? { batchQueue: backend.batchQueue } : {}),
     real: loaded ?? realLoader(config),
     env: opts.env ?? process.env,
     concurrency: concurrencyOf(config),
@@ -216,11 +230,11 @@ async function executeRun<S extends EngineStateBase>(
   };
   runtime.store.onDamaged = (path, reason) =>
     opts.onWarning?.(`artifact ${path} is damaged (${reason}): its work is done again`);
-  const saver = await prepareCheckpoint(paths, run, opts.onWarning).then(() =>
-    SqliteSaver.fromConnString(paths.checkpoints),
-  );
   const emit = (e: RunStreamEvent): void => opts.onStream?.(e);
-  const release = await claimRun(paths.dir);
+  const release = await claimRun(paths.dir).catch(async (e: unknown) => {
+    await backend.close();
+    throw e;
+  });
   try {
     const app = engine.compile(runtime, saver) as unknown as PausableApp;
     const cfg = { configurable: { thread_id: run.id } };
@@ -393,7 +407,7 @@ async function executeRun<S extends EngineStateBase>(
     );
     throw err;
   } finally {
-    saver.db.close();
+    await backend.close();
     await release();
   }
 }

@@ -7,9 +7,18 @@ import { createEndpoint, type Endpoint, type Env } from "../models/factory.ts";
 import { parseModelSpec, type Role } from "../models/spec.ts";
 import { type RowEncoding, rowEncodingFor } from "../data/compact.ts";
 import type { UnusableReplyBudget } from "../models/unusable-budget.ts";
-import type { ArtifactStore } from "../state/artifacts.ts";
+import type { ArtifactStore, RowBatch } from "../state/artifacts.ts";
+import type { BatchTask } from "../state/finalize.ts";
 import type { RunConfig } from "../state/config.ts";
 import type { DatasetRef } from "../state/engine-state.ts";
+
+/**
+ * Final batches generated elsewhere: enqueue the batch, wait for its stored artifact, return it (cached: it was
+ * stored before this call asked for it).
+ */
+export interface RemoteBatches {
+  run(task: BatchTask, key: string, store: ArtifactStore): Promise<{ value: RowBatch; cached: boolean }>;
+}
 
 /** The real table, loaded once per process (not part of the state: it is re-read from the input on resume). */
 export interface RealData {
@@ -31,6 +40,8 @@ export interface EngineRuntime {
   concurrency: number;
   /** The runtime resolves config and store per thread (graph/export.ts): nothing may read them at build time. */
   perThread?: boolean;
+  /** Set when final batches go to `synthgraph worker` processes (graph/batch-queue.ts). */
+  batchQueue?: RemoteBatches;
   /** Consecutive unusable replies allowed before the run stops with exit code 4 (absent: no budget). */
   unusable?: UnusableReplyBudget;
 }

@@ -4,9 +4,7 @@
  * resumes a paused run so its pause node applies them; `streamRun` runs or resumes with typed events;
  * `readRunState` reads the run's last snapshot (status, the pause point, the state) without running anything.
  */
-import { SqliteSaver } from "@langchain/langgraph-checkpoint-sqlite";
 import { SynthgraphError } from "../data/errors.ts";
-import { ArtifactStore } from "../state/artifacts.ts";
 import type { RunConfig } from "../state/config.ts";
 import { readRunFile, type RunFile, runPaths, updateRunFile } from "../state/run-dir.ts";
 import { ownerAlive } from "../state/owner.ts";
@@ -25,6 +23,7 @@ import {
 import type { EngineStateBase } from "./engine.ts";
 import { engineFor } from "./registry.ts";
 import type { PausePoint } from "./pause.ts";
+import { openRunBackend, storeUrlFor } from "./run-store.ts";
 import {
   concurrencyOf,
   pendingPause,
@@ -46,22 +45,29 @@ export interface RunSnapshot {
   pause: PausePoint | null | undefined;
 }
 
-/** The run's last snapshot, read from its checkpoints (nothing runs, no model is called). */
-export async function readRunState(dir: string): Promise<RunSnapshot> {
+/**
+ * The run's last snapshot, read from its checkpoints (nothing runs, no model is called). A Postgres-backed run
+ * reads them from its store (`opts.storeUrl`, else the environment's SYNTHGRAPH_DATABASE_URL).
+ */
+export async function readRunState(
+  dir: string,
+  opts: Pick<RunOptions, "storeUrl" | "env"> = {},
+): Promise<RunSnapshot> {
   const paths = runPaths(dir);
   const run = await readRunFile(paths.dir);
   const engine = engineFor(run.config.engine);
-  const saver = SqliteSaver.fromConnString(paths.checkpoints);
+  const env = opts.env ?? process.env;
+  const backend = await openRunBackend(paths, run, storeUrlFor(opts), env, true);
   try {
     const app = engine.compile(
       {
         config: run.config,
-        store: new ArtifactStore(paths.artifacts),
+        store: backend.store,
         real: realLoader(run.config),
-        env: process.env,
+        env,
         concurrency: concurrencyOf(run.config),
       },
-      saver,
+      backend.saver,
     ) as unknown as {
       getState(c: unknown): Promise<{
         values: unknown;
@@ -78,7 +84,7 @@ export async function readRunState(dir: string): Promise<RunSnapshot> {
       pause: pendingPause(snap),
     };
   } finally {
-    saver.db.close();
+    await backend.close();
   }
 }
 
@@ -116,8 +122,9 @@ export interface SteerOutcome {
 export async function validateForRun(
   dir: string,
   actions: readonly SteeringAction[],
+  opts: Pick<RunOptions, "storeUrl" | "env"> = {},
 ): Promise<SteeringAction[]> {
-  const snap = await readRunState(dir);
+  const snap = await readRunState(dir, opts);
   const real = await realLoader(snap.run.config)();
   const minRows = snap.run.config.engine === "llmsynthor" ? (snap.state?.accepted ?? 0) : 0;
   return actions.map((a) => validateAction(a, { metadata: real.metadata, table: real.table, minRows }));
@@ -150,6 +157,7 @@ export async function steerRun(
   const actions = await validateForRun(
     paths.dir,
     Array.isArray(action) ? action : [action as SteeringAction],
+    opts,
   );
   const records = actions.map((a) => newSteeringRecord(a, opts.source ?? "library"));
   const live = run.status === "running" && (await ownerAlive(paths.dir));
@@ -198,7 +206,7 @@ export async function steerRun(
         .filter((id) => ids.has(id)),
     );
   // Not at a pause point (crashed or failed mid-step): pause at the next one so the actions are taken there.
-  if ((await readRunState(paths.dir)).pause === undefined) await requestPause(paths.dir);
+  if ((await readRunState(paths.dir, opts)).pause === undefined) await requestPause(paths.dir);
   let result = await resumeRun<EngineStateBase>(paths.dir, opts);
   if (result.status === "paused" && result.pause !== null && appliedIds(result).size < ids.size) {
     result = await resumeRun<EngineStateBase>(paths.dir, opts);

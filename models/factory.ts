@@ -33,6 +33,8 @@ export interface Endpoint extends EndpointInfo {
   /** Ollama only: the num_ctx sent with every request. */
   numCtx?: number;
   role?: Role;
+  /** Several servers for the role (models/pool.ts): one endpoint per base URL; this one is the first. */
+  pool?: readonly Endpoint[];
   /** The run's budget of consecutive unusable replies (callStructured reports every call's outcome to it). */
   unusableBudget?: UnusableReplyBudget;
 }
@@ -81,6 +83,11 @@ export function createEndpoint(
   env: Env = process.env,
 ): Endpoint {
   const { provider, model } = parseModelSpec(cfg.spec);
+  if (cfg.baseUrls !== undefined && cfg.baseUrls.length > 0 && provider !== "llamacpp") {
+    const { baseUrls, ...one } = cfg;
+    const members = baseUrls.map((u) => createEndpoint({ ...one, baseUrl: u }, env));
+    return { ...members[0], pool: members };
+  }
   const baseUrl = resolveBaseUrl(provider, cfg, env);
   const maxConcurrency = cfg.maxConcurrency ?? DEFAULT_CONCURRENCY[provider];
   const timeoutMs = cfg.timeoutMs ?? (provider === "llamacpp" ? LLAMACPP_TIMEOUT_MS : DEFAULT_TIMEOUT_MS);

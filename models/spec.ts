@@ -119,6 +119,8 @@ export interface RoleConfig extends SamplingSettings {
   temperature: number;
   /** Overrides OLLAMA_HOST / OPENAI_BASE_URL. */
   baseUrl?: string;
+  /** A pool of servers serving the same model, used as one (models/pool.ts); wins over baseUrl. */
+  baseUrls?: string[];
   /** Ollama context window (num_ctx). */
   numCtx: number;
   timeoutMs: number;
@@ -132,6 +134,7 @@ const Temperature = z.number().min(0).max(2);
 const EndpointFields = {
   model: ModelSpecString.optional(),
   baseUrl: z.url().optional(),
+  baseUrls: z.array(z.url()).min(1).optional(),
   numCtx: z.number().int().positive().optional(),
   timeoutMs: z.number().int().positive().optional(),
   maxConcurrency: z.number().int().positive().optional(),
@@ -160,6 +163,8 @@ export type ModelConfigFile = z.infer<typeof ModelConfigFile>;
 export interface ModelFlags {
   model?: string;
   baseUrl?: string;
+  /** `--endpoint URL` repeated: every role's pool of servers. */
+  baseUrls?: string[];
   numCtx?: number;
   timeoutMs?: number;
   roleModels?: Partial<Record<Role, string>>;
@@ -191,7 +196,7 @@ export function loadModelConfigFile(path: string): ModelConfigFile {
   const r = ModelConfigFile.safeParse(raw);
   if (!r.success) {
     throw new SynthgraphError(`model config ${path} is invalid:\n${z.prettifyError(r.error)}`, {
-      hint: `roles are ${ROLES.join(", ")}; fields are model, temperature, topP, topK, repeatPenalty, maxTokens, baseUrl, numCtx, timeoutMs, maxConcurrency, seed`,
+      hint: `roles are ${ROLES.join(", ")}; fields are model, temperature, topP, topK, repeatPenalty, maxTokens, baseUrl, baseUrls, numCtx, timeoutMs, maxConcurrency, seed`,
       exitCode: 2,
     });
   }
@@ -249,6 +254,8 @@ export function resolveRoleConfigs(
     };
     const baseUrl = flags.baseUrl ?? r?.baseUrl ?? d?.baseUrl;
     if (baseUrl !== undefined) cfg.baseUrl = baseUrl;
+    const baseUrls = flags.baseUrls ?? r?.baseUrls ?? d?.baseUrls;
+    if (baseUrls !== undefined && baseUrls.length > 0) cfg.baseUrls = baseUrls;
     const maxConcurrency = r?.maxConcurrency ?? d?.maxConcurrency;
     if (maxConcurrency !== undefined) cfg.maxConcurrency = maxConcurrency;
     const seed = r?.seed ?? d?.seed;

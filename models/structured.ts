@@ -31,6 +31,7 @@ import { ModelContextOverflowError } from "./errors.ts";
 import { extractJson } from "./extract.ts";
 import type { Endpoint } from "./factory.ts";
 import { ChatLlamaCpp } from "./llamacpp.ts";
+import { withFailover } from "./pool.ts";
 import { type EndpointInfo, type RetryPolicy, withResilience } from "./resilience.ts";
 import { DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT_MS } from "./spec.ts";
 import type { UnusableReplyBudget } from "./unusable-budget.ts";
@@ -305,6 +306,14 @@ export function checkPromptBudget(messages: readonly BaseMessage[], numCtx: numb
 
 /** One model reply through the resilience layer, with accounting. Exported for free-text roles. */
 export async function callText(opts: CallCommon & InvokeOptions): Promise<TextResult> {
+  // A pool of servers for the role (models/pool.ts): the call fails over between its members.
+  const pool = "pool" in opts.endpoint ? opts.endpoint.pool : undefined;
+  if (pool && pool.length > 1)
+    return withFailover(pool, (member) => callTextOn({ ...opts, endpoint: member }));
+  return callTextOn(opts);
+}
+
+async function callTextOn(opts: CallCommon & InvokeOptions): Promise<TextResult> {
   const ep = endpointInfoOf(opts.endpoint);
   const messages = opts.messages.map(toMessage);
   checkPromptBudget(messages, ep.numCtx);

@@ -23,6 +23,12 @@ export interface ArtifactBackend {
   write(key: string, text: string): Promise<void>;
   /** Where a key lives, for messages. */
   locate(key: string): string;
+  /**
+   * Stores the text only if the key is absent, atomically, and returns the text stored under the key (this
+   * one, or the one another writer stored first). Backends shared by several processes implement it, so two
+   * processes that computed the same artifact (a duplicated worker job) keep the first one only.
+   */
+  writeIfAbsent?(key: string, text: string): Promise<string>;
 }
 
 /** Artifacts as JSON files under a folder: <root>/<key>.json. */
@@ -142,6 +148,17 @@ export class ArtifactStore {
     const found = await this.get(key, schema);
     if (found !== undefined) return { value: found, cached: true };
     const value = await compute();
+    if (this.backend.writeIfAbsent) {
+      // Another process may have stored this key while we computed: the first stored value is the value.
+      const text = JSON.stringify(value);
+      const stored = await this.backend.writeIfAbsent(key, text);
+      if (stored === text) return { value, cached: false };
+      const first = await this.get(key, schema);
+      if (first !== undefined) return { value: first, cached: true };
+      // The stored text is damaged (reported to onDamaged by get): this value replaces it.
+      await this.backend.write(key, text);
+      return { value, cached: false };
+    }
     await this.put(key, value);
     return { value, cached: false };
   }

@@ -96,6 +96,19 @@ export async function createRun(dir: string, config: RunConfig): Promise<RunFile
 
 export async function writeRunFile(dir: string, run: RunFile): Promise<void> {
   await writeFileAtomic(runPaths(dir).runFile, `${JSON.stringify(run, null, 2)}\n`);
+  await runFileMirrors.get(runPaths(dir).dir)?.(run);
+}
+
+/** Where run.json is copied on every write, per run directory (a Postgres-backed run's runs table). */
+const runFileMirrors = new Map<string, (run: RunFile) => Promise<void>>();
+
+/** Copies every later write of `dir`'s run.json through `mirror`; returns the function that stops it. */
+export function mirrorRunFile(dir: string, mirror: (run: RunFile) => Promise<void>): () => void {
+  const key = runPaths(dir).dir;
+  runFileMirrors.set(key, mirror);
+  return () => {
+    if (runFileMirrors.get(key) === mirror) runFileMirrors.delete(key);
+  };
 }
 
 async function readRunFileIfAny(dir: string): Promise<RunFile | undefined> {
