@@ -23,7 +23,7 @@ import type { FigureVerdict } from "../stats/metrics/verdicts.ts";
 import { writeFileAtomic } from "../state/atomic.ts";
 import type { CommandModule } from "./commands.ts";
 import { cliDecimal, DECIMAL_FLAG } from "./options.ts";
-import { checkOutputs, jsonWithKeys } from "./output-safety.ts";
+import { checkOutputs, evaluationInputs, jsonWithKeys } from "./output-safety.ts";
 
 /** `--params` file: any of the fixtures' `params` keys plus target and positive label; unknown keys ignored. */
 export const evaluateParamsSchema = z.object({
@@ -95,13 +95,7 @@ export const CONDITION_NOTE = "condition: ";
 export async function runEvaluate(opts: EvaluateCliOptions): Promise<EvaluateResult> {
   // Before reading anything: every input exists, and --json neither replaces an input nor a file we did not write.
   await checkOutputs({
-    inputs: [
-      { flag: "--real", path: opts.real },
-      { flag: "--synthetic", path: opts.synthetic },
-      ...(opts.holdout ? [{ flag: "--holdout", path: opts.holdout }] : []),
-      ...(opts.metadata ? [{ flag: "--metadata", path: opts.metadata }] : []),
-      ...(opts.params ? [{ flag: "--params", path: opts.params }] : []),
-    ],
+    inputs: evaluationInputs(opts),
     outputs: opts.json
       ? [
           {

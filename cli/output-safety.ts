@@ -29,6 +29,26 @@ export interface OutputCheck {
   force?: boolean;
 }
 
+/** The tables an evaluation reads (evaluate and report take the same flags): inputs no output may replace. */
+export function evaluationInputs(o: {
+  real: string;
+  synthetic: string;
+  holdout?: string | undefined;
+  metadata?: string | undefined;
+  params?: string | undefined;
+}): NamedPath[] {
+  const optional: [string, string | undefined][] = [
+    ["--holdout", o.holdout],
+    ["--metadata", o.metadata],
+    ["--params", o.params],
+  ];
+  return [
+    { flag: "--real", path: o.real },
+    { flag: "--synthetic", path: o.synthetic },
+    ...optional.flatMap(([flag, path]) => (path ? [{ flag, path }] : [])),
+  ];
+}
+
 const usage = (message: string, hint: string): SynthgraphError =>
   new SynthgraphError(message, { hint, exitCode: 2 });
 

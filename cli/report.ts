@@ -18,7 +18,7 @@ import { type EvaluateParams, evaluateTables } from "../stats/metrics/evaluate.t
 import { writeFileAtomic } from "../state/atomic.ts";
 import type { CommandModule } from "./commands.ts";
 import { cliDecimal, DECIMAL_FLAG } from "./options.ts";
-import { checkOutputs, htmlReportOfOurs } from "./output-safety.ts";
+import { checkOutputs, evaluationInputs, htmlReportOfOurs } from "./output-safety.ts";
 
 const optionsSchema = z.object({
   real: z.string().min(1),
@@ -70,12 +70,7 @@ export async function runReport(
   const opts = optionsSchema.parse(raw);
   // Before reading anything: every input exists, and --out neither replaces an input nor a file we did not write.
   await checkOutputs({
-    inputs: [
-      { flag: "--real", path: opts.real },
-      { flag: "--synthetic", path: opts.synthetic },
-      ...(opts.holdout ? [{ flag: "--holdout", path: opts.holdout }] : []),
-      ...(opts.metadata ? [{ flag: "--metadata", path: opts.metadata }] : []),
-    ],
+    inputs: evaluationInputs(opts),
     outputs: [{ flag: "--out", path: opts.out, owned: htmlReportOfOurs() }],
     force: opts.force === true,
   });

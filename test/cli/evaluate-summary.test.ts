@@ -13,7 +13,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import type { EvaluateResult } from "../../stats/metrics/evaluate.ts";
 import { createRng } from "../../stats/primitives/rng.ts";
 import { DATASETS } from "../support/fixtures.ts";
-import { synthgraphChild } from "../support/harness.ts";
+import { finished, synthgraphChild } from "../support/harness.ts";
 import { highCardinalityTable } from "../support/tables.ts";
 
 let dir = "";
@@ -23,12 +23,7 @@ beforeAll(() => {
 });
 
 function cli(args: string[]): Promise<{ code: number | null; out: string; err: string }> {
-  const child = synthgraphChild(args, {}, dir);
-  let out = "";
-  let err = "";
-  child.stdout?.on("data", (b: Buffer) => (out += b.toString()));
-  child.stderr?.on("data", (b: Buffer) => (err += b.toString()));
-  return new Promise((res) => child.on("exit", (code) => res({ code, out, err })));
+  return finished(synthgraphChild(args, {}, dir));
 }
 
 async function evaluate(args: string[]): Promise<{ out: string; result: EvaluateResult }> {

@@ -15,7 +15,7 @@ import { metadataToJson } from "../../data/metadata.ts";
 import { readTable } from "../../data/read.ts";
 import { toJson } from "../../stats/metrics/evaluate.ts";
 import { synllmSuite } from "../../stats/metrics/synllm/index.ts";
-import { csvLines, synthgraphChild } from "../support/harness.ts";
+import { csvLines, finished, synthgraphChild } from "../support/harness.ts";
 import { DATASETS } from "../support/fixtures.ts";
 
 const SEED = 3;
@@ -26,12 +26,7 @@ let synLines: string[] = [];
 const path = { real: "", holdout: "", synthetic: "" };
 
 function cli(args: string[]): Promise<{ code: number | null; out: string; err: string }> {
-  const child = synthgraphChild(args, {}, dir);
-  let out = "";
-  let err = "";
-  child.stdout?.on("data", (b: Buffer) => (out += b.toString()));
-  child.stderr?.on("data", (b: Buffer) => (err += b.toString()));
-  return new Promise((res) => child.on("exit", (code) => res({ code, out, err })));
+  return finished(synthgraphChild(args, {}, dir));
 }
 
 /** synllmSuite on the files, read as the CLI reads them (types inferred on real, imposed on the others). */

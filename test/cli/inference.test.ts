@@ -11,7 +11,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { synthgraphChild } from "../support/harness.ts";
+import { finished, synthgraphChild } from "../support/harness.ts";
 import { unusedPort } from "../support/llm-server.ts";
 
 let dir = "";
@@ -58,12 +58,7 @@ function cli(
   args: string[],
   env: Record<string, string> = {},
 ): Promise<{ code: number | null; out: string; err: string }> {
-  const child = synthgraphChild(args, env, dir);
-  let out = "";
-  let err = "";
-  child.stdout?.on("data", (b: Buffer) => (out += b.toString()));
-  child.stderr?.on("data", (b: Buffer) => (err += b.toString()));
-  return new Promise((res) => child.on("exit", (code) => res({ code, out, err })));
+  return finished(synthgraphChild(args, env, dir));
 }
 
 describe("numbers written with text", () => {

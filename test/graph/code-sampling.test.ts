@@ -18,7 +18,7 @@ import { CONSTRAINT_SYSTEM } from "../../prompts/constraint.ts";
 import { readRunFile } from "../../state/run-dir.ts";
 import {
   exited,
-  killWhen,
+  killThenResume,
   loopbackEnv,
   loopbackModel,
   storedArtifacts,
@@ -149,21 +149,17 @@ describe.each(ENGINES)(
       // kill -9 once a few chunks are stored, then resume: the uninterrupted run's bytes.
       const runDir = join(dir, `${engine}-d`);
       const stored = () => storedArtifacts(runDir, `${engine}/sample`);
-      const killed = await killWhen({
-        args: [...common(engine, chunkFlag, `${engine}-d`), "--conditions", conditionsFile],
+      await killThenResume({
         env: env(),
         cwd: dir,
-        ready: () => stored().length >= 3,
+        args: [...common(engine, chunkFlag, `${engine}-d`), "--conditions", conditionsFile],
+        runDir,
+        stored,
+        atLeast: 3,
+        below: TOTAL / CHUNK,
         timeoutMs: 120_000,
         pollMs: 5,
       });
-      expect(killed.signal).toBe("SIGKILL");
-      expect((await readRunFile(runDir)).status).toBe("running");
-      const atKill = stored().length;
-      expect(atKill).toBeGreaterThanOrEqual(3);
-      expect(atKill).toBeLessThan(TOTAL / CHUNK);
-      const resumed = await exited(synthgraphChild(["resume", runDir], env(), dir));
-      expect(resumed.code, resumed.stderr).toBe(0);
       expect(csv(`${engine}-d`)).toBe(csv(`${engine}-a`));
       checkGroups(`${engine}-d`);
       expect(summaryOf(`${engine}-d`).conditions).toEqual(groups);

@@ -260,6 +260,15 @@ export function exited(child: ChildProcess): Promise<Exit> {
   return new Promise((res) => child.on("exit", (code, signal) => res({ code, signal, stderr })));
 }
 
+/** Waits for a child to exit and returns its exit code with everything it wrote to stdout and stderr. */
+export function finished(child: ChildProcess): Promise<{ code: number | null; out: string; err: string }> {
+  let out = "";
+  let err = "";
+  child.stdout?.on("data", (b: Buffer) => (out += b.toString()));
+  child.stderr?.on("data", (b: Buffer) => (err += b.toString()));
+  return new Promise((res) => child.on("exit", (code) => res({ code, out, err })));
+}
+
 /** Runs `synthgraph <args>` and kills it with SIGKILL once `ready()` holds (polled), or at the deadline. */
 export async function killWhen(a: {
   args: string[];
@@ -311,13 +320,14 @@ export function holdAfter(
 }
 
 /**
- * The kill -9 scenario: `synthgraph <args>` (a generate into `runDir`, models on `server`) is killed with SIGKILL
- * once `stored()` lists `atLeast` artifacts (and fewer than `below`: the kill landed mid-run), checked to have
- * left the run "running", and resumed to a clean exit. Returns the artifacts stored at the kill and the
- * server's chat requests before the resume.
+ * The kill -9 scenario: `synthgraph <args>` (a generate into `runDir`, models on `server`, or with `env` for a
+ * run that needs none) is killed with SIGKILL once `stored()` lists `atLeast` artifacts (and fewer than
+ * `below`: the kill landed mid-run), checked to have left the run "running", and resumed to a clean exit.
+ * Returns the artifacts stored at the kill and the server's chat requests before the resume (0 without one).
  */
 export async function killThenResume(a: {
-  server: LlmServer;
+  server?: LlmServer;
+  env?: Record<string, string>;
   cwd: string;
   args: string[];
   runDir: string;
@@ -329,7 +339,7 @@ export async function killThenResume(a: {
   /** Called after the kill, before the resume (e.g. holdAfter's release). */
   afterKill?: () => void;
 }): Promise<{ atKill: string[]; requestsBefore: number }> {
-  const env = { OLLAMA_HOST: a.server.ollamaUrl };
+  const env = a.env ?? (a.server ? { OLLAMA_HOST: a.server.ollamaUrl } : {});
   const killed = await killWhen({
     args: a.args,
     env,
@@ -344,7 +354,7 @@ export async function killThenResume(a: {
   expect(atKill.length).toBeGreaterThanOrEqual(a.atLeast);
   expect(atKill.length).toBeLessThan(a.below);
   a.afterKill?.();
-  const requestsBefore = a.server.chatRequests().length;
+  const requestsBefore = a.server?.chatRequests().length ?? 0;
   const resumed = await exited(synthgraphChild(["resume", a.runDir], env, a.cwd));
   expect(resumed.stderr).not.toMatch(/error/i);
   expect(resumed.code).toBe(0);

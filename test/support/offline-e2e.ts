@@ -15,9 +15,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createRowValidator } from "../../data/validate.ts";
 import { readTable } from "../../data/read.ts";
 import { metadataToJson } from "../../data/metadata.ts";
-import { readRunFile } from "../../state/run-dir.ts";
 import { exactCopyMask } from "../../stats/privacy/exact-copies.ts";
-import { exited, killWhen, storedArtifacts, synthgraphChild } from "./harness.ts";
+import { exited, killThenResume, storedArtifacts, synthgraphChild } from "./harness.ts";
 import { ADULT_EXAMPLE, adultModelInputs, connectionCounter, csvObjects } from "./offline-engines.ts";
 
 export function offlineEngineEndToEnd(a: {
@@ -99,21 +98,17 @@ export function offlineEngineEndToEnd(a: {
       // kill -9 once some chunks are stored (not all 30), then resume: the uninterrupted run's CSV.
       const runDir = join(dir, "d");
       const stored = () => storedArtifacts(runDir, `${a.engine}/sample`);
-      const killed = await killWhen({
-        args: args("d", 5),
+      await killThenResume({
         env,
         cwd: dir,
-        ready: () => stored().length >= 2,
+        args: args("d", 5),
+        runDir,
+        stored,
+        atLeast: 2,
+        below: rows / chunk,
         timeoutMs: 120_000,
         pollMs: 5,
       });
-      expect(killed.signal).toBe("SIGKILL");
-      expect((await readRunFile(runDir)).status).toBe("running");
-      const atKill = stored().length;
-      expect(atKill).toBeGreaterThanOrEqual(2);
-      expect(atKill).toBeLessThan(rows / chunk);
-      const resumed = await exited(synthgraphChild(["resume", runDir], env, dir));
-      expect(resumed.code, resumed.stderr).toBe(0);
       expect(csv("d")).toBe(csv("a"));
       expect(stored()).toHaveLength(rows / chunk);
 
