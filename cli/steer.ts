@@ -1,6 +1,6 @@
 /**
- * `synthgraph steer DIR`: one steering action from flags (`--feedback TEXT`, `--rows N`, `--stop`, `--continue`,
- * `--cancel`), or a sentence turned into actions by the steering agent (`synthgraph steer DIR "TEXT"`). The
+ * `synthgraph steer DIR`: one steering action from flags (`--feedback TEXT`, `--rows N`, `--where EXPR`, `--stop`,
+ * `--continue`, `--cancel`), or a sentence turned into actions by the steering agent (`synthgraph steer DIR "TEXT"`). The
  * actions are validated against the run and recorded; unless `--no-resume` the run then continues in the
  * foreground until its next pause point or its end (exit 0 in both cases; the last line says which). A run
  * running in another process is asked to pause; `steer` waits for that pause, applies the actions and continues
@@ -34,6 +34,7 @@ export const SteerOptionsSchema = z.object({
     .int("--rows must be an integer")
     .positive("--rows must be at least 1")
     .optional(),
+  where: z.string().trim().min(1, "--where must not be empty").optional(),
   stop: z.boolean().default(false),
   continue: z.boolean().default(false),
   cancel: z.boolean().default(false),
@@ -42,11 +43,12 @@ export const SteerOptionsSchema = z.object({
 });
 export type SteerOptions = z.input<typeof SteerOptionsSchema>;
 
-/** The actions the flags ask for (in a fixed order: feedback, rows, stop, continue, cancel). */
+/** The actions the flags ask for (in a fixed order: feedback, rows, condition, stop, continue, cancel). */
 export function actionsFromFlags(o: z.output<typeof SteerOptionsSchema>): SteeringAction[] {
   const out: SteeringAction[] = [];
   if (o.feedback !== undefined) out.push({ type: "feedback", text: o.feedback });
   if (o.rows !== undefined) out.push({ type: "rows", rows: o.rows });
+  if (o.where !== undefined) out.push({ type: "condition", text: o.where });
   if (o.stop) out.push({ type: "stop" });
   if (o.continue) out.push({ type: "continue" });
   if (o.cancel) out.push({ type: "cancel" });
@@ -92,7 +94,7 @@ export async function runSteer(
   }
   if (flagged.length === 0 && o.text === undefined) {
     throw new SynthgraphError("no steering action given", {
-      hint: 'pass --feedback "TEXT", --rows N, --stop, --continue or --cancel, or a sentence in quotes',
+      hint: 'pass --feedback "TEXT", --rows N, --where EXPR, --stop, --continue or --cancel, or a sentence in quotes',
       exitCode: 2,
     });
   }
@@ -153,6 +155,10 @@ export const steerCommand: CommandModule = {
       .argument("[text]", "what to change, in words (the steering agent turns it into actions)")
       .option("--feedback <text>", "feedback for the generator")
       .option("--rows <n>", "number of output rows")
+      .option(
+        "--where <expr>",
+        "a condition every output row must meet, in the predicate language (joined with `and` to the run's own; replaces an earlier one)",
+      )
       .option("--stop", "stop iterating; generate the output from the best state so far")
       .option("--continue", "go on as planned")
       .option("--cancel", "end the run without output")

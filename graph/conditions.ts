@@ -188,6 +188,82 @@ export async function planConditions(
 }
 
 // ---------------------------------------------------------------------------------------------------------
+// Steering (graph/pause.ts, graph/steer.ts)
+
+/**
+ * `total` rows split over groups in proportion to their current counts, each at least 1: largest remainder
+ * (Hamilton's method), ties to the earlier group. Needs total ≥ counts.length.
+ */
+export function scaleGroupRows(counts: readonly number[], total: number): number[] {
+  const k = counts.length;
+  const spare = total - k;
+  const sum = counts.reduce((a, b) => a + b, 0);
+  const shares = counts.map((c) => (spare * c) / sum);
+  const out = shares.map((x) => 1 + Math.floor(x));
+  let left = total - out.reduce((a, b) => a + b, 0);
+  const order = shares
+    .map((x, g) => ({ g, frac: x - Math.floor(x) }))
+    .sort((a, b) => b.frac - a.frac || a.g - b.g);
+  for (let i = 0; left > 0; i = (i + 1) % k, left--) out[order[i].g] += 1;
+  return out;
+}
+
+/** What steering changes in a run's config: a new row count, a condition on every row (null: unchanged). */
+export interface ConfigSteering {
+  rows: number | null;
+  condition: string | null;
+}
+
+/**
+ * The config after steering, the one rule every engine and `steerRun` apply:
+ * - a condition C is joined with `and` to every group's own condition (a run without conditions becomes one
+ *   group of N rows where C); a second steering condition replaces the first (`steered_from` keeps the own one);
+ * - a row count N sets N; a conditional run's groups are rescaled to sum to N in their proportions.
+ * Returns `config` itself when nothing changes. Text only (no parsing): graph/steer.ts checks every group's
+ * predicate against the run's table before anything is recorded.
+ */
+export function steerConditions(config: RunConfig, change: ConfigSteering): RunConfig {
+  if (change.rows === null && change.condition === null) return config;
+  let groups = config.conditions;
+  if (change.condition !== null) {
+    const c = change.condition;
+    groups = (groups ?? [{ where: "", rows: config.rows }]).map((g) => {
+      const own = g.steered_from ?? g.where;
+      return { ...g, where: own === "" ? c : `(${own}) and (${c})`, steered_from: own };
+    });
+  }
+  if (change.rows !== null && groups !== undefined) {
+    const rows = scaleGroupRows(
+      groups.map((g) => g.rows),
+      change.rows,
+    );
+    groups = groups.map((g, k) => ({ ...g, rows: rows[k] }));
+  }
+  const rows = groups ? groups.reduce((n, g) => n + g.rows, 0) : (change.rows ?? config.rows);
+  return { ...config, rows, ...(groups ? { conditions: groups } : {}) };
+}
+
+/**
+ * Checks a steered config's groups against the real table before the steering is recorded: a row count that
+ * leaves a group without rows, a group whose joined condition no row can meet (exit 2, naming the group).
+ */
+export function checkSteeredConditions(config: RunConfig, real: { table: Table; metadata: Metadata }): void {
+  for (const [g, group] of (config.conditions ?? []).entries()) {
+    const label = config.conditions && config.conditions.length > 1 ? `group ${g + 1} ` : "";
+    try {
+      assertFeasible(parsePredicate(group.where, real.metadata), real.metadata, real.table);
+    } catch (err) {
+      if (!(err instanceof SynthgraphError)) throw err;
+      throw new SynthgraphError(`steering condition rejected for ${label}(${group.where}): ${err.message}`, {
+        hint: "a steering condition is joined with `and` to each group's own condition: choose one every group can meet",
+        exitCode: 2,
+        cause: err,
+      });
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
 // At run time
 
 /** One group of a run, parsed against the real metadata. */

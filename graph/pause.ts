@@ -23,6 +23,8 @@ import {
   type SteeringRecord,
   SteeringRecordSchema,
 } from "../state/steering.ts";
+import type { RunConfig } from "../state/config.ts";
+import { steerConditions } from "./conditions.ts";
 
 /** What a pause point shows: the interrupt's value, the paused event, the custom `iteration` event. */
 export const PausePointSchema = z.object({
@@ -80,17 +82,29 @@ function emit(event: Record<string, unknown>): void {
 export interface SteeringEffects {
   feedback: string[];
   rows: number | null;
+  /** The last steering condition (canonical predicate text), joined to every group of the output. */
+  condition: string | null;
   stop: boolean;
 }
 
 export function steeringEffects(records: readonly SteeringRecord[]): SteeringEffects {
-  const e: SteeringEffects = { feedback: [], rows: null, stop: false };
+  const e: SteeringEffects = { feedback: [], rows: null, condition: null, stop: false };
   for (const r of records) {
     if (r.action.type === "feedback") e.feedback.push(r.action.text);
     else if (r.action.type === "rows") e.rows = r.action.rows;
+    else if (r.action.type === "condition") e.condition = r.action.text;
     else if (r.action.type === "stop") e.stop = true;
   }
   return e;
+}
+
+/**
+ * The state's config after the row count and condition of a resume (graph/conditions.ts steerConditions, the
+ * rule graph/steer.ts also applies to run.json): `{ config }` when it changes, `{}` otherwise.
+ */
+export function steeredConfig(config: RunConfig, e: SteeringEffects): { config?: RunConfig } {
+  const next = steerConditions(config, e);
+  return next === config ? {} : { config: next };
 }
 
 /** The records as applied at (iteration, phase), each with the engine's sentence of what it did. */
@@ -108,7 +122,7 @@ export function commonEffect(a: SteeringAction): string {
     case "rows":
       return `the output will have ${a.rows} rows`;
     case "condition":
-      return "recorded (checked against the run's table); not enforced: a run's conditions are set when it starts";
+      return `every output row will satisfy ${a.text} (joined with each group's own condition), checked by code`;
     case "continue":
       return "continued";
     case "cancel":

@@ -20,6 +20,7 @@ import {
   validateAction,
   writeSteeringFile,
 } from "../state/steering.ts";
+import { checkSteeredConditions, type ConfigSteering, steerConditions } from "./conditions.ts";
 import type { EngineStateBase } from "./engine.ts";
 import { engineFor } from "./registry.ts";
 import type { PausePoint } from "./pause.ts";
@@ -125,9 +126,42 @@ export async function validateForRun(
   opts: Pick<RunOptions, "storeUrl" | "env"> = {},
 ): Promise<SteeringAction[]> {
   const snap = await readRunState(dir, opts);
+  const engine = snap.run.config.engine;
   const real = await realLoader(snap.run.config)();
-  const minRows = snap.run.config.engine === "llmsynthor" ? (snap.state?.accepted ?? 0) : 0;
-  return actions.map((a) => validateAction(a, { metadata: real.metadata, table: real.table, minRows }));
+  const minRows = engine === "llmsynthor" ? (snap.state?.accepted ?? 0) : 0;
+  const valid = actions.map((a) =>
+    validateAction(a, { metadata: real.metadata, table: real.table, minRows }),
+  );
+  const change = configSteering(valid);
+  if (change.condition !== null && engine === "llmsynthor") {
+    // Its pools are grown per group from the first iteration on: a new condition would leave them unmet.
+    throw new SynthgraphError("an LLMSynthor run's conditions are fixed when it starts", {
+      hint: "steer it with feedback, rows or stop, or start a new run with --where",
+      exitCode: 2,
+    });
+  }
+  // The state's config when there is one (it holds earlier steering), else run.json's.
+  const config = (snap.state as { config?: RunConfig } | null)?.config ?? snap.run.config;
+  const groups = config.conditions?.length ?? (change.condition === null ? 0 : 1);
+  if (change.rows !== null && change.rows < groups) {
+    throw new SynthgraphError(`rows ${change.rows} is fewer than the run's ${groups} condition groups`, {
+      hint: `ask for at least ${groups} rows (the groups are rescaled in their proportions)`,
+      exitCode: 2,
+    });
+  }
+  checkSteeredConditions(steerConditions(config, change), real);
+  return valid;
+}
+
+/** The row count and condition among actions (the last of each wins, as the pause nodes read them). */
+function configSteering(actions: readonly SteeringAction[]): ConfigSteering {
+  let rows: number | null = null;
+  let condition: string | null = null;
+  for (const a of actions) {
+    if (a.type === "rows") rows = a.rows;
+    else if (a.type === "condition") condition = a.text;
+  }
+  return { rows, condition };
 }
 
 /**
@@ -173,15 +207,17 @@ export async function steerRun(
     return { records, status: "cancelled" };
   }
   await queueActions(paths.dir, records);
-  const rows = actions.reduce<number | null>((r, a) => (a.type === "rows" ? a.rows : r), null);
-  // The runtime's config comes from run.json: a new N holds from the next process on as well. A live owner
+  const change = configSteering(actions);
+  // The runtime's config comes from run.json: a new N or condition holds from the next process on as well (the
+  // batch nodes read the groups from it), by the same rule the pause node applies to the state. A live owner
   // rewrites run.json's progress, so when waiting for it the change is written after it has paused.
   const writeRows = async (): Promise<void> => {
-    if (rows === null) return;
     const now = await readRunFile(paths.dir);
+    const config = steerConditions(now.config, change);
+    if (config === now.config) return;
     await updateRunFile(paths.dir, {
-      config: { ...now.config, rows } satisfies RunConfig,
-      progress: { ...now.progress, rows_requested: rows },
+      config: config satisfies RunConfig,
+      progress: { ...now.progress, rows_requested: config.rows },
     });
   };
   if (live) await requestPause(paths.dir);

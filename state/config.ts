@@ -33,6 +33,12 @@ export const ConditionGroupSchema = z.object({
   rows: z.number().int().positive(),
   /** The user's words, when the condition came from the constraint agent (--condition). */
   request: z.string().optional(),
+  /**
+   * Set once a steering `condition` has been joined to this group (graph/conditions.ts steerConditions): the
+   * group's own condition before that ("" when the run started without conditions), so a later steering
+   * condition replaces the earlier one instead of piling up.
+   */
+  steered_from: z.string().optional(),
 });
 export const ConditionsSchema = z.array(ConditionGroupSchema).min(1);
 export type ConditionGroup = z.infer<typeof ConditionGroupSchema>;

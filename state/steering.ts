@@ -28,8 +28,9 @@ export const SteeringActionSchema = z.discriminatedUnion("type", [
   /**
    * A condition on the output in the predicate language (data/predicate/, e.g. `age > 80`): parsed against the
    * run's table (column names, category levels) and checked for feasibility before it is recorded; `columns`
-   * (optional) are the columns it reads, filled in from the parsed condition. Recorded, not yet enforced: a
-   * run's conditions are fixed when it starts (graph/conditions.ts).
+   * (optional) are the columns it reads, filled in from the parsed condition. Applied by joining it with `and`
+   * to each group's own condition (graph/conditions.ts steerConditions); every later output row is checked
+   * against it by code. A later condition replaces an earlier one.
    */
   z.object({
     type: z.literal("condition"),

@@ -59,7 +59,7 @@ export const SteerRunInput = z.object({
     .min(1)
     .max(MAX_STEERING_ACTIONS)
     .describe(
-      'steering actions, applied in order at the run\'s pause point: {"type":"feedback","text":"..."} advice for the generator; {"type":"rows","rows":N} output size; {"type":"condition","text":"age > 80"} a condition in the predicate language (checked against the table and recorded, not enforced); {"type":"stop"} stop iterating and generate from the best state; {"type":"continue"}; {"type":"cancel"} end without output',
+      'steering actions, applied in order at the run\'s pause point: {"type":"feedback","text":"..."} advice for the generator; {"type":"rows","rows":N} output size; {"type":"condition","text":"age > 80"} a condition in the predicate language that every later output row must meet (checked against the table; joined to the run\'s own conditions; not for LLMSynthor); {"type":"stop"} stop iterating and generate from the best state; {"type":"continue"}; {"type":"cancel"} end without output',
     ),
   resume: z
     .boolean()

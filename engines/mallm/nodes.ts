@@ -11,7 +11,13 @@ import { conditionalExamples, conditionOf } from "../../graph/conditions.ts";
 import { type FinalizeNodes, finalizeNodes } from "../../graph/finalize.ts";
 import { describePredicate } from "../../data/predicate/describe.ts";
 import { memoModelCall, type ModelCallContext } from "../../graph/model-call.ts";
-import { appliedSteering, commonEffect, pausePoint, steeringEffects } from "../../graph/pause.ts";
+import {
+  appliedSteering,
+  commonEffect,
+  pausePoint,
+  steeredConfig,
+  steeringEffects,
+} from "../../graph/pause.ts";
 import type { SteeringRecord } from "../../state/steering.ts";
 import { type EngineRuntime, endpointFor, type RealData } from "../../graph/runtime.ts";
 import { Accounting } from "../../models/accounting.ts";
@@ -298,7 +304,7 @@ export function applyMallmSteering(s: MallmStateT, records: readonly SteeringRec
         : commonEffect(a);
   return {
     userFeedback: [...s.userFeedback, ...e.feedback],
-    ...(e.rows === null ? {} : { config: { ...s.config, rows: e.rows } }),
+    ...steeredConfig(s.config, e),
     ...(e.stop ? { stopRequested: true } : {}),
     steering: [
       ...s.steering,

@@ -20,7 +20,13 @@ import {
   type RunCondition,
 } from "../../graph/conditions.ts";
 import { memoModelCall, type ModelCallContext } from "../../graph/model-call.ts";
-import { appliedSteering, commonEffect, pausePoint, steeringEffects } from "../../graph/pause.ts";
+import {
+  appliedSteering,
+  commonEffect,
+  pausePoint,
+  steeredConfig,
+  steeringEffects,
+} from "../../graph/pause.ts";
 import { type EngineRuntime, endpointFor, type RealData, rowEncodingOf } from "../../graph/runtime.ts";
 import type { RowEncoding } from "../../data/compact.ts";
 import {
@@ -339,7 +345,7 @@ export function applySynthiaSteering(s: SynthiaStateT, records: readonly Steerin
   const update: SynthiaUpdate = {
     userFeedback,
     feedback: [...s.feedback, ...e.feedback],
-    ...(e.rows === null ? {} : { config: { ...s.config, rows: e.rows } }),
+    ...steeredConfig(s.config, e),
   };
   let finalChoice = s.finalChoice;
   let stopEffect = "the loop had already ended";

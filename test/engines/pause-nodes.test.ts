@@ -182,6 +182,14 @@ describe("SYNTHIA pause node and applySynthiaSteering", () => {
       "added to the generator's feedback F_t",
       `loop stopped; the final prompt uses iteration ${best?.iteration}'s feedback and the user's`,
     ]);
+    // A condition joins the output's groups (one group of N here); a later row count rescales it.
+    const u4 = applySynthiaSteering(s, [
+      rec({ type: "condition", text: "age > 50" }),
+      rec({ type: "rows", rows: 9 }),
+    ]);
+    expect(u4.config?.conditions).toEqual([{ where: "age > 50", rows: 9, steered_from: "" }]);
+    expect(u4.config?.rows).toBe(9);
+    expect(u4.steering?.[0].effect).toMatch(/^every output row will satisfy age > 50/);
     // After the loop has ended (a final choice exists), feedback goes to the final prompt and stop does nothing.
     const ended = { ...s, finalChoice: { reason: "max_iterations" as const, iteration: 1, feedback: ["x"] } };
     const u3 = applySynthiaSteering(ended, [fb, rec({ type: "stop" })]);
@@ -224,6 +232,9 @@ describe("MALLM-GAN pause node and applyMallmSteering", () => {
     const steps = (2 + sch.frozenEpochs) * Math.ceil(40 / 20);
     const u2 = applyMallmSteering(s, [rec({ type: "rows", rows: 12 }), rec({ type: "stop" }), fb]);
     expect(u2.config?.rows).toBe(12);
+    expect(u2.config?.conditions).toBeUndefined();
+    const u4 = applyMallmSteering(s, [rec({ type: "condition", text: 'sex == "Female"' })]);
+    expect(u4.config?.conditions).toEqual([{ where: 'sex == "Female"', rows: 30, steered_from: "" }]);
     expect(u2.stopRequested).toBe(true);
     expect(u2.steering?.map((x) => x.effect)).toEqual([
       "the output will have 12 rows",

@@ -147,7 +147,7 @@ describe.each(CASES)("steering $name", (c) => {
 });
 
 describe("steering validation", () => {
-  it("rejects unknown columns, rows below an LLMSynthor pool, and steering a finished run", async () => {
+  it("rejects unknown columns, rows below an LLMSynthor pool, a condition on an LLMSynthor run, and steering a finished run", async () => {
     server.setDefault(lsResponder());
     const p = files.paths();
     const config = CASES[2].config(p);
@@ -166,12 +166,17 @@ describe("steering validation", () => {
     expect(String((bad as Error).message)).toContain("unknown column(s): agee");
     // Nothing invalid was recorded.
     expect((await readSteeringFile(p.runDir)).history).toEqual([]);
-    // A valid condition on known columns is recorded (not enforced yet) and the run stays paused with --no-resume.
-    const ok = await steerRun(
+    // A valid condition is refused for LLMSynthor, whose pools grow per group from the start; nothing recorded.
+    const fixed = await steerRun(
       p.runDir,
       { type: "condition", columns: ["age"], text: "age > 50" },
       { resume: false },
-    );
+    ).catch((e: unknown) => e);
+    expect(fixed).toMatchObject({ exitCode: 2 });
+    expect(String((fixed as Error).message)).toContain("conditions are fixed when it starts");
+    expect((await readSteeringFile(p.runDir)).history).toEqual([]);
+    // A valid action is queued and the run stays paused with --no-resume.
+    const ok = await steerRun(p.runDir, { type: "feedback", text: "more over 50" }, { resume: false });
     expect(ok.status).toBe("queued");
     expect((await readRunFile(p.runDir)).status).toBe("paused");
     await runSteer({ dir: p.runDir, cancel: true }, captureIo(TEST_ENV));

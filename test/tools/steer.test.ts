@@ -3,7 +3,8 @@
  * 20..59, sex Female/Male) against the scripted loopback model (the discriminator always answers "Synthetic",
  * so the loop runs to max_iterations). Checked: a paused run steered with feedback, a condition and a row count
  * resumes in the background and applies them at its pause point (the next generator prompt carries the feedback,
- * the state records the actions with source "tool"); stop gives exactly the steered row count; a run steered
+ * the state records the actions with source "tool"); stop gives exactly the steered row count, every row meeting
+ * the steered condition (the model's rows that miss it are dropped by code); a run steered
  * while it executes here pauses, applies the actions and goes on by itself, and so does one the server stopped
  * mid-step (as at shutdown), which first runs to its next pause point; resume_run continues a paused run
  * with its queued actions; cancel stops a run executing here; every bad input is an error that records nothing.
@@ -13,7 +14,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { StructuredToolInterface } from "@langchain/core/tools";
 import { beforeAll, describe, expect, it } from "vitest";
+import { conditionsSummary } from "../../graph/conditions.ts";
 import { readRunState } from "../../graph/steer.ts";
+import { ArtifactStore } from "../../state/artifacts.ts";
 import { RunConfigSchema } from "../../state/config.ts";
 import { createRun, newRunId } from "../../state/run-dir.ts";
 import { type AppliedSteering, readSteeringFile } from "../../state/steering.ts";
@@ -23,7 +26,15 @@ import { RunStatusOutput, StartRunOutput } from "../../tools/runs.ts";
 import { ResumeRunOutput, SteerRunOutput } from "../../tools/steer.ts";
 import { csvRows, loopbackModels, useLlmServer, writeRealCsv } from "../support/harness.ts";
 import type { RecordedRequest } from "../support/llm-server.ts";
-import { generatorPrompt, kindOf, responder } from "../support/synthia.ts";
+import {
+  generatorPrompt,
+  goodRows,
+  kindOf,
+  requestedRows,
+  responder,
+  rowsReply,
+  seedOf,
+} from "../support/synthia.ts";
 
 const server = useLlmServer();
 const SECRET = "sk-live-secret-steer-0123456789";
@@ -52,9 +63,26 @@ const named = (name: string): StructuredToolInterface => {
 const call = async (name: string, input: Record<string, unknown>): Promise<unknown> =>
   JSON.parse((await named(name).invoke(input)) as string);
 
+/**
+ * The discriminator always answers "Synthetic". The generator writes goodRows; when its prompt carries a
+ * condition on age > 50 (a steered condition at the source), it moves every age but the batch's first row
+ * into 51..59, so each conditional batch of two rows or more holds one row the code must drop.
+ */
 const synthetic = (): void =>
   server.setDefault(
-    responder({ decision: () => JSON.stringify({ Type: "Synthetic", Feedback: "ages look too narrow" }) }),
+    responder({
+      decision: () => JSON.stringify({ Type: "Synthetic", Feedback: "ages look too narrow" }),
+      generator: (req) => {
+        const rows = goodRows(seedOf(req), requestedRows(req));
+        if (!generatorPrompt(req).includes("Every row you write must satisfy: age > 50"))
+          return rowsReply(rows);
+        return rowsReply(
+          rows.map((r, i) =>
+            i === 0 && rows.length > 1 ? [20, ...r.slice(1)] : [51 + ((r[0] as number) % 9), ...r.slice(1)],
+          ),
+        );
+      },
+    }),
   );
 
 let runNo = 0;
@@ -147,6 +175,18 @@ describe("steer_run on a paused run", () => {
     const end = await settled(run.id);
     expect(end).toMatchObject({ status: "done", output: run.out, progress: { rows_done: 20 } });
     expect(csvRows(run.out)).toHaveLength(20);
+    // The steered condition is enforced: the final prompts carried it, the model's off rows were dropped by
+    // code, and every output row meets it (the age column read from the CSV text).
+    const ages = csvRows(run.out).map((line) => Number(line.split(",")[0]));
+    expect(ages.filter((a) => !(a > 50))).toEqual([]);
+    const final = (await readRunState(run.dir)).state as { config: { conditions?: unknown } } | null;
+    expect(final?.config.conditions).toEqual([{ where: "age > 50", rows: 20, steered_from: "" }]);
+    const summary = await conditionsSummary(
+      RunConfigSchema.parse(final?.config),
+      new ArtifactStore(join(run.dir, "artifacts")),
+    );
+    expect(summary.map((c) => [c.where, c.rows])).toEqual([["age > 50", 20]]);
+    expect(summary[0].unmet).toBeGreaterThan(0);
 
     await expect(named("steer_run").invoke({ run_id: run.id, actions: [{ type: "stop" }] })).rejects.toThrow(
       /is done: there is nothing to steer/,

@@ -1,0 +1,205 @@
+/**
+ * Steering a run's conditions (graph/conditions.ts steerConditions and scaleGroupRows, graph/steer.ts,
+ * `synthgraph steer --where`): the rules on their own (a condition joined with `and` to each group, a later one
+ * replacing it, groups rescaled to a new N in their proportions), the checks before anything is recorded (a
+ * group the joined condition empties, fewer rows than groups), and a SYNTHIA run over the loopback server
+ * started with two groups, steered with --where, --rows and --stop: exactly the rescaled rows per group, every
+ * row meeting its group's condition and the steered one (read from the CSV text), though the scripted model
+ * writes one row per batch (of two rows or more) that misses the steered condition.
+ */
+import { describe, expect, it } from "vitest";
+import { runSteer } from "../../cli/steer.ts";
+import { SynthgraphError } from "../../data/errors.ts";
+import { parsePredicate, predicateMask } from "../../data/predicate/index.ts";
+import { readTable } from "../../data/read.ts";
+import { checkSteeredConditions, scaleGroupRows, steerConditions } from "../../graph/conditions.ts";
+import { startRun } from "../../graph/run.ts";
+import type { RunConfig } from "../../state/config.ts";
+import { readRunFile } from "../../state/run-dir.ts";
+import { readSteeringFile } from "../../state/steering.ts";
+import { captureIo, csvRows, TEST_ENV, useLlmServer, useRunFiles } from "../support/harness.ts";
+import type { RecordedRequest } from "../support/llm-server.ts";
+import {
+  generatorPrompt,
+  goodRows,
+  requestedRows,
+  responder,
+  rowsReply,
+  seedOf,
+  testConfig,
+} from "../support/synthia.ts";
+
+const server = useLlmServer();
+const files = useRunFiles("steer-conditions-");
+
+describe("scaleGroupRows", () => {
+  it("splits N in the groups' proportions, each at least 1, summing to N exactly", () => {
+    expect(scaleGroupRows([300, 100], 100)).toEqual([75, 25]);
+    expect(scaleGroupRows([1, 1, 1], 10)).toEqual([4, 3, 3]); // the tie goes to the earlier group
+    expect(scaleGroupRows([1000, 1], 3)).toEqual([2, 1]); // the small group keeps one row
+    expect(scaleGroupRows([5], 17)).toEqual([17]);
+    for (const [counts, total] of [
+      [[7, 3, 11, 2], 50],
+      [[1, 99], 7],
+      [[13, 13, 13], 40],
+      [[2, 5, 9, 1, 4], 5],
+    ] as const) {
+      const out = scaleGroupRows(counts, total);
+      expect(out.reduce((a, b) => a + b, 0)).toBe(total);
+      const sum = counts.reduce((a, b) => a + b, 0);
+      for (const [g, c] of counts.entries()) {
+        // Each group's rows lie within one of its exact share of the rows above the one it always keeps.
+        const exact = 1 + ((total - counts.length) * c) / sum;
+        expect(out[g]).toBeGreaterThanOrEqual(1);
+        expect(Math.abs(out[g] - exact)).toBeLessThan(1);
+      }
+    }
+  });
+});
+
+describe("steerConditions", () => {
+  const base = { rows: 30 } as RunConfig;
+  it("makes an unconditional run one group of N, and a later condition replaces the first", () => {
+    const once = steerConditions(base, { rows: null, condition: "age > 50" });
+    expect(once.conditions).toEqual([{ where: "age > 50", rows: 30, steered_from: "" }]);
+    const twice = steerConditions(once, { rows: 12, condition: "age < 30" });
+    expect(twice.conditions).toEqual([{ where: "age < 30", rows: 12, steered_from: "" }]);
+    expect(twice.rows).toBe(12);
+    // Nothing to change: the same object (the pause nodes then leave the state's config alone).
+    expect(steerConditions(once, { rows: null, condition: null })).toBe(once);
+    expect(steerConditions(base, { rows: 40, condition: null })).toEqual({ rows: 40 });
+  });
+
+  it("joins a condition to each group's own and rescales the groups; the joined text is a predicate", async () => {
+    const groups = {
+      rows: 30,
+      conditions: [
+        { where: 'sex == "Female"', rows: 20 },
+        { where: "hours > 40 or age < 25", rows: 10, request: "long hours or young" },
+      ],
+    } as RunConfig;
+    const steered = steerConditions(groups, { rows: 60, condition: "age > 50" });
+    expect(steered.rows).toBe(60);
+    expect(steered.conditions).toEqual([
+      { where: '(sex == "Female") and (age > 50)', rows: 40, steered_from: 'sex == "Female"' },
+      {
+        where: "(hours > 40 or age < 25) and (age > 50)",
+        rows: 20,
+        request: "long hours or young",
+        steered_from: "hours > 40 or age < 25",
+      },
+    ]);
+    const again = steerConditions(steered, { rows: null, condition: "age > 30" });
+    expect(again.conditions?.map((g) => g.where)).toEqual([
+      '(sex == "Female") and (age > 30)',
+      "(hours > 40 or age < 25) and (age > 30)",
+    ]);
+    // The joined predicate selects exactly the rows both parts select, on the real table.
+    const { table, metadata } = await readTable(files.input);
+    const mask = (where: string) => Array.from(predicateMask(parsePredicate(where, metadata), table));
+    const own = mask("hours > 40 or age < 25");
+    const steer = mask("age > 50");
+    const joined = mask("(hours > 40 or age < 25) and (age > 50)");
+    expect(joined).toEqual(own.map((m, i) => (m && steer[i] ? 1 : 0)));
+    expect(joined.some((m) => m === 1)).toBe(true);
+  });
+
+  it("checkSteeredConditions names the group a joined condition leaves without any possible row", async () => {
+    const real = await readTable(files.input);
+    const groups = {
+      rows: 30,
+      conditions: [
+        { where: "age < 40", rows: 20 },
+        { where: "age > 45", rows: 10 },
+      ],
+    } as RunConfig;
+    checkSteeredConditions(steerConditions(groups, { rows: null, condition: "age > 30" }), real);
+    const err = (() => {
+      try {
+        checkSteeredConditions(steerConditions(groups, { rows: null, condition: "age < 35" }), real);
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(err).toBeInstanceOf(SynthgraphError);
+    expect((err as SynthgraphError).exitCode).toBe(2);
+    expect((err as SynthgraphError).message).toMatch(
+      /^steering condition rejected for group 2 \(\(age > 45\) and \(age < 35\)\)/,
+    );
+  });
+});
+
+/**
+ * The scripted generator: goodRows, moved into the group the prompt states (its sex), and, when the prompt
+ * carries the steered condition age > 50, every age but the first row of a batch of two or more moved into 51..59.
+ */
+function groupAwareGenerator(req: RecordedRequest): string {
+  const prompt = generatorPrompt(req);
+  const rule = /Every row you write must satisfy: (.*)/.exec(prompt)?.[1] ?? "";
+  const n = requestedRows(req);
+  return rowsReply(
+    goodRows(seedOf(req), n).map((r, i) => {
+      const sex = rule.includes('sex == "Female"')
+        ? "Female"
+        : rule.includes('sex == "Male"')
+          ? "Male"
+          : r[1];
+      const age = rule.includes("age > 50") && (i > 0 || n === 1) ? 51 + ((r[0] as number) % 9) : r[0];
+      return [age, sex, r[2], r[3]];
+    }),
+  );
+}
+
+describe("synthgraph steer --where on a paused SYNTHIA run with two groups", () => {
+  it("refuses what empties a group or starves it, records nothing; then writes the rescaled groups, all rows meeting both conditions", async () => {
+    server.setDefault(
+      responder({
+        decision: () => JSON.stringify({ Type: "Synthetic", Feedback: "ages look too narrow" }),
+        generator: groupAwareGenerator,
+      }),
+    );
+    const p = files.paths();
+    const config = testConfig(server, "ollama", {
+      input: files.input,
+      out: p.out,
+      rows: 30,
+      maxIterations: 4,
+      conditions: [
+        { where: 'sex == "Female"', rows: 20 },
+        { where: 'sex == "Male"', rows: 10 },
+      ],
+    });
+    const first = await startRun(p.runDir, config, { env: TEST_ENV, pauseEvery: true });
+    expect(first.status).toBe("paused");
+    const io = () => captureIo({ OLLAMA_HOST: server.ollamaUrl });
+
+    const starved = await runSteer({ dir: p.runDir, rows: 1, resume: false }, io()).catch((e: unknown) => e);
+    expect(starved).toMatchObject({ exitCode: 2 });
+    expect(String((starved as Error).message)).toContain("rows 1 is fewer than the run's 2 condition groups");
+    const emptied = await runSteer({ dir: p.runDir, where: 'sex == "Male"', resume: false }, io()).catch(
+      (e: unknown) => e,
+    );
+    expect(emptied).toMatchObject({ exitCode: 2 });
+    expect(String((emptied as Error).message)).toContain("group 1");
+    expect((await readSteeringFile(p.runDir)).history).toEqual([]);
+
+    const done = await runSteer({ dir: p.runDir, where: "age>50", rows: "12", stop: true }, io());
+    expect(done).not.toBeNull();
+    expect((await readRunFile(p.runDir)).status).toBe("done");
+    // run.json holds the steered groups (the next process reads them from there).
+    expect((await readRunFile(p.runDir)).config.conditions).toEqual([
+      { where: '(sex == "Female") and (age > 50)', rows: 8, steered_from: 'sex == "Female"' },
+      { where: '(sex == "Male") and (age > 50)', rows: 4, steered_from: 'sex == "Male"' },
+    ]);
+    // Group after group in the CSV: 8 women then 4 men, all over 50 (the model's younger rows were dropped).
+    const rows = csvRows(p.out).map((l) => l.split(","));
+    expect(rows.map((r) => r[1])).toEqual([...Array(8).fill("Female"), ...Array(4).fill("Male")]);
+    expect(rows.filter((r) => !(Number(r[0]) > 50))).toEqual([]);
+    const history = (await readSteeringFile(p.runDir)).history.map((h) => h.action);
+    expect(history).toEqual([
+      { type: "rows", rows: 12 },
+      { type: "condition", text: "age > 50", columns: ["age"] },
+      { type: "stop" },
+    ]);
+  }, 120_000);
+});
