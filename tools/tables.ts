@@ -6,7 +6,7 @@
 import { z } from "zod";
 import { metadataToJson, readMetadataFile } from "../data/metadata.ts";
 import { readTable } from "../data/read.ts";
-import { CONDITION_NOTE, runEvaluate } from "../cli/evaluate.ts";
+import { CONDITION_NOTE, EVALUATE_SUITES, runEvaluate } from "../cli/evaluate.ts";
 import { runStructure } from "../cli/structure.ts";
 import { analyzeFiles } from "./analyze.ts";
 import { plain, type ToolSpec } from "./context.ts";
@@ -40,6 +40,18 @@ export const EvaluateInput = z.object({
     .optional()
     .describe(
       'conditional fidelity: compare only the rows satisfying this condition in every table (predicate language, e.g. age > 60 and sex == "Female"), as `synthgraph evaluate --where` does',
+    ),
+  suite: z
+    .enum(EVALUATE_SUITES)
+    .optional()
+    .describe(
+      "an extra score set: synllm = the SynLLM paper's quality, privacy and their harmonic mean, NNDR, identifiability, TSTR/TRTS with a tree and a forest (needs target, a binary column), clinical consistency",
+    ),
+  decimal: z
+    .enum([",", "."])
+    .optional()
+    .describe(
+      'the decimal mark of the tables\' numbers: "," reads 1.234,5 as 1234.5, "." forbids the decimal comma (default: detected per column)',
     ),
 });
 
@@ -84,6 +96,7 @@ export const EvaluateOutput = z.object({
   summary: EvaluateSummarySchema,
   quality_report: z.record(z.string(), z.unknown()),
   detail: z.record(z.string(), z.unknown()).optional(),
+  synllm: z.record(z.string(), z.unknown()).optional(),
 });
 
 export const evaluateSpec: ToolSpec<typeof EvaluateInput, typeof EvaluateOutput> = {
@@ -102,13 +115,16 @@ export const evaluateSpec: ToolSpec<typeof EvaluateInput, typeof EvaluateOutput>
       ...(i.seed === undefined ? {} : { seed: i.seed }),
       randomForest: i.random_forest,
       ...(i.condition ? { where: i.condition } : {}),
+      ...(i.suite ? { suite: i.suite } : {}),
+      ...(i.decimal ? { decimal: i.decimal } : {}),
     });
-    const { summary, quality_report, ...rest } = plain<Record<string, unknown>>(result);
+    const { summary, quality_report, synllm, ...rest } = plain<Record<string, unknown>>(result);
     return EvaluateOutput.parse({
       condition: conditionOf(result.summary.notes),
       summary,
       quality_report,
       ...(i.detail ? { detail: rest } : {}),
+      ...(synllm === undefined ? {} : { synllm }),
     });
   },
 };

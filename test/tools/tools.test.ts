@@ -9,9 +9,10 @@ import { join } from "node:path";
 import type { StructuredToolInterface } from "@langchain/core/tools";
 import { beforeAll, describe, expect, it } from "vitest";
 import { runEvaluate } from "../../cli/evaluate.ts";
-import { parseMetadataJson } from "../../data/metadata.ts";
+import { metadataToJson, parseMetadataJson } from "../../data/metadata.ts";
 import { readTable } from "../../data/read.ts";
 import { toJson } from "../../stats/metrics/evaluate.ts";
+import { synllmSuite } from "../../stats/metrics/synllm/index.ts";
 import { learnStructure } from "../../stats/structure/hill-climb.ts";
 import { analyzeFiles } from "../../tools/analyze.ts";
 import { synthgraphTools, TOOL_SPECS } from "../../tools/index.ts";
@@ -116,6 +117,52 @@ describe("synthgraphTools", () => {
       "sex",
       "smoker",
     ]);
+  });
+
+  it("evaluate with suite synllm: the library's SynLLM scores of the same files; refused without a target", async () => {
+    const out = EvaluateOutput.parse(
+      await call("evaluate", {
+        real: "real.csv",
+        synthetic: "synth.csv",
+        holdout: "holdout.csv",
+        target: "smoker",
+        suite: "synllm",
+      }),
+    );
+    // The suite computed here on the files as the CLI reads them (types inferred on real, imposed on the rest).
+    const real = await readTable(join(root, "real.csv"), { target: "smoker" });
+    const same = { metadata: metadataToJson(real.metadata) };
+    const syn = await readTable(join(root, "synth.csv"), same);
+    const hold = await readTable(join(root, "holdout.csv"), same);
+    const ref = JSON.parse(
+      toJson(synllmSuite(real.table, syn.table, { target: "smoker", seed: 0, holdout: hold.table })),
+    );
+    expect(out.synllm).toEqual(ref);
+    expect(out.synllm).toHaveProperty("harmonic");
+    const plain = EvaluateOutput.parse(await call("evaluate", { real: "real.csv", synthetic: "synth.csv" }));
+    expect(plain.synllm).toBeUndefined();
+    await expect(
+      named("evaluate").invoke({ real: "real.csv", synthetic: "synth.csv", suite: "synllm" }),
+    ).rejects.toThrow(/suite synllm needs --target/);
+  });
+
+  it("evaluate with decimal: ',' reads decimal commas as numbers, as `evaluate --decimal ,` does", async () => {
+    // weight "1,100" … "9,114" (quoted): three digits after the comma, so no cell settles whether it is a
+    // thousands separator or a decimal mark, and without `decimal` the column stays text.
+    const rows = [
+      "weight,group",
+      ...Array.from({ length: 60 }, (_, i) => `"${1 + (i % 9)},${100 + (i % 3) * 7}",${"AB"[i % 2]}`),
+    ];
+    writeFileSync(join(root, "commas.csv"), rows.join("\n"));
+    const shapesOf = async (extra: Record<string, unknown>) =>
+      EvaluateOutput.parse(
+        await call("evaluate", { real: "commas.csv", synthetic: "commas.csv", detail: true, ...extra }),
+      ).detail?.column_shapes as Record<string, Record<string, unknown>>;
+    expect(Object.keys((await shapesOf({})).weight)).not.toContain("ks_complement");
+    expect(Object.keys((await shapesOf({ decimal: "," })).weight)).toContain("ks_complement");
+    await expect(
+      named("evaluate").invoke({ real: "commas.csv", synthetic: "commas.csv", decimal: ";" }),
+    ).rejects.toThrow(/schema/i);
   });
 
   it("evaluate: bad input is an error naming what is wrong", async () => {
