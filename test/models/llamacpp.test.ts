@@ -449,36 +449,39 @@ describe.skipIf(!model.ok)("synthgraph generate with a real in-process model (CL
     },
   );
 
-  it.skipIf(!ALL_ENGINES)(
-    "synthia with default settings (the small-model defaults) writes 20 valid rows",
-    { timeout: 3_600_000 },
-    async () => {
-      // The issue's done-when: `synthgraph generate examples/adult.csv --rows 20 --model llamacpp:PATH`, no other
-      // flag and no reply cap in the environment.
-      const dir = mkdtempSync(join(tmpdir(), "synthgraph-llamacpp-defaults-"));
-      const out = join(dir, "out.csv");
-      const env = { ...process.env };
-      delete env.SYNTHGRAPH_LLAMACPP_MAX_TOKENS;
-      const r = await cli(
-        [
-          "generate",
-          INPUT,
-          "--rows",
-          "20",
-          "--model",
-          `llamacpp:${PATH}`,
-          "--out",
-          out,
-          "--run-dir",
-          join(dir, "run"),
-        ],
-        env,
-      );
-      expect(r.code, r.stderr).toBe(0);
-      expect(r.stderr.split("\n")[0]).toBe(
-        "synthgraph: in-process model: --max-iterations 2, --probe-rows 10, --batch-rows 10 (defaults for a small local model; give the flag to change it)",
-      );
-      await expectValidOutput(INPUT, out, 20);
-    },
-  );
+  // Opt-in like the cases above: registered only with SYNTHGRAPH_REAL_MODEL_ALL=1 (the note above says so);
+  // `npm run bench:local` measures the same run (case synthia-defaults).
+  if (ALL_ENGINES)
+    it(
+      "synthia with default settings (the small-model defaults) writes 20 valid rows",
+      { timeout: 3_600_000 },
+      async () => {
+        // The issue's done-when: `synthgraph generate examples/adult.csv --rows 20 --model llamacpp:PATH`, no other
+        // flag and no reply cap in the environment.
+        const dir = mkdtempSync(join(tmpdir(), "synthgraph-llamacpp-defaults-"));
+        const out = join(dir, "out.csv");
+        const env = { ...process.env };
+        delete env.SYNTHGRAPH_LLAMACPP_MAX_TOKENS;
+        const r = await cli(
+          [
+            "generate",
+            INPUT,
+            "--rows",
+            "20",
+            "--model",
+            `llamacpp:${PATH}`,
+            "--out",
+            out,
+            "--run-dir",
+            join(dir, "run"),
+          ],
+          env,
+        );
+        expect(r.code, r.stderr).toBe(0);
+        expect(r.stderr.split("\n")[0]).toBe(
+          "synthgraph: in-process model: --max-iterations 2, --probe-rows 10, --batch-rows 10 (defaults for a small local model; give the flag to change it)",
+        );
+        await expectValidOutput(INPUT, out, 20);
+      },
+    );
 });
