@@ -31,7 +31,7 @@ export function printPaused(result: RunResult<EngineStateBase>, io: CliIo): Paus
   io.stdout.write(
     [
       `paused: ${formatPausePoint(result.pause)}`,
-      `  steer it: synthgraph steer ${result.dir} --feedback "TEXT" | --rows N | --stop | --continue`,
+      `  steer it: synthgraph steer ${result.dir} --feedback "TEXT" | --rows N | --where EXPR | --stop | --continue`,
       `  run directory: ${result.dir}`,
       "",
     ].join("\n"),

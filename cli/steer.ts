@@ -149,7 +149,7 @@ export const steerCommand: CommandModule = {
     program
       .command("steer")
       .description(
-        'steer a run: --feedback "TEXT" | --rows N | --stop | --continue | --cancel, or a sentence for the steering agent; then continue it until its next pause or its end',
+        'steer a run: --feedback "TEXT" | --rows N | --where EXPR | --stop | --continue | --cancel, or a sentence for the steering agent; then continue it until its next pause or its end',
       )
       .argument("<dir>", "run directory")
       .argument("[text]", "what to change, in words (the steering agent turns it into actions)")
