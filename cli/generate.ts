@@ -277,8 +277,17 @@ function formatDone(s: GenerateSummary): string {
     typeof e.quality_overall === "number" && Number.isFinite(e.quality_overall)
       ? e.quality_overall.toFixed(3)
       : "n/a";
+  // A conditional run's groups (the engines' `conditions` summary): what each holds and what the code dropped.
+  const groups = Array.isArray(s.conditions)
+    ? (s.conditions as Array<{ where?: unknown; rows?: unknown; unmet?: unknown }>)
+    : [];
+  const groupLines = groups.map(
+    (g, k) =>
+      `  condition${groups.length > 1 ? ` group ${k + 1}` : ""}: ${String(g.rows)} rows where ${String(g.where)}; ${String(g.unmet)} valid rows that missed it were dropped`,
+  );
   return [
     `done: ${s.rows} rows in ${s.output}`,
+    ...groupLines,
     `  iterations ${Array.isArray(s.iterations) ? s.iterations.length : 0} (${s.stopped_because ?? "n/a"}); quality ${q}; exact copies removed ${s.privacy.exact_copies_removed}; invalid rows dropped ${s.invalid_rows_dropped}`,
     `  usage: ${s.usage.calls} calls, ${s.usage.prompt_tokens} prompt + ${s.usage.completion_tokens} completion tokens${s.usage.estimated ? " (partly estimated)" : ""}`,
     `  run directory: ${s.run_dir}`,

@@ -144,7 +144,8 @@ function groupAwareGenerator(req: RecordedRequest): string {
         : rule.includes('sex == "Male"')
           ? "Male"
           : r[1];
-      const age = rule.includes("age > 50") && (i > 0 || n === 1) ? 51 + ((r[0] as number) % 9) : r[0];
+      const steered = rule.includes("age > 50");
+      const age = !steered ? r[0] : i === 0 && n > 1 ? 20 : 51 + ((r[0] as number) % 9);
       return [age, sex, r[2], r[3]];
     }),
   );
@@ -183,8 +184,18 @@ describe("synthgraph steer --where on a paused SYNTHIA run with two groups", () 
     expect(String((emptied as Error).message)).toContain("group 1");
     expect((await readSteeringFile(p.runDir)).history).toEqual([]);
 
-    const done = await runSteer({ dir: p.runDir, where: "age>50", rows: "12", stop: true }, io());
+    const doneIo = io();
+    const done = await runSteer({ dir: p.runDir, where: "age>50", rows: "12", stop: true }, doneIo);
     expect(done).not.toBeNull();
+    // The last lines name each group's condition, its rows and the valid model rows the code dropped for
+    // missing it. The scripted model's younger rows fall outside the narrowed age range the generator's row
+    // schema states (51..59), so they are dropped as invalid before the condition check.
+    const summary = done as unknown as { conditions: Array<{ unmet: number }>; invalid_rows_dropped: number };
+    const unmet = summary.conditions.map((g) => g.unmet);
+    expect(unmet.reduce((a, b) => a + b, 0) + summary.invalid_rows_dropped).toBeGreaterThan(0);
+    expect(doneIo.out()).toContain(
+      `  condition group 1: 8 rows where (sex == "Female") and (age > 50); ${unmet[0]} valid rows that missed it were dropped\n  condition group 2: 4 rows where (sex == "Male") and (age > 50); ${unmet[1]} valid rows that missed it were dropped\n`,
+    );
     expect((await readRunFile(p.runDir)).status).toBe("done");
     // run.json holds the steered groups (the next process reads them from there).
     expect((await readRunFile(p.runDir)).config.conditions).toEqual([
