@@ -142,6 +142,13 @@ export async function validateForRun(
   }
   // The state's config when there is one (it holds earlier steering), else run.json's.
   const config = (snap.state as { config?: RunConfig } | null)?.config ?? snap.run.config;
+  if (change.rows !== null && engine === "llmsynthor" && config.conditions !== undefined) {
+    // Its pools only grow, per group: rescaled groups could leave one above its new size and another short.
+    throw new SynthgraphError("an LLMSynthor run's condition groups keep the sizes they started with", {
+      hint: "steer it with feedback or stop, or start a new run with other group sizes",
+      exitCode: 2,
+    });
+  }
   const groups = config.conditions?.length ?? (change.condition === null ? 0 : 1);
   if (change.rows !== null && change.rows < groups) {
     throw new SynthgraphError(`rows ${change.rows} is fewer than the run's ${groups} condition groups`, {

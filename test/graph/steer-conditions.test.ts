@@ -5,7 +5,8 @@
  * group the joined condition empties, fewer rows than groups), and a SYNTHIA run over the loopback server
  * started with two groups, steered with --where, --rows and --stop: exactly the rescaled rows per group, every
  * row meeting its group's condition and the steered one (read from the CSV text), though the scripted model
- * writes one row per batch (of two rows or more) that misses the steered condition.
+ * writes one row per batch (of two rows or more) that misses the steered condition. An LLMSynthor run with groups
+ * refuses both a new row count and a condition, and still writes its own groups after a stop.
  */
 import { describe, expect, it } from "vitest";
 import { runSteer } from "../../cli/steer.ts";
@@ -14,11 +15,12 @@ import { parsePredicate, predicateMask } from "../../data/predicate/index.ts";
 import { readTable } from "../../data/read.ts";
 import { checkSteeredConditions, scaleGroupRows, steerConditions } from "../../graph/conditions.ts";
 import { startRun } from "../../graph/run.ts";
-import type { RunConfig } from "../../state/config.ts";
+import { LlmsynthorOptionsSchema, type RunConfig } from "../../state/config.ts";
 import { readRunFile } from "../../state/run-dir.ts";
 import { readSteeringFile } from "../../state/steering.ts";
 import { captureIo, csvRows, TEST_ENV, useLlmServer, useRunFiles } from "../support/harness.ts";
 import type { RecordedRequest } from "../support/llm-server.ts";
+import { lsResponder } from "../support/llmsynthor.ts";
 import {
   generatorPrompt,
   goodRows,
@@ -212,5 +214,39 @@ describe("synthgraph steer --where on a paused SYNTHIA run with two groups", () 
       { type: "condition", text: "age > 50", columns: ["age"] },
       { type: "stop" },
     ]);
+  }, 120_000);
+});
+
+describe("an LLMSynthor run with condition groups", () => {
+  it("refuses a new row count and a condition (its pools grow per group); nothing is recorded", async () => {
+    server.setDefault(lsResponder());
+    const p = files.paths();
+    const config = testConfig(server, "ollama", {
+      input: files.input,
+      out: p.out,
+      rows: 60,
+      engine: "llmsynthor",
+      llmsynthor: LlmsynthorOptionsSchema.parse({ tolerance: 0 }),
+      conditions: [
+        { where: 'sex == "Female"', rows: 40 },
+        { where: 'sex == "Male"', rows: 20 },
+      ],
+    });
+    const first = await startRun(p.runDir, config, { env: TEST_ENV, pauseEvery: true });
+    expect(first.status).toBe("paused");
+    const io = () => captureIo({ OLLAMA_HOST: server.ollamaUrl });
+    const rows = await runSteer({ dir: p.runDir, rows: 90, resume: false }, io()).catch((e: unknown) => e);
+    expect(rows).toMatchObject({ exitCode: 2 });
+    expect(String((rows as Error).message)).toContain("condition groups keep the sizes they started with");
+    const cond = await runSteer({ dir: p.runDir, where: "age > 30", resume: false }, io()).catch(
+      (e: unknown) => e,
+    );
+    expect(cond).toMatchObject({ exitCode: 2 });
+    expect(String((cond as Error).message)).toContain("conditions are fixed when it starts");
+    expect((await readSteeringFile(p.runDir)).history).toEqual([]);
+    // What it does take: stop, with the groups it started with.
+    await runSteer({ dir: p.runDir, stop: true }, io());
+    const sexes = csvRows(p.out).map((l) => l.split(",")[1]);
+    expect(sexes).toEqual([...Array(40).fill("Female"), ...Array(20).fill("Male")]);
   }, 120_000);
 });
