@@ -64,6 +64,14 @@ export class ProgressPrinter {
         break;
       }
       default: {
+        // A round's plan that found duplicate rows among the stored ones (graph/finalize.ts planRound): the
+        // rows count drops below the last "rows N/N" line, so say why before the next round starts.
+        const removed = typeof u.duplicatesRemoved === "number" ? u.duplicatesRemoved : 0;
+        if (removed > 0) {
+          this.line(
+            `removed ${removed} duplicate row${removed === 1 ? "" : "s"} (--keep-duplicates keeps them): rows ${e.rowsDone}/${e.rowsRequested}, generating the rest`,
+          );
+        }
         const line = this.engine.node(e);
         if (line) this.line(line);
         break;

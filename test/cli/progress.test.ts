@@ -12,10 +12,13 @@ import { emptySnapshot } from "../../models/accounting.ts";
 
 const dataset = { path: "real.csv", sha256: "0", rows: 40, columns: ["age", "sex", "hours", "income"] };
 
-function lines(engine: EngineProgress, events: Array<Pick<RunEvent, "node" | "update">>): string[] {
+function lines(
+  engine: EngineProgress,
+  events: Array<Pick<RunEvent, "node" | "update"> & { rowsDone?: number }>,
+): string[] {
   let text = "";
   const p = new ProgressPrinter({ write: (s: string) => (text += s) }, engine);
-  for (const e of events) p.handle({ ...e, usage: emptySnapshot(), rowsDone: 0, rowsRequested: 30 });
+  for (const e of events) p.handle({ rowsDone: 0, ...e, usage: emptySnapshot(), rowsRequested: 30 });
   return text.trimEnd().split("\n");
 }
 
@@ -56,5 +59,22 @@ describe("engine nodes", () => {
     expect(lines(llmsynthorProgress, [{ node: "copula", update: { groups: [["age", "sex"]] } }])).toEqual([
       "joint groups: [age, sex]",
     ]);
+  });
+});
+
+describe("duplicates removed between rounds", () => {
+  it("says how many and the rows left, when a round's plan removed some; nothing otherwise", () => {
+    const plan = (duplicatesRemoved: number, rowsDone: number) => ({
+      node: "plan_round",
+      update: { accepted: -duplicatesRemoved, duplicatesRemoved, phase: "finalize" },
+      rowsDone,
+    });
+    expect(lines(synthiaProgress(3), [plan(4, 26)])).toEqual([
+      "removed 4 duplicate rows (--keep-duplicates keeps them): rows 26/30, generating the rest",
+    ]);
+    expect(lines(mallmProgress, [plan(1, 29)])).toEqual([
+      "removed 1 duplicate row (--keep-duplicates keeps them): rows 29/30, generating the rest",
+    ]);
+    expect(lines(synthiaProgress(3), [{ node: "plan_round", update: { phase: "finalize" } }])).toEqual([""]);
   });
 });
