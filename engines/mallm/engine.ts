@@ -71,6 +71,11 @@ export const mallmEngine = defineEngine({
         .enum(DISCRIMINATOR_KINDS, { error: "--discriminator must be sgd, logistic or forest" })
         .optional(),
     }),
+    // A 270M model on 2 shared cores writes a few tokens a second: the paper's schedule for Adult's 200 rows (4
+    // learning epochs + 1 frozen, batches of 50, one example per call) is about 1,000 generator calls. One
+    // epoch, no frozen one, 10 examples per call in batches of 100 is 20 generator and 2 optimizer calls, then
+    // final calls of 10 rows. Server models keep the paper's schedule.
+    smallModelDefaults: { epochs: 1, frozenEpochs: 0, examplesPerCall: 10, mallmBatch: 100, batchRows: 10 },
     toConfig: (o) => ({
       mallm: {
         ...optional("epochs", o.epochs),

@@ -56,11 +56,11 @@ describe("smallModelDefaults", () => {
     expect(smallModelDefaults(synthia, models(), {})).toBe(undefined); // the built-in default (Ollama)
     const mixed = models({ flags: { model: LOCAL, roleModels: { discriminator: "openai:gpt-4o" } } });
     expect(smallModelDefaults(synthia, mixed, {})).toBe(undefined);
-    // MALLM-GAN and the offline engines define none.
-    expect(smallModelDefaults(engineFor("mallm-gan"), models({ flags: { model: LOCAL } }), {})).toBe(
-      undefined,
-    );
+    // The offline engines call no model; MALLM-GAN on a server keeps the paper's schedule.
     expect(smallModelDefaults(engineFor("copula"), models({ flags: { model: LOCAL } }), {})).toBe(undefined);
+    expect(
+      smallModelDefaults(engineFor("mallm-gan"), models({ flags: { model: "ollama:llama3.1:8b" } }), {}),
+    ).toBe(undefined);
   });
 
   it("a role the engine does not call may be on a server (SYNTHIA's metadata role is used only on request)", () => {
@@ -97,5 +97,28 @@ describe("smallModelDefaults", () => {
     // Without them (a server model) the schema's defaults stay.
     const server = runConfigFromOptions(GenerateOptionsSchema.parse({ ...raw, model: "ollama:llama3.1:8b" }));
     expect([server.maxIterations, server.probeRows, server.batchRows]).toEqual([6, 50, 25]);
+  });
+});
+
+describe("MALLM-GAN's small-model defaults", () => {
+  it("one epoch, no frozen one, 10 examples per call in batches of 100, final calls of 10 rows; into the config", () => {
+    const mallm = engineFor("mallm-gan");
+    const raw = {
+      data: "in.csv",
+      out: "out.csv",
+      rows: "20",
+      model: LOCAL,
+      engine: "mallm-gan",
+      epochs: "2",
+    };
+    const r = smallModelDefaults(mallm, models({ flags: { model: LOCAL } }), raw);
+    // --epochs was given: it stays the user's.
+    expect(r?.values).toEqual({ frozenEpochs: 0, examplesPerCall: 10, mallmBatch: 100, batchRows: 10 });
+    expect(r?.note).toBe(
+      "in-process model: --frozen-epochs 0, --examples-per-call 10, --mallm-batch 100, --batch-rows 10 (defaults for a small local model; give the flag to change it)",
+    );
+    const config = runConfigFromOptions(GenerateOptionsSchema.parse({ ...raw, ...r?.values }));
+    expect(config.mallm).toMatchObject({ epochs: 2, frozenEpochs: 0, examplesPerCall: 10, batchSize: 100 });
+    expect(config.batchRows).toBe(10);
   });
 });
