@@ -5,12 +5,14 @@
  */
 import { tool } from "@langchain/core/tools";
 import { z } from "zod";
+import type { DecimalMark } from "../data/infer.ts";
 import { type ColumnOverride, type MetadataOverrides, readMetadataFile } from "../data/metadata.ts";
 import { readTable } from "../data/read.ts";
 import type { Metadata, Table } from "../data/types.ts";
 import { renderAnalysis } from "../engines/synthia/analysis-text.ts";
 import { analyze, type Diagnostics } from "../engines/synthia/analyzer.ts";
 import { toJson } from "../stats/metrics/evaluate.ts";
+import { decimalField } from "./context.ts";
 
 export interface AnalysisResult {
   diagnostics: Diagnostics;
@@ -43,15 +45,26 @@ export function syntheticOverrides(meta: Metadata): MetadataOverrides {
   return { columns };
 }
 
-/** Reads the real and synthetic tables (CSV/TSV/JSONL; optional SDV metadata JSON for the real one) and analyzes them. */
+/**
+ * Reads the real and synthetic tables (CSV/TSV/JSONL; optional SDV metadata JSON for the real one) and analyzes
+ * them; `decimal` is the decimal mark of both tables' numbers (`--decimal`; default inferred per column).
+ */
 export async function analyzeFiles(
   realPath: string,
   syntheticPath: string,
   metadataPath?: string,
+  options: { decimal?: DecimalMark } = {},
 ): Promise<AnalysisResult> {
   const overrides = metadataPath === undefined ? undefined : await readMetadataFile(metadataPath);
-  const real = await readTable(realPath, overrides === undefined ? {} : { metadata: overrides });
-  const synthetic = await readTable(syntheticPath, { metadata: syntheticOverrides(real.metadata) });
+  const decimal = options.decimal === undefined ? {} : { decimal: options.decimal };
+  const real = await readTable(realPath, {
+    ...(overrides === undefined ? {} : { metadata: overrides }),
+    ...decimal,
+  });
+  const synthetic = await readTable(syntheticPath, {
+    metadata: syntheticOverrides(real.metadata),
+    ...decimal,
+  });
   return analyzeTables(real.table, synthetic.table, real.metadata);
 }
 
@@ -63,15 +76,24 @@ export const AnalyzeToolInput = z.object({
     .min(1)
     .optional()
     .describe("path of an SDV single-table metadata JSON for the real table"),
+  decimal: decimalField("the tables'"),
 });
 
 /**
- * LangChain tool: input {real, synthetic, metadata?} (file paths); output the JSON string
- * {"diagnostics": S, "summary": "<A.3 text>"} with undefined numbers as null.
+ * LangChain tool: input {real, synthetic, metadata?, decimal?} (file paths; the decimal mark "," or "."); output
+ * the JSON string {"diagnostics": S, "summary": "<A.3 text>"} with undefined numbers as null.
  */
 export const analyzeTool = tool(
   async (input: z.output<typeof AnalyzeToolInput>): Promise<string> =>
-    toJson(await analyzeFiles(input.real, input.synthetic, input.metadata), 0),
+    toJson(
+      await analyzeFiles(
+        input.real,
+        input.synthetic,
+        input.metadata,
+        input.decimal ? { decimal: input.decimal } : {},
+      ),
+      0,
+    ),
   {
     name: "analyze_synthetic_table",
     description:

@@ -3,7 +3,7 @@
  * clients, the redactor that keeps secrets out of results, the default models of runs, and the registry of
  * runs started in this process. One context serves the LangChain tools and the MCP server alike.
  */
-import type { z } from "zod";
+import { z } from "zod";
 import { SynthgraphError } from "../data/errors.ts";
 import type { Env } from "../models/factory.ts";
 import { resolveRoleConfigs, type RoleConfigMap } from "../models/spec.ts";
@@ -60,6 +60,19 @@ export function createToolContext(options: SynthgraphToolOptions = {}): ToolCont
     runs: new RunRegistry(),
   };
 }
+
+/**
+ * The `decimal` input of every tool that reads a table from disk, as the CLI's `--decimal , | .`
+ * (cli/options.ts cliDecimal, data/read.ts ReadOptions.decimal); `whose` names the tables it applies to
+ * ("the table's", "the tables'") so the description reads right in each tool.
+ */
+export const decimalField = (whose: string) =>
+  z
+    .enum([",", "."])
+    .optional()
+    .describe(
+      `the decimal mark of ${whose} numbers: "," reads 1.234,5 as 1234.5, "." forbids the decimal comma (default: detected per column)`,
+    );
 
 /** A result as plain JSON (NaN and infinities as null, typed arrays as arrays). */
 export function plain<T>(value: unknown): T {

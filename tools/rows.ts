@@ -15,7 +15,7 @@ import { readTable } from "../data/read.ts";
 import { Predicate, parsePredicate, rowSatisfies } from "../data/predicate/index.ts";
 import type { Metadata, Row } from "../data/types.ts";
 import { createRowValidator } from "../data/validate.ts";
-import { plain, type ToolSpec } from "./context.ts";
+import { decimalField, plain, type ToolSpec } from "./context.ts";
 
 export const MAX_CHECK_ROWS = 1000;
 
@@ -28,6 +28,7 @@ export const CheckRowsInput = z.object({
       "real table whose column types, ranges and categories the rows must respect (relative to the root)",
     ),
   metadata: z.string().min(1).max(4096).optional().describe("SDV metadata JSON for the real table"),
+  decimal: decimalField("the real table's"),
   rows: z
     .array(z.record(z.string(), z.unknown()))
     .min(1)
@@ -85,10 +86,10 @@ export const checkRowsSpec: ToolSpec<typeof CheckRowsInput, typeof CheckRowsOutp
     const overrides = i.metadata
       ? await readMetadataFile(ctx.guard.readable(i.metadata, "metadata"))
       : undefined;
-    const real = await readTable(
-      ctx.guard.readable(i.real, "real"),
-      overrides ? { metadata: overrides } : {},
-    );
+    const real = await readTable(ctx.guard.readable(i.real, "real"), {
+      ...(overrides ? { metadata: overrides } : {}),
+      ...(i.decimal ? { decimal: i.decimal } : {}),
+    });
     const validate = createRowValidator(real.metadata, {
       allowNewCategories: i.allow_new_categories,
       enforceMinMax: i.enforce_min_max,

@@ -19,13 +19,13 @@ import { newRunId, RUN_FILE, readRunFile, type RunFile, RunStatusSchema } from "
 import { readSteeringFile } from "../state/steering.ts";
 import { type PausePoint, PausePointSchema } from "../graph/pause.ts";
 import { readRunState } from "../graph/steer.ts";
-import { plain, type ToolContext, type ToolSpec } from "./context.ts";
+import { decimalField, plain, type ToolContext, type ToolSpec } from "./context.ts";
 import type { LiveRun } from "./run-registry.ts";
 
 const RUN_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 const MAX_WAIT_SECONDS = 60;
 
-/** The run knobs start_run and sample share (model, seed, SYNTHIA's loop sizes). */
+/** The run knobs start_run and sample share (model, seed, how to read the table, SYNTHIA's loop sizes). */
 export const RunKnobs = {
   engine: z
     .enum(ENGINES)
@@ -42,6 +42,7 @@ export const RunKnobs = {
   seed: z.number().int().default(0),
   target: z.string().min(1).optional().describe("target column (stratification, utility metrics)"),
   metadata: z.string().min(1).max(4096).optional().describe("SDV metadata JSON for the real table"),
+  decimal: decimalField("the real table's"),
   max_iterations: z
     .number()
     .int()
@@ -93,6 +94,7 @@ export function runConfigOf(
     ...(size.conditions ? { conditions: size.conditions } : {}),
     ...(i.target ? { target: i.target } : {}),
     ...(metadata ? { metadata } : {}),
+    ...(i.decimal ? { decimal: i.decimal } : {}),
     ...(i.max_iterations === undefined ? {} : { maxIterations: i.max_iterations }),
     ...(i.probe_rows === undefined ? {} : { probeRows: i.probe_rows }),
     ...(i.batch_rows === undefined ? {} : { batchRows: i.batch_rows }),

@@ -9,7 +9,7 @@ import { readTable } from "../data/read.ts";
 import { CONDITION_NOTE, EVALUATE_SUITES, runEvaluate } from "../cli/evaluate.ts";
 import { runStructure } from "../cli/structure.ts";
 import { analyzeFiles } from "./analyze.ts";
-import { plain, type ToolSpec } from "./context.ts";
+import { decimalField, plain, type ToolSpec } from "./context.ts";
 
 const path = (what: string) =>
   z.string().min(1).max(4096).describe(`${what} (relative to the server's root, or absolute inside it)`);
@@ -47,12 +47,7 @@ export const EvaluateInput = z.object({
     .describe(
       "an extra score set: synllm = the SynLLM paper's quality, privacy and their harmonic mean, NNDR, identifiability, TSTR/TRTS with a tree and a forest (needs target, a binary column), clinical consistency",
     ),
-  decimal: z
-    .enum([",", "."])
-    .optional()
-    .describe(
-      'the decimal mark of the tables\' numbers: "," reads 1.234,5 as 1234.5, "." forbids the decimal comma (default: detected per column)',
-    ),
+  decimal: decimalField("the tables'"),
 });
 
 const EvaluateSummarySchema = z.object({
@@ -141,6 +136,7 @@ export const AnalyzeInput = z.object({
   real: path("real table: CSV, TSV or JSON Lines"),
   synthetic: path("synthetic table with the same columns"),
   metadata: path("SDV metadata JSON for the real table").optional(),
+  decimal: decimalField("the tables'"),
 });
 
 export const AnalyzeOutput = z.object({
@@ -172,6 +168,7 @@ export const analyzeSpec: ToolSpec<typeof AnalyzeInput, typeof AnalyzeOutput> = 
       ctx.guard.readable(i.real, "real"),
       ctx.guard.readable(i.synthetic, "synthetic"),
       i.metadata ? ctx.guard.readable(i.metadata, "metadata") : undefined,
+      i.decimal ? { decimal: i.decimal } : {},
     );
     return AnalyzeOutput.parse(plain(r));
   },
@@ -183,6 +180,7 @@ export const InferMetadataInput = z.object({
   data: path("table to describe: CSV, TSV or JSON Lines"),
   metadata: path("SDV metadata JSON whose column types win over inference").optional(),
   target: z.string().min(1).optional().describe("target column (must exist)"),
+  decimal: decimalField("the table's"),
 });
 
 export const InferMetadataOutput = z.object({
@@ -218,6 +216,7 @@ export const inferMetadataSpec: ToolSpec<typeof InferMetadataInput, typeof Infer
     const r = await readTable(ctx.guard.readable(i.data, "data"), {
       ...(overrides ? { metadata: overrides } : {}),
       ...(i.target ? { target: i.target } : {}),
+      ...(i.decimal ? { decimal: i.decimal } : {}),
     });
     const m = r.metadata;
     return InferMetadataOutput.parse(
@@ -249,6 +248,7 @@ export const StructureInput = z.object({
   max_parents: z.number().int().min(0).max(50).optional().describe("most parents per column"),
   restarts: z.number().int().min(0).max(50).default(0).describe("random restarts after the first climb"),
   seed: z.number().int().default(0),
+  decimal: decimalField("the table's"),
 });
 
 export const StructureOutput = z.object({
@@ -275,6 +275,7 @@ export const structureSpec: ToolSpec<typeof StructureInput, typeof StructureOutp
       ...(i.max_parents === undefined ? {} : { maxParents: i.max_parents }),
       restarts: i.restarts,
       seed: i.seed,
+      ...(i.decimal ? { decimal: i.decimal } : {}),
     });
     return StructureOutput.parse(plain(r));
   },

@@ -101,3 +101,15 @@ export function highCardinalityTable(
   }
   return { csv: `${lines.join("\n")}\n`, zips };
 }
+
+/**
+ * A 60-row CSV whose weight column uses a decimal comma: cells "1,100" … "9,114" (quoted), three digits after
+ * the comma, so no cell settles whether it is a thousands separator or a decimal mark and without `--decimal ,`
+ * the column stays text (9 levels); group alternates A, B. `weights` are the cells read with "," as the decimal
+ * mark ("1,100" is 1.1), the reference a decimal-comma reading must reproduce.
+ */
+export function commaTable(): { csv: string; cells: string[]; weights: number[] } {
+  const cells = Array.from({ length: 60 }, (_, i) => `${1 + (i % 9)},${100 + (i % 3) * 7}`);
+  const csv = ["weight,group", ...cells.map((w, i) => `"${w}",${"AB"[i % 2]}`)].join("\n");
+  return { csv, cells, weights: cells.map((w) => Number(w.replace(",", "."))) };
+}

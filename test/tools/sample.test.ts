@@ -6,7 +6,7 @@
  * bad requests are errors. References: realRows() of test/support/harness.ts filtered by hand-written
  * JavaScript tests of the same conditions, the predicate parser's canonical text, and the CSV read back.
  */
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { StructuredToolInterface } from "@langchain/core/tools";
@@ -21,9 +21,12 @@ import { RunStatusOutput } from "../../tools/runs.ts";
 import { MAX_INLINE_ROWS, SampleOutput } from "../../tools/sample.ts";
 import { genericResponder, readRealView } from "../support/generic-responder.ts";
 import { loopbackModels, type RealRow, realRows, useLlmServer, writeRealCsv } from "../support/harness.ts";
+import { commaTable } from "../support/tables.ts";
 
 const server = useLlmServer();
 const ADULT = resolve(import.meta.dirname, "../../examples/adult.csv");
+// Weights written with a decimal comma, text unless read with decimal "," (test/support/tables.ts).
+const COMMAS = commaTable();
 
 let root: string;
 let tools: StructuredToolInterface[];
@@ -41,6 +44,7 @@ beforeAll(() => {
   writeRealCsv(root);
   mkdirSync(join(root, "adult"));
   copyFileSync(ADULT, join(root, "adult", "adult.csv"));
+  writeFileSync(join(root, "commas.csv"), COMMAS.csv);
   tools = synthgraphTools({ root, env: {}, models: loopbackModels(server, "ollama") });
 });
 
@@ -113,6 +117,31 @@ describe("sample with an offline engine: rows drawn in the call", () => {
     expect(out.out).toBe(join(root, "groups.csv"));
     // The CSV holds the same rows, in the same order.
     expect(await readBack("groups.csv")).toEqual(rows);
+  });
+
+  it("copula with decimal ',': the comma weights are fitted and drawn as numbers, the condition on them met", async () => {
+    const out = await sample({
+      data: "commas.csv",
+      engine: "copula",
+      where: "weight > 5",
+      rows: 12,
+      decimal: ",",
+    });
+    // The real weights read with "," as the decimal mark, filtered by hand.
+    expect(out.groups).toEqual([
+      { where: "weight > 5", rows: 12, real_matches: COMMAS.weights.filter((w) => w > 5).length },
+    ]);
+    const weights = (out.rows as Array<{ weight: unknown }>).map((r) => r.weight);
+    expect(weights).toHaveLength(12);
+    for (const w of weights) {
+      expect(w).toBeTypeOf("number");
+      expect(w).toBeGreaterThan(5);
+      expect(w).toBeLessThanOrEqual(Math.max(...COMMAS.weights));
+    }
+    // Read without decimal the weights are text levels ("1,100" … "9,114"): a numeric comparison is refused.
+    await expect(
+      named("sample").invoke({ data: "commas.csv", engine: "copula", where: "weight > 5", rows: 12 }),
+    ).rejects.toThrow(/weight/);
   });
 
   it(`above ${MAX_INLINE_ROWS} rows the rows go to out only, and out is required`, async () => {

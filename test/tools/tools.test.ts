@@ -11,6 +11,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { runEvaluate } from "../../cli/evaluate.ts";
 import { metadataToJson, parseMetadataJson } from "../../data/metadata.ts";
 import { readTable } from "../../data/read.ts";
+import { readRunFile } from "../../state/run-dir.ts";
 import { toJson } from "../../stats/metrics/evaluate.ts";
 import { synllmSuite } from "../../stats/metrics/synllm/index.ts";
 import { learnStructure } from "../../stats/structure/hill-climb.ts";
@@ -22,6 +23,7 @@ import { EvaluateOutput, InferMetadataOutput, StructureOutput } from "../../tool
 import { DATASETS } from "../support/fixtures.ts";
 import { csvRows, loopbackModels, useLlmServer, writeRealCsv } from "../support/harness.ts";
 import { responder } from "../support/synthia.ts";
+import { commaTable } from "../support/tables.ts";
 
 const server = useLlmServer();
 const SECRET = "sk-live-secret-0123456789abcdef";
@@ -38,6 +40,9 @@ const named = (name: string): StructuredToolInterface => {
 const call = async (name: string, input: Record<string, unknown>): Promise<unknown> =>
   JSON.parse((await named(name).invoke(input)) as string);
 
+// commas.csv: weights written with a decimal comma, text unless read with decimal "," (test/support/tables.ts).
+const COMMAS = commaTable();
+
 beforeAll(() => {
   root = mkdtempSync(join(tmpdir(), "tools-root-"));
   outside = mkdtempSync(join(tmpdir(), "tools-outside-"));
@@ -48,6 +53,7 @@ beforeAll(() => {
   writeFileSync(join(root, "holdout.csv"), [lines[0], ...lines.slice(1201)].join("\n"));
   mkdirSync(join(root, "small"));
   writeRealCsv(join(root, "small"));
+  writeFileSync(join(root, "commas.csv"), COMMAS.csv);
   writeFileSync(join(outside, "secret.csv"), "a,b\n1,2\n");
   symlinkSync(join(outside, "secret.csv"), join(root, "link.csv"));
   symlinkSync(outside, join(root, "linkdir"));
@@ -147,13 +153,6 @@ describe("synthgraphTools", () => {
   });
 
   it("evaluate with decimal: ',' reads decimal commas as numbers, as `evaluate --decimal ,` does", async () => {
-    // weight "1,100" … "9,114" (quoted): three digits after the comma, so no cell settles whether it is a
-    // thousands separator or a decimal mark, and without `decimal` the column stays text.
-    const rows = [
-      "weight,group",
-      ...Array.from({ length: 60 }, (_, i) => `"${1 + (i % 9)},${100 + (i % 3) * 7}",${"AB"[i % 2]}`),
-    ];
-    writeFileSync(join(root, "commas.csv"), rows.join("\n"));
     const shapesOf = async (extra: Record<string, unknown>) =>
       EvaluateOutput.parse(
         await call("evaluate", { real: "commas.csv", synthetic: "commas.csv", detail: true, ...extra }),
@@ -240,6 +239,23 @@ describe("synthgraphTools", () => {
     await expect(named("analyze").invoke({ real: "real.csv", synthetic: 42 })).rejects.toThrow(/schema/i);
   });
 
+  it("analyze with decimal: ',' reads the comma weights of both tables as numbers (KS), without it as text", async () => {
+    type Diag = { diagnostics: { ks: Record<string, unknown>; cs: Record<string, unknown> } };
+    const out = (await call("analyze", {
+      real: "commas.csv",
+      synthetic: "commas.csv",
+      decimal: ",",
+    })) as Diag;
+    const commas = join(root, "commas.csv");
+    const ref = JSON.parse(toJson(await analyzeFiles(commas, commas, undefined, { decimal: "," }), 0));
+    expect(out).toEqual(ref);
+    expect(Object.keys(out.diagnostics.ks)).toContain("weight");
+    expect(Object.keys(out.diagnostics.cs)).not.toContain("weight");
+    const text = (await call("analyze", { real: "commas.csv", synthetic: "commas.csv" })) as Diag;
+    expect(Object.keys(text.diagnostics.ks)).not.toContain("weight");
+    expect(Object.keys(text.diagnostics.cs)).toContain("weight");
+  });
+
   it("infer_metadata: types, ranges and categories of the small table (age 20..59, two sexes)", async () => {
     const out = InferMetadataOutput.parse(
       await call("infer_metadata", { data: "small/real.csv", target: "income" }),
@@ -260,6 +276,27 @@ describe("synthgraphTools", () => {
     );
   });
 
+  it("infer_metadata with decimal: ',' makes the comma weights numerical with the real range; without it they are text", async () => {
+    const weight = async (extra: Record<string, unknown>) => {
+      const out = InferMetadataOutput.parse(await call("infer_metadata", { data: "commas.csv", ...extra }));
+      return { column: out.columns.find((c) => c.name === "weight"), warnings: out.warnings };
+    };
+    const comma = await weight({ decimal: "," });
+    expect(comma.column).toMatchObject({
+      sdtype: "numerical",
+      integer: false,
+      min: Math.min(...COMMAS.weights),
+      max: Math.max(...COMMAS.weights),
+      missing_rate: 0,
+    });
+    expect(comma.warnings.join("\n")).toMatch(/"weight" is read as numbers with "," as the decimal mark/);
+    const text = await weight({});
+    expect(text.column).toMatchObject({ sdtype: "categorical", categories: new Set(COMMAS.cells).size });
+    await expect(named("infer_metadata").invoke({ data: "commas.csv", decimal: "comma" })).rejects.toThrow(
+      /schema/i,
+    );
+  });
+
   it("structure: the DAG learnStructure finds on the same table", async () => {
     const out = StructureOutput.parse(await call("structure", { data: "real.csv", bins: 4 }));
     const ref = learnStructure((await readTable(join(root, "real.csv"))).table, { bins: 4 });
@@ -267,6 +304,19 @@ describe("synthgraphTools", () => {
     expect(out.score).toBeCloseTo(ref.score, 9);
     expect(out.rows).toBe(600);
     await expect(named("structure").invoke({ data: "real.csv", bins: 1 })).rejects.toThrow(/schema/i);
+  });
+
+  it("structure with decimal: the DAG and score learnStructure finds on the table read with ','", async () => {
+    const commas = join(root, "commas.csv");
+    const numeric = learnStructure((await readTable(commas, { decimal: "," })).table, { bins: 4 });
+    const text = learnStructure((await readTable(commas)).table, { bins: 4 });
+    // Binned numbers and 9 text levels score differently, so the score says which reading the tool used.
+    expect(Math.abs(numeric.score - text.score)).toBeGreaterThan(1);
+    const out = StructureOutput.parse(await call("structure", { data: "commas.csv", bins: 4, decimal: "," }));
+    expect(out.score).toBeCloseTo(numeric.score, 9);
+    expect(out.edges).toEqual(numeric.dag.edges.map(([a, b]) => [a, b]));
+    const plainOut = StructureOutput.parse(await call("structure", { data: "commas.csv", bins: 4 }));
+    expect(plainOut.score).toBeCloseTo(text.score, 9);
   });
 
   it("check_rows: valid rows coerced, invalid ones with one reason per column", async () => {
@@ -364,6 +414,26 @@ describe("synthgraphTools", () => {
     ).rejects.toThrow(/invalid condition/);
   });
 
+  it("check_rows with decimal: a weight of 1.1 passes against the comma table read with ','; not against its text", async () => {
+    const rows = [
+      { weight: 1.1, group: "A" },
+      { weight: 9.5, group: "B" },
+    ];
+    const out = CheckRowsOutput.parse(await call("check_rows", { real: "commas.csv", decimal: ",", rows }));
+    expect(out.results[0]).toMatchObject({ ok: true, row: { weight: 1.1, group: "A" }, errors: [] });
+    // The real weights read with "," end at 9.114, so 9.5 is above the real maximum.
+    expect(Math.max(...COMMAS.weights)).toBe(9.114);
+    expect(out.results[1].errors).toEqual([
+      { column: "weight", reason: "weight: 9.5 is above the real maximum 9.114" },
+    ]);
+    // Read without decimal the weights are the text levels "1,100" … "9,114": 1.1 is none of them.
+    const text = CheckRowsOutput.parse(
+      await call("check_rows", { real: "commas.csv", rows: rows.slice(0, 1) }),
+    );
+    expect(text.results[0].ok).toBe(false);
+    expect(text.results[0].errors.map((e) => e.column)).toEqual(["weight"]);
+  });
+
   it("refuses paths outside the root: absolute, .. escapes, symlinks out; nothing is read", async () => {
     const refusal = /outside the root/;
     await expect(named("infer_metadata").invoke({ data: join(outside, "secret.csv") })).rejects.toThrow(
@@ -429,6 +499,32 @@ describe("start_run and run_status", () => {
     });
     expect(status.diagnostics?.similarity).toBeTypeOf("number");
     expect(csvRows(join(root, "small", "out.csv"))).toHaveLength(30);
+  });
+
+  it("start_run with decimal: recorded as the run config's decimal (run.json); the run reads the weights as numbers", async () => {
+    const started = StartRunOutput.parse(
+      await call("start_run", {
+        data: "commas.csv",
+        rows: 20,
+        out: "commas-out.csv",
+        engine: "copula",
+        seed: 1,
+        decimal: ",",
+      }),
+    );
+    let status = RunStatusOutput.parse(await call("run_status", { run_id: started.run_id }));
+    for (let i = 0; i < 60 && status.status === "running"; i++) {
+      status = RunStatusOutput.parse(await call("run_status", { run_id: started.run_id, wait_seconds: 5 }));
+    }
+    expect(status).toMatchObject({ status: "done", error: null, progress: { rows_done: 20 } });
+    expect((await readRunFile(started.run_dir)).config.decimal).toBe(",");
+    // The copula fitted numbers (a text column would be sampled as its levels): every output weight is a
+    // number inside the real range, written with a decimal point.
+    const out = await readTable(join(root, "commas-out.csv"));
+    const weight = out.metadata.columns.find((c) => c.name === "weight");
+    expect(weight?.sdtype).toBe("numerical");
+    expect(weight?.min).toBeGreaterThanOrEqual(Math.min(...COMMAS.weights));
+    expect(weight?.max).toBeLessThanOrEqual(Math.max(...COMMAS.weights));
   });
 
   it("bad start_run and run_status input is an error, and no run is created", async () => {
