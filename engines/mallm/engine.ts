@@ -16,7 +16,7 @@ export const mallmEngine = defineEngine({
   // MALLM-GAN: a "highest confidence" generator at 0.5, a "more creative" optimizer at 1.0 (appendix C.2).
   sampling: { generator: { temperature: 0.5 }, optimizer: { temperature: 1.0 } },
   describe: (c) =>
-    `MALLM-GAN with ${c.models.generator.spec} (optimizer ${c.models.optimizer.spec}); ${c.mallm.epochs ?? "5/4/3/2"} epochs of batches of ${c.mallm.batchSize}, ${c.mallm.frozenEpochs} frozen`,
+    `MALLM-GAN with ${c.models.generator.spec} (optimizer ${c.models.optimizer.spec}); ${c.mallm.epochs ?? "5/4/3/2"} epoch${c.mallm.epochs === 1 ? "" : "s"} of batches of ${c.mallm.batchSize}, ${c.mallm.frozenEpochs} frozen`,
   compile: (rt, checkpointer) => buildMallmGraph(rt).compile({ checkpointer }) as unknown as EngineApp,
   input: (runDir, config) => ({ runDir, config }),
   progressNodes: ["collect", "optimize"],

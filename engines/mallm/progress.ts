@@ -47,7 +47,7 @@ export const mallmProgress: EngineProgress = {
   loaded: (u) => {
     const s = u.schedule as MallmSchedule | undefined;
     return s
-      ? `${s.epochs} epochs (${s.frozenEpochs} frozen) of ${s.batchesPerEpoch} batches of ${s.batchSize} real rows`
+      ? `${s.epochs} epoch${s.epochs === 1 ? "" : "s"} (${s.frozenEpochs} frozen) of ${s.batchesPerEpoch} batch${s.batchesPerEpoch === 1 ? "" : "es"} of ${s.batchSize} real rows`
       : null;
   },
   node,

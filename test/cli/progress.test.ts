@@ -29,10 +29,14 @@ describe("loaded line", () => {
     ]);
   });
 
-  it("MALLM-GAN: the schedule, no stratified examples", () => {
+  it("MALLM-GAN: the schedule, no stratified examples; one epoch and one batch in the singular", () => {
     const schedule = { epochs: 2, frozenEpochs: 1, batchSize: 20, batchesPerEpoch: 2 };
     expect(lines(mallmProgress, [{ node: "init", update: { dataset, schedule } }])).toEqual([
       "loaded 40 real rows × 4 columns; 2 epochs (1 frozen) of 2 batches of 20 real rows",
+    ]);
+    const one = { epochs: 1, frozenEpochs: 0, batchSize: 100, batchesPerEpoch: 1 };
+    expect(lines(mallmProgress, [{ node: "init", update: { dataset, schedule: one } }])).toEqual([
+      "loaded 40 real rows × 4 columns; 1 epoch (0 frozen) of 1 batch of 100 real rows",
     ]);
   });
 
