@@ -15,6 +15,11 @@ export const MallmOptionsSchema = z.object({
    * ablation finds one example per call best (more examples raise copying); the official code uses 5.
    */
   examplesPerCall: z.number().int().positive().default(1),
+  /**
+   * Stop the loop after this many batches, at most (absent: the whole schedule). A cap for small local models,
+   * whose every batch takes minutes; the final theta is chosen from the epoch the loop ended in.
+   */
+  maxBatches: z.number().int().positive().optional(),
   topK: z.number().int().positive().default(3),
   storeThreshold: z.number().min(0).max(1).default(0.8),
   testFraction: z.number().gt(0).lt(1).default(0.2),

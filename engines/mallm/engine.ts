@@ -16,7 +16,7 @@ export const mallmEngine = defineEngine({
   // MALLM-GAN: a "highest confidence" generator at 0.5, a "more creative" optimizer at 1.0 (appendix C.2).
   sampling: { generator: { temperature: 0.5 }, optimizer: { temperature: 1.0 } },
   describe: (c) =>
-    `MALLM-GAN with ${c.models.generator.spec} (optimizer ${c.models.optimizer.spec}); ${c.mallm.epochs ?? "5/4/3/2"} epoch${c.mallm.epochs === 1 ? "" : "s"} of batches of ${c.mallm.batchSize}, ${c.mallm.frozenEpochs} frozen`,
+    `MALLM-GAN with ${c.models.generator.spec} (optimizer ${c.models.optimizer.spec}); ${c.mallm.epochs ?? "5/4/3/2"} epoch${c.mallm.epochs === 1 ? "" : "s"} of batches of ${c.mallm.batchSize}, ${c.mallm.frozenEpochs} frozen${c.mallm.maxBatches === undefined ? "" : `, at most ${c.mallm.maxBatches} batches`}`,
   compile: (rt, checkpointer) => buildMallmGraph(rt).compile({ checkpointer }) as unknown as EngineApp,
   input: (runDir, config) => ({ runDir, config }),
   progressNodes: ["collect", "optimize"],
@@ -34,6 +34,11 @@ export const mallmEngine = defineEngine({
         description: "mallm-gan: epochs with the discriminator frozen (default 1)",
       },
       { flags: "--mallm-batch <b>", description: "mallm-gan: real rows per batch of the loop (default 50)" },
+      {
+        flags: "--mallm-max-batches <n>",
+        description:
+          "mallm-gan: stop the loop after n batches (default: every batch of every epoch; 2 with an in-process model)",
+      },
       {
         flags: "--examples-per-call <k>",
         description:
@@ -62,6 +67,7 @@ export const mallmEngine = defineEngine({
       epochs: cliInt("--epochs", 1).optional(),
       frozenEpochs: cliInt("--frozen-epochs", 0).optional(),
       mallmBatch: cliInt("--mallm-batch", 1).optional(),
+      mallmMaxBatches: cliInt("--mallm-max-batches", 1).optional(),
       examplesPerCall: cliInt("--examples-per-call", 1).optional(),
       topK: cliInt("--top-k", 1).optional(),
       storeThreshold: cliUnit("--store-threshold").optional(),
@@ -71,16 +77,25 @@ export const mallmEngine = defineEngine({
         .enum(DISCRIMINATOR_KINDS, { error: "--discriminator must be sgd, logistic or forest" })
         .optional(),
     }),
-    // A 270M model on 2 shared cores writes a few tokens a second: the paper's schedule for Adult's 200 rows (4
-    // learning epochs + 1 frozen, batches of 50, one example per call) is about 1,000 generator calls. One
-    // epoch, no frozen one, 10 examples per call in batches of 100 is 20 generator and 2 optimizer calls, then
-    // final calls of 10 rows. Server models keep the paper's schedule.
-    smallModelDefaults: { epochs: 1, frozenEpochs: 0, examplesPerCall: 10, mallmBatch: 100, batchRows: 10 },
+    // A 270M model on 2 shared cores writes a few tokens a second, and every batch of the loop generates one row
+    // per real row in it: the paper's schedule for Adult's 200 rows (4 learning epochs + 1 frozen, batches of
+    // 50) generates 1,000 rows before the output, and even one epoch (200 rows in 10-row calls) did not finish
+    // its first batch in 8 minutes. Two batches of 20 real rows, 5 per call, then final calls of 10 rows: 8
+    // generator and 2 optimizer calls before the output. Server models keep the paper's schedule.
+    smallModelDefaults: {
+      epochs: 1,
+      frozenEpochs: 0,
+      examplesPerCall: 5,
+      mallmBatch: 20,
+      mallmMaxBatches: 2,
+      batchRows: 10,
+    },
     toConfig: (o) => ({
       mallm: {
         ...optional("epochs", o.epochs),
         ...optional("frozenEpochs", o.frozenEpochs),
         ...optional("batchSize", o.mallmBatch),
+        ...optional("maxBatches", o.mallmMaxBatches),
         ...optional("examplesPerCall", o.examplesPerCall),
         ...optional("topK", o.topK),
         ...optional("storeThreshold", o.storeThreshold),

@@ -47,7 +47,7 @@ export const mallmProgress: EngineProgress = {
   loaded: (u) => {
     const s = u.schedule as MallmSchedule | undefined;
     return s
-      ? `${s.epochs} epoch${s.epochs === 1 ? "" : "s"} (${s.frozenEpochs} frozen) of ${s.batchesPerEpoch} batch${s.batchesPerEpoch === 1 ? "" : "es"} of ${s.batchSize} real rows`
+      ? `${s.epochs} epoch${s.epochs === 1 ? "" : "s"} (${s.frozenEpochs} frozen) of ${s.batchesPerEpoch} batch${s.batchesPerEpoch === 1 ? "" : "es"} of ${s.batchSize} real rows${s.maxSteps === undefined ? "" : `, stopping after ${s.maxSteps} batch${s.maxSteps === 1 ? "" : "es"}`}`
       : null;
   },
   node,

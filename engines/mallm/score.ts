@@ -28,6 +28,8 @@ export interface MallmSchedule {
   readonly storeThreshold: number;
   /** Held-out share of each (real, synthetic) batch. */
   readonly testFraction: number;
+  /** The loop's cap in batches (`--mallm-max-batches`); absent: every batch of every epoch. */
+  readonly maxSteps?: number;
 }
 
 // epochs = clamp(round(5 − log2(N/100)), 2, 5): the official 5/4/3/2 at N = 100/200/400/800, 5 below, 2 above.

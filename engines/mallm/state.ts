@@ -24,6 +24,8 @@ export const MallmScheduleSchema = z.object({
   topK: z.number().int().positive(),
   storeThreshold: z.number().min(0).max(1),
   testFraction: z.number().gt(0).lt(1),
+  /** The loop's cap in batches (`--mallm-max-batches`); absent: every batch of every epoch. */
+  maxSteps: z.number().int().positive().optional(),
 });
 
 /** The official schedule for `nReal` real rows (mallmSchedule) with the run's overrides. */
@@ -39,12 +41,14 @@ export function resolveSchedule(nReal: number, o: MallmOptions): MallmSchedule {
     topK: o.topK,
     storeThreshold: o.storeThreshold,
     testFraction: o.testFraction,
+    ...(o.maxBatches === undefined ? {} : { maxSteps: o.maxBatches }),
   };
 }
 
-/** Batches of the whole loop: learning epochs plus frozen epochs. */
+/** Batches of the whole loop: learning epochs plus frozen epochs, at most the cap when there is one. */
 export function totalSteps(s: MallmSchedule): number {
-  return (s.epochs + s.frozenEpochs) * s.batchesPerEpoch;
+  const all = (s.epochs + s.frozenEpochs) * s.batchesPerEpoch;
+  return s.maxSteps === undefined ? all : Math.min(all, s.maxSteps);
 }
 
 /** Epoch and batch of a 0-based step; `frozen` for the epochs after the learning ones. */
@@ -56,9 +60,9 @@ export function stepPosition(
   return { epoch, batch: step % s.batchesPerEpoch, frozen: epoch >= s.epochs };
 }
 
-/** The epoch the final theta is chosen from: the last one. */
+/** The epoch the final theta is chosen from: the last one the loop reaches (the cap may end it early). */
 export function lastEpoch(s: MallmSchedule): number {
-  return s.epochs + s.frozenEpochs - 1;
+  return Math.floor((totalSteps(s) - 1) / s.batchesPerEpoch);
 }
 
 /** Real rows of (epoch, batch): consecutive slices of a seeded per-epoch shuffle (official: shuffled batches). */

@@ -101,7 +101,7 @@ describe("smallModelDefaults", () => {
 });
 
 describe("MALLM-GAN's small-model defaults", () => {
-  it("one epoch, no frozen one, 10 examples per call in batches of 100, final calls of 10 rows; into the config", () => {
+  it("one epoch, none frozen, two batches of 20 real rows, 5 per call, final calls of 10 rows; into the config", () => {
     const mallm = engineFor("mallm-gan");
     const raw = {
       data: "in.csv",
@@ -113,12 +113,24 @@ describe("MALLM-GAN's small-model defaults", () => {
     };
     const r = smallModelDefaults(mallm, models({ flags: { model: LOCAL } }), raw);
     // --epochs was given: it stays the user's.
-    expect(r?.values).toEqual({ frozenEpochs: 0, examplesPerCall: 10, mallmBatch: 100, batchRows: 10 });
+    expect(r?.values).toEqual({
+      frozenEpochs: 0,
+      examplesPerCall: 5,
+      mallmBatch: 20,
+      mallmMaxBatches: 2,
+      batchRows: 10,
+    });
     expect(r?.note).toBe(
-      "in-process model: --frozen-epochs 0, --examples-per-call 10, --mallm-batch 100, --batch-rows 10 (defaults for a small local model; give the flag to change it)",
+      "in-process model: --frozen-epochs 0, --examples-per-call 5, --mallm-batch 20, --mallm-max-batches 2, --batch-rows 10 (defaults for a small local model; give the flag to change it)",
     );
     const config = runConfigFromOptions(GenerateOptionsSchema.parse({ ...raw, ...r?.values }));
-    expect(config.mallm).toMatchObject({ epochs: 2, frozenEpochs: 0, examplesPerCall: 10, batchSize: 100 });
+    expect(config.mallm).toMatchObject({
+      epochs: 2,
+      frozenEpochs: 0,
+      examplesPerCall: 5,
+      batchSize: 20,
+      maxBatches: 2,
+    });
     expect(config.batchRows).toBe(10);
   });
 });

@@ -308,6 +308,37 @@ describe.each(PROVIDERS)("MALLM-GAN determinism over %s", (provider) => {
 
 const trainFiles = (runDir: string): string[] => storedArtifacts(runDir, "mallm/train");
 
+describe("MALLM-GAN with --mallm-max-batches", () => {
+  it("stops the loop after the cap, chooses the final theta from the epoch it ended in, and writes exactly N rows", async () => {
+    server.setDefault(mallmResponder());
+    const p = files.paths();
+    // 40 real rows in batches of 20: the full schedule would be 6 steps; the cap stops it after 3.
+    const config = mallmConfig(server, "ollama", {
+      input: files.input,
+      out: p.out,
+      rows: 12,
+      mallm: { epochs: 2, batchSize: 20, examplesPerCall: 5, maxBatches: 3 },
+    });
+    const optimizersBefore = optimizerRequests().length;
+    const { state } = await startRun<MallmStateT>(p.runDir, config, { env: TEST_ENV });
+    expect(state.schedule).toMatchObject({ batchesPerEpoch: 2, maxSteps: 3 });
+    expect(state.trajectory.map((r) => [r.epoch, r.batch, r.frozen])).toEqual([
+      [0, 0, false],
+      [0, 1, false],
+      [1, 0, false],
+    ]);
+    // One optimizer call after each step but the last.
+    expect(optimizerRequests().length - optimizersBefore).toBe(2);
+    // The loop ended in epoch 1: the final theta is that epoch's lowest-scoring stored one.
+    const inLast = state.candidates.filter((c) => c.epoch === 1);
+    expect(inLast.length).toBeGreaterThan(0);
+    const best = inLast.reduce((a, b) => (b.score < a.score ? b : a));
+    expect(state.finalChoice).toEqual({ reason: "last_epoch", step: best.step, score: best.score });
+    expect(csvRows(p.out)).toHaveLength(12);
+    expect((await readRunFile(p.runDir)).progress).toMatchObject({ iterations: 3, rows_done: 12 });
+  });
+});
+
 describe("MALLM-GAN resume after kill -9", () => {
   it("continues from the last checkpoint without re-asking a stored step and ends with the uninterrupted CSV", async () => {
     // Steps 0 and 1 (8 generator calls each) are answered; step 2's calls hang until the kill, so the kill
