@@ -81,7 +81,7 @@ export const mallmEngine = defineEngine({
     // per real row in it: the paper's schedule for Adult's 200 rows (4 learning epochs + 1 frozen, batches of
     // 50) generates 1,000 rows before the output, and even one epoch (200 rows in 10-row calls) did not finish
     // its first batch in 8 minutes. Two batches of 20 real rows, 5 per call, then final calls of 10 rows: 8
-    // generator and 2 optimizer calls before the output. Server models keep the paper's schedule.
+    // generator calls and 1 optimizer call before the output. Server models keep the paper's schedule.
     smallModelDefaults: {
       epochs: 1,
       frozenEpochs: 0,
