@@ -28,7 +28,7 @@
  * error rather than a crash at startup.
  */
 import { randomInt } from "node:crypto";
-import { homedir } from "node:os";
+import { availableParallelism, homedir } from "node:os";
 import { resolve } from "node:path";
 import type { CallbackManagerForLLMRun } from "@langchain/core/callbacks/manager";
 import {
@@ -80,7 +80,7 @@ export interface ChatLlamaCppFields extends BaseChatModelParams, LlamaSampling {
   numCtx?: number;
   /** Context sequences = concurrent calls served at once (default 2). */
   sequences?: number;
-  /** CPU threads per evaluation (default: node-llama-cpp's choice; SYNTHGRAPH_LLAMACPP_THREADS overrides). */
+  /** CPU threads per evaluation (default: evaluationThreads; SYNTHGRAPH_LLAMACPP_THREADS overrides). */
   threads?: number;
 }
 
@@ -224,6 +224,22 @@ export function grammarSchema(node: unknown): unknown {
 }
 
 /**
+ * CPU threads per evaluation: SYNTHGRAPH_LLAMACPP_THREADS when set, else the machine's cores shared among the
+ * context's sequences (at least 1). node-llama-cpp's own default is max(4, cores), which on a 2-core machine
+ * runs 4 threads on 2 cores: measured with Gemma 3 270M and 2 sequences, MALLM-GAN's first 20-row batch had
+ * not finished after 13 minutes with that default and took under 3 minutes with 1 thread.
+ */
+export function evaluationThreads(
+  sequences: number,
+  cores: number,
+  env: Readonly<Record<string, string | undefined>>,
+): number {
+  const fromEnv = Number(env.SYNTHGRAPH_LLAMACPP_THREADS);
+  if (Number.isInteger(fromEnv) && fromEnv > 0) return fromEnv;
+  return Math.max(1, Math.floor(cores / Math.max(1, sequences)));
+}
+
+/**
  * The shared model for `path` (loaded on first use). `sequences` and `numCtx` only matter for the first
  * caller with a given path: every later caller shares that context and its pool.
  */
@@ -256,15 +272,9 @@ async function openModel(
   }
   const sequences = Math.max(1, opts.sequences ?? LLAMACPP_DEFAULTS.sequences);
   const contextSize = Math.min(model.trainContextSize, opts.numCtx ?? 8192);
-  const envThreads = Number(process.env.SYNTHGRAPH_LLAMACPP_THREADS);
-  const threads = opts.threads ?? (Number.isInteger(envThreads) && envThreads > 0 ? envThreads : undefined);
+  const threads = opts.threads ?? evaluationThreads(sequences, availableParallelism(), process.env);
   const createContext = (swaFullCache: boolean): Promise<LlamaContext> =>
-    model.createContext({
-      sequences,
-      contextSize,
-      swaFullCache,
-      ...(threads === undefined ? {} : { threads }),
-    });
+    model.createContext({ sequences, contextSize, swaFullCache, threads });
   // A model with sliding-window attention (Gemma 3: a 512-token window on most layers) keeps by default only
   // the window's KV cells on those layers, so a cached prompt prefix that ends more than a window before the
   // sequence's last token cannot be kept: node-llama-cpp then evaluates the whole prompt again (measured:

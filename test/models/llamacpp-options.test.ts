@@ -9,7 +9,13 @@ import { AIMessage } from "@langchain/core/messages";
 import type { ChatResult } from "@langchain/core/outputs";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { ChatLlamaCpp, callSeed, freeTextCap, LLAMACPP_DEFAULTS } from "../../models/llamacpp.ts";
+import {
+  ChatLlamaCpp,
+  callSeed,
+  evaluationThreads,
+  freeTextCap,
+  LLAMACPP_DEFAULTS,
+} from "../../models/llamacpp.ts";
 import { attemptSeed, callStructured, reaskConversation } from "../../models/structured.ts";
 import { createRng } from "../../stats/primitives/rng.ts";
 
@@ -112,3 +118,18 @@ function endpointOf(chat: ChatLlamaCpp) {
     chat,
   };
 }
+
+describe("evaluationThreads", () => {
+  it("shares the cores among the sequences (at least one thread each); the environment variable wins", () => {
+    expect(evaluationThreads(2, 2, {})).toBe(1);
+    expect(evaluationThreads(2, 8, {})).toBe(4);
+    expect(evaluationThreads(3, 8, {})).toBe(2);
+    expect(evaluationThreads(1, 2, {})).toBe(2);
+    expect(evaluationThreads(4, 2, {})).toBe(1);
+    expect(evaluationThreads(2, 2, { SYNTHGRAPH_LLAMACPP_THREADS: "3" })).toBe(3);
+    // Not a positive whole number: ignored.
+    expect(evaluationThreads(2, 8, { SYNTHGRAPH_LLAMACPP_THREADS: "0" })).toBe(4);
+    expect(evaluationThreads(2, 8, { SYNTHGRAPH_LLAMACPP_THREADS: "two" })).toBe(4);
+    expect(evaluationThreads(2, 8, { SYNTHGRAPH_LLAMACPP_THREADS: "1.5" })).toBe(4);
+  });
+});
