@@ -29,6 +29,7 @@ import {
 } from "../state/artifacts.ts";
 import type { ConditionGroup, RunConfig } from "../state/config.ts";
 import { batchCount, batchSize } from "../state/finalize.ts";
+import { rescaleCounts } from "../stats/primitives/apportion.ts";
 import { createRng, permutation } from "../stats/primitives/rng.ts";
 
 // ---------------------------------------------------------------------------------------------------------
@@ -191,21 +192,11 @@ export async function planConditions(
 // Steering (graph/pause.ts, graph/steer.ts)
 
 /**
- * `total` rows split over groups in proportion to their current counts, each at least 1: largest remainder
- * (Hamilton's method), ties to the earlier group. Needs total ≥ counts.length.
+ * `total` rows split over groups in proportion to their current counts, each at least 1: one row each, the
+ * rest by largest remainder (stats/primitives/apportion.ts). Needs total ≥ counts.length.
  */
 export function scaleGroupRows(counts: readonly number[], total: number): number[] {
-  const k = counts.length;
-  const spare = total - k;
-  const sum = counts.reduce((a, b) => a + b, 0);
-  const shares = counts.map((c) => (spare * c) / sum);
-  const out = shares.map((x) => 1 + Math.floor(x));
-  let left = total - out.reduce((a, b) => a + b, 0);
-  const order = shares
-    .map((x, g) => ({ g, frac: x - Math.floor(x) }))
-    .sort((a, b) => b.frac - a.frac || a.g - b.g);
-  for (let i = 0; left > 0; i = (i + 1) % k, left--) out[order[i].g] += 1;
-  return out;
+  return rescaleCounts(counts, total - counts.length).map((n) => n + 1);
 }
 
 /** What steering changes in a run's config: a new row count, a condition on every row (null: unchanged). */

@@ -21,7 +21,8 @@ import {
 import { jointDiscrepancy, marginalDiscrepancy } from "./discrepancy.ts";
 import type { LsRuntime } from "./nodes.ts";
 import { renderJointGuidance, renderMarginalGuidance } from "./prompts.ts";
-import { type Proposal, type ProposalIssue, rescaleCounts } from "./proposals.ts";
+import { rescaleCounts } from "../../stats/primitives/apportion.ts";
+import { type Proposal, type ProposalIssue } from "./proposals.ts";
 import { proposeSamples } from "./proposer.ts";
 import { sampleProposals } from "./sampler.ts";
 import {

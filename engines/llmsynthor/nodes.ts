@@ -18,7 +18,8 @@ import { inferJointGroups } from "./copula-agent.ts";
 import { fillGroups, measureGroups, proposeGroups, sampleGroups, writeGroups } from "./group-nodes.ts";
 import { jointDiscrepancy, marginalDiscrepancy } from "./discrepancy.ts";
 import { renderJointGuidance, renderMarginalGuidance } from "./prompts.ts";
-import { type Proposal, rescaleCounts } from "./proposals.ts";
+import { rescaleCounts } from "../../stats/primitives/apportion.ts";
+import type { Proposal } from "./proposals.ts";
 import { proposeSamples } from "./proposer.ts";
 import { sampleProposals } from "./sampler.ts";
 import {

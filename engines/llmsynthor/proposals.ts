@@ -21,6 +21,7 @@
  *   rescaled to the requested total exactly (largest remainder), so a proposal may get 0 rows.
  * - Proposals beyond `maxProposals` (the prompt's n_proposals) are dropped, the first ones kept.
  */
+import { rescaleCounts } from "../../stats/primitives/apportion.ts";
 import { parseDecimal, parseIsoDatetime } from "../../data/cells.ts";
 import type { ColumnMeta, Metadata } from "../../data/types.ts";
 import { MISSING_LABEL } from "./discrepancy.ts";
@@ -250,31 +251,6 @@ export function validateProposal(
   }
   const reason = typeof raw.reason === "string" ? raw.reason : "";
   return { ok: true, proposal: { parts, count, reason }, repairs };
-}
-
-/** Hamilton's largest-remainder apportionment: ⌊total·wᵢ/Σw⌋ plus one for the largest remainders (ties: first). */
-export function rescaleCounts(weights: readonly number[], total: number): number[] {
-  if (!Number.isInteger(total) || total < 0)
-    throw new RangeError(`total must be a non-negative integer, got ${total}`);
-  let sum = 0;
-  for (const w of weights) {
-    if (!(w >= 0) || !Number.isFinite(w)) throw new RangeError(`weights must be finite and ≥ 0, got ${w}`);
-    sum += w;
-  }
-  if (weights.length === 0) return [];
-  if (sum === 0) throw new RangeError("weights sum to 0");
-  const out = new Array<number>(weights.length);
-  const rem = new Float64Array(weights.length);
-  let given = 0;
-  for (let i = 0; i < weights.length; i++) {
-    const quota = (total * weights[i]) / sum;
-    out[i] = Math.floor(quota);
-    rem[i] = quota - out[i];
-    given += out[i];
-  }
-  const order = Array.from(rem.keys()).sort((a, b) => rem[b] - rem[a] || a - b);
-  for (let k = 0; given < total; k++, given++) out[order[k % order.length]]++;
-  return out;
 }
 
 /**
