@@ -88,12 +88,17 @@ export interface SteeringEffects {
 }
 
 export function steeringEffects(records: readonly SteeringRecord[]): SteeringEffects {
+  return actionEffects(records.map((r) => r.action));
+}
+
+/** The same summing-up over bare actions (graph/steer.ts reads the row count and condition with it). */
+export function actionEffects(actions: readonly SteeringAction[]): SteeringEffects {
   const e: SteeringEffects = { feedback: [], rows: null, condition: null, stop: false };
-  for (const r of records) {
-    if (r.action.type === "feedback") e.feedback.push(r.action.text);
-    else if (r.action.type === "rows") e.rows = r.action.rows;
-    else if (r.action.type === "condition") e.condition = r.action.text;
-    else if (r.action.type === "stop") e.stop = true;
+  for (const a of actions) {
+    if (a.type === "feedback") e.feedback.push(a.text);
+    else if (a.type === "rows") e.rows = a.rows;
+    else if (a.type === "condition") e.condition = a.text;
+    else if (a.type === "stop") e.stop = true;
   }
   return e;
 }

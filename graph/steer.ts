@@ -20,10 +20,10 @@ import {
   validateAction,
   writeSteeringFile,
 } from "../state/steering.ts";
-import { checkSteeredConditions, type ConfigSteering, steerConditions } from "./conditions.ts";
+import { checkSteeredConditions, steerConditions } from "./conditions.ts";
 import type { EngineStateBase } from "./engine.ts";
 import { engineFor } from "./registry.ts";
-import type { PausePoint } from "./pause.ts";
+import { actionEffects, type PausePoint } from "./pause.ts";
 import { openRunBackend, storeUrlFor } from "./run-store.ts";
 import {
   concurrencyOf,
@@ -132,7 +132,7 @@ export async function validateForRun(
   const valid = actions.map((a) =>
     validateAction(a, { metadata: real.metadata, table: real.table, minRows }),
   );
-  const change = configSteering(valid);
+  const change = actionEffects(valid);
   if (change.condition !== null && engine === "llmsynthor") {
     // Its pools are grown per group from the first iteration on: a new condition would leave them unmet.
     throw new SynthgraphError("an LLMSynthor run's conditions are fixed when it starts", {
@@ -158,17 +158,6 @@ export async function validateForRun(
   }
   checkSteeredConditions(steerConditions(config, change), real);
   return valid;
-}
-
-/** The row count and condition among actions (the last of each wins, as the pause nodes read them). */
-function configSteering(actions: readonly SteeringAction[]): ConfigSteering {
-  let rows: number | null = null;
-  let condition: string | null = null;
-  for (const a of actions) {
-    if (a.type === "rows") rows = a.rows;
-    else if (a.type === "condition") condition = a.text;
-  }
-  return { rows, condition };
 }
 
 /**
@@ -214,11 +203,11 @@ export async function steerRun(
     return { records, status: "cancelled" };
   }
   await queueActions(paths.dir, records);
-  const change = configSteering(actions);
+  const change = actionEffects(actions);
   // The runtime's config comes from run.json: a new N or condition holds from the next process on as well (the
   // batch nodes read the groups from it), by the same rule the pause node applies to the state. A live owner
   // rewrites run.json's progress, so when waiting for it the change is written after it has paused.
-  const writeRows = async (): Promise<void> => {
+  const writeConfig = async (): Promise<void> => {
     const now = await readRunFile(paths.dir);
     const config = steerConditions(now.config, change);
     if (config === now.config) return;
@@ -229,7 +218,7 @@ export async function steerRun(
   };
   if (live) await requestPause(paths.dir);
   if (opts.resume === false) {
-    await writeRows();
+    await writeConfig();
     return { records, status: "queued" };
   }
   if (live) {
@@ -239,7 +228,7 @@ export async function steerRun(
       return { records, status: "queued", unapplied: records.map((r) => r.id) };
     }
   }
-  await writeRows();
+  await writeConfig();
 
   const ids = new Set(records.map((r) => r.id));
   const appliedIds = (r: RunResult<EngineStateBase>): Set<string> =>
