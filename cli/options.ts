@@ -3,6 +3,7 @@
  * engine's `cli.schema` build on these, so a bad value gets the same message whichever option it is.
  */
 import { z } from "zod";
+import { DECIMAL_MARKS } from "../data/infer.ts";
 
 /** An integer option at least `min`: "--rows must be an integer". */
 export const cliInt = (flag: string, min: number) =>
@@ -19,7 +20,7 @@ export const cliUnit = (flag: string) =>
     .max(1, `${flag} must be in [0, 1]`);
 
 /** `--decimal , | .`: the decimal mark of the numbers in every table the command reads (data/infer.ts). */
-export const cliDecimal = z.enum([",", "."], { error: "--decimal must be , or ." }).optional();
+export const cliDecimal = z.enum(DECIMAL_MARKS, { error: "--decimal must be , or ." }).optional();
 
 /** The flag and its help line, the same on every command that reads a table. */
 export const DECIMAL_FLAG = {

@@ -203,8 +203,10 @@ export function inferColumnSpec(name: string, cells: readonly Cell[], opts: Infe
   return { sdtype: "categorical" };
 }
 
+/** The decimal marks a user may state for a whole file (`--decimal`, the tools' `decimal`, RunConfig.decimal). */
+export const DECIMAL_MARKS = [",", "."] as const;
 /** The decimal mark the user states for a whole file (`--decimal`); undefined: inferred per column. */
-export type DecimalMark = "," | ".";
+export type DecimalMark = (typeof DECIMAL_MARKS)[number];
 
 /** Reading choices the user makes for a whole file. */
 export interface InferOptions {

@@ -4,6 +4,7 @@
  * configs of models/spec.ts (never an API key: keys stay in the environment).
  */
 import { z } from "zod";
+import { DECIMAL_MARKS } from "../data/infer.ts";
 import { ROLES, type RoleConfigMap } from "../models/spec.ts";
 import { BayesnetEngineOptionsSchema } from "../engines/bayesnet/config.ts";
 import { CopulaEngineOptionsSchema } from "../engines/copula/config.ts";
@@ -98,7 +99,7 @@ export const RunConfigSchema = z.object({
   maxRounds: z.number().int().positive().default(20),
   target: z.string().optional(),
   /** `--decimal`: the decimal mark of the input's numbers (data/infer.ts); absent: inferred per column. */
-  decimal: z.enum([",", "."]).optional(),
+  decimal: z.enum(DECIMAL_MARKS).optional(),
   /** SDV metadata JSON (absolute path). */
   metadata: z.string().optional(),
   /** MALLM-GAN knobs (engine "mallm-gan" only; engines/mallm/config.ts). */

@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import { SynthgraphError } from "../data/errors.ts";
+import { DECIMAL_MARKS } from "../data/infer.ts";
 import type { Env } from "../models/factory.ts";
 import { resolveRoleConfigs, type RoleConfigMap } from "../models/spec.ts";
 import { toJson } from "../stats/metrics/evaluate.ts";
@@ -68,7 +69,7 @@ export function createToolContext(options: SynthgraphToolOptions = {}): ToolCont
  */
 export const decimalField = (whose: string) =>
   z
-    .enum([",", "."])
+    .enum(DECIMAL_MARKS)
     .optional()
     .describe(
       `the decimal mark of ${whose} numbers: "," reads 1.234,5 as 1234.5, "." forbids the decimal comma (default: detected per column)`,
