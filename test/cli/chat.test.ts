@@ -15,7 +15,7 @@ import { readRunState } from "../../graph/steer.ts";
 import { readRunFile } from "../../state/run-dir.ts";
 import { csvRows, exited, synthgraphChild, useLlmServer, useRunFiles } from "../support/harness.ts";
 import { type RecordedRequest, type Reply, reply } from "../support/llm-server.ts";
-import { generatorPrompt, kindOf, responder } from "../support/synthia.ts";
+import { generatorPrompt, kindOf, responder, syntheticVerdict } from "../support/synthia.ts";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 const server = useLlmServer();
@@ -54,7 +54,7 @@ const isChat = (r: RecordedRequest): boolean => r.messages[0]?.content === CHAT_
 /** SYNTHIA never converges ("Synthetic"); generator replies take `delayMs` so there is time to type. */
 function scripted(delayMs: number) {
   const base = responder({
-    decision: () => JSON.stringify({ Type: "Synthetic", Feedback: "ages look too narrow" }),
+    decision: syntheticVerdict,
   });
   return (req: RecordedRequest): string | Reply => {
     if (isChat(req)) return chatAgent(req);

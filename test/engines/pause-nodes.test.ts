@@ -29,7 +29,7 @@ import { newSteeringRecord, requestPause, type SteeringAction } from "../../stat
 import { TEST_ENV, useLlmServer, useRunFiles } from "../support/harness.ts";
 import { lsResponder } from "../support/llmsynthor.ts";
 import { mallmConfig, mallmResponder } from "../support/mallm.ts";
-import { responder, testConfig } from "../support/synthia.ts";
+import { responder, syntheticVerdict, testConfig } from "../support/synthia.ts";
 
 const server = useLlmServer();
 const files = useRunFiles("pause-nodes-");
@@ -38,9 +38,7 @@ const rec = (a: SteeringAction) => newSteeringRecord(a, "library", new Date("202
 const F = "more rows with age over 55";
 
 async function synthiaPaused() {
-  server.setDefault(
-    responder({ decision: () => JSON.stringify({ Type: "Synthetic", Feedback: "ages look too narrow" }) }),
-  );
+  server.setDefault(responder({ decision: syntheticVerdict }));
   const p = files.paths();
   const r = await startRun(
     p.runDir,

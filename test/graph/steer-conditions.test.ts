@@ -19,17 +19,8 @@ import { LlmsynthorOptionsSchema, type RunConfig } from "../../state/config.ts";
 import { readRunFile } from "../../state/run-dir.ts";
 import { readSteeringFile } from "../../state/steering.ts";
 import { captureIo, csvRows, TEST_ENV, useLlmServer, useRunFiles } from "../support/harness.ts";
-import type { RecordedRequest } from "../support/llm-server.ts";
 import { lsResponder } from "../support/llmsynthor.ts";
-import {
-  generatorPrompt,
-  goodRows,
-  requestedRows,
-  responder,
-  rowsReply,
-  seedOf,
-  testConfig,
-} from "../support/synthia.ts";
+import { conditionHonouringGenerator, responder, syntheticVerdict, testConfig } from "../support/synthia.ts";
 
 const server = useLlmServer();
 const files = useRunFiles("steer-conditions-");
@@ -131,34 +122,12 @@ describe("steerConditions", () => {
   });
 });
 
-/**
- * The scripted generator: goodRows, moved into the group the prompt states (its sex), and, when the prompt
- * carries the steered condition age > 50, every age but the first row of a batch of two or more moved into 51..59.
- */
-function groupAwareGenerator(req: RecordedRequest): string {
-  const prompt = generatorPrompt(req);
-  const rule = /Every row you write must satisfy: (.*)/.exec(prompt)?.[1] ?? "";
-  const n = requestedRows(req);
-  return rowsReply(
-    goodRows(seedOf(req), n).map((r, i) => {
-      const sex = rule.includes('sex == "Female"')
-        ? "Female"
-        : rule.includes('sex == "Male"')
-          ? "Male"
-          : r[1];
-      const steered = rule.includes("age > 50");
-      const age = !steered ? r[0] : i === 0 && n > 1 ? 20 : 51 + ((r[0] as number) % 9);
-      return [age, sex, r[2], r[3]];
-    }),
-  );
-}
-
 describe("synthgraph steer --where on a paused SYNTHIA run with two groups", () => {
   it("refuses what empties a group or starves it, records nothing; then writes the rescaled groups, all rows meeting both conditions", async () => {
     server.setDefault(
       responder({
-        decision: () => JSON.stringify({ Type: "Synthetic", Feedback: "ages look too narrow" }),
-        generator: groupAwareGenerator,
+        decision: syntheticVerdict,
+        generator: conditionHonouringGenerator,
       }),
     );
     const p = files.paths();

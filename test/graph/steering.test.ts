@@ -19,7 +19,7 @@ import { captureIo, csvRows, TEST_ENV, useLlmServer, useRunFiles } from "../supp
 import type { RecordedRequest } from "../support/llm-server.ts";
 import { isOptimizer, mallmConfig, mallmResponder } from "../support/mallm.ts";
 import { lsKindOf, lsResponder, proposalPrompt } from "../support/llmsynthor.ts";
-import { generatorPrompt, kindOf, responder, testConfig } from "../support/synthia.ts";
+import { generatorPrompt, kindOf, responder, syntheticVerdict, testConfig } from "../support/synthia.ts";
 
 const server = useLlmServer();
 const files = useRunFiles("steering-");
@@ -44,7 +44,7 @@ const CASES: EngineCase[] = [
     // Never "Real": the loop would go on to max iterations without steering.
     responder: () =>
       responder({
-        decision: () => JSON.stringify({ Type: "Synthetic", Feedback: "ages look too narrow" }),
+        decision: syntheticVerdict,
       }) as (req: RecordedRequest) => string,
     steeredPrompts: () =>
       server

@@ -62,6 +62,32 @@ export function badRows(n: number): unknown[][] {
 
 export const rowsReply = (rows: unknown[][]): string => JSON.stringify({ rows });
 
+/** A discriminator that never answers "Real": SYNTHIA's loop runs to max_iterations (steering tests). */
+export const syntheticVerdict = (): string =>
+  JSON.stringify({ Type: "Synthetic", Feedback: "ages look too narrow" });
+
+/**
+ * A generator that honours the condition its prompt states (graph/conditions.ts conditionPromptLines), but one
+ * row short: goodRows moved into the sex the condition names and, when it names age > 50, every age but the
+ * first row of a batch of two or more moved into 51..59, so each such batch holds one row the code must drop.
+ */
+export function conditionHonouringGenerator(req: RecordedRequest): string {
+  const rule = /Every row you write must satisfy: (.*)/.exec(generatorPrompt(req))?.[1] ?? "";
+  const n = requestedRows(req);
+  return rowsReply(
+    goodRows(seedOf(req), n).map((r, i) => {
+      const sex = rule.includes('sex == "Female"')
+        ? "Female"
+        : rule.includes('sex == "Male"')
+          ? "Male"
+          : r[1];
+      const steered = rule.includes("age > 50");
+      const age = !steered ? r[0] : i === 0 && n > 1 ? 20 : 51 + ((r[0] as number) % 9);
+      return [age, sex, r[2], r[3]];
+    }),
+  );
+}
+
 export interface ResponderScript {
   /** Generator rows for a request (default goodRows). */
   generator?: (req: RecordedRequest) => string | Reply;

@@ -27,13 +27,11 @@ import { ResumeRunOutput, SteerRunOutput } from "../../tools/steer.ts";
 import { csvRows, loopbackModels, useLlmServer, writeRealCsv } from "../support/harness.ts";
 import type { RecordedRequest } from "../support/llm-server.ts";
 import {
+  conditionHonouringGenerator,
   generatorPrompt,
-  goodRows,
   kindOf,
-  requestedRows,
   responder,
-  rowsReply,
-  seedOf,
+  syntheticVerdict,
 } from "../support/synthia.ts";
 
 const server = useLlmServer();
@@ -63,27 +61,9 @@ const named = (name: string): StructuredToolInterface => {
 const call = async (name: string, input: Record<string, unknown>): Promise<unknown> =>
   JSON.parse((await named(name).invoke(input)) as string);
 
-/**
- * The discriminator always answers "Synthetic". The generator writes goodRows; when its prompt carries a
- * condition on age > 50 (a steered condition at the source), it moves every age but the batch's first row
- * into 51..59, so each conditional batch of two rows or more holds one row the code must drop.
- */
+/** The loop runs to max_iterations; the generator honours a steered condition but one row per batch. */
 const synthetic = (): void =>
-  server.setDefault(
-    responder({
-      decision: () => JSON.stringify({ Type: "Synthetic", Feedback: "ages look too narrow" }),
-      generator: (req) => {
-        const rows = goodRows(seedOf(req), requestedRows(req));
-        if (!generatorPrompt(req).includes("Every row you write must satisfy: age > 50"))
-          return rowsReply(rows);
-        return rowsReply(
-          rows.map((r, i) =>
-            i === 0 && rows.length > 1 ? [20, ...r.slice(1)] : [51 + ((r[0] as number) % 9), ...r.slice(1)],
-          ),
-        );
-      },
-    }),
-  );
+  server.setDefault(responder({ decision: syntheticVerdict, generator: conditionHonouringGenerator }));
 
 let runNo = 0;
 async function start(extra: Record<string, unknown> = {}) {
@@ -239,7 +219,7 @@ describe("steer_run on a run executing in this process", () => {
     let release: () => void = () => undefined;
     const released = new Promise<void>((r) => (release = r));
     const base = responder({
-      decision: () => JSON.stringify({ Type: "Synthetic", Feedback: "ages look too narrow" }),
+      decision: syntheticVerdict,
     });
     server.setDefault(async (req) => {
       if (kindOf(req) === "generator" && ++calls === 2) {
