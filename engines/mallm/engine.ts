@@ -80,7 +80,7 @@ export const mallmEngine = defineEngine({
     // A 270M model on 2 shared cores writes a few tokens a second, and every batch of the loop generates one row
     // per real row in it: the paper's schedule for Adult's 200 rows (4 learning epochs + 1 frozen, batches of
     // 50) generates 1,000 rows before the output, and even one epoch (200 rows in 10-row calls) did not finish
-    // its first batch in 8 minutes. Two batches of 20 real rows, 5 per call, then final calls of 10 rows: 8
+    // its first batch in 8 minutes (with node-llama-cpp's thread default, since replaced: models/llamacpp.ts). Two batches of 20 real rows, 5 per call, then final calls of 10 rows: 8
     // generator calls and 1 optimizer call before the output. Server models keep the paper's schedule.
     smallModelDefaults: {
       epochs: 1,
