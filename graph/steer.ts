@@ -228,7 +228,6 @@ export async function steerRun(
       return { records, status: "queued", unapplied: records.map((r) => r.id) };
     }
   }
-  await writeConfig();
 
   const ids = new Set(records.map((r) => r.id));
   const appliedIds = (r: RunResult<EngineStateBase>): Set<string> =>
@@ -237,10 +236,20 @@ export async function steerRun(
         .map((a) => a.id)
         .filter((id) => ids.has(id)),
     );
-  // Not at a pause point (crashed or failed mid-step): pause at the next one so the actions are taken there.
-  if ((await readRunState(paths.dir, opts)).pause === undefined) await requestPause(paths.dir);
-  let result = await resumeRun<EngineStateBase>(paths.dir, opts);
-  if (result.status === "paused" && result.pause !== null && appliedIds(result).size < ids.size) {
+  let result: RunResult<EngineStateBase> | undefined;
+  if ((await readRunState(paths.dir, opts)).pause === undefined) {
+    // Not at a pause point (crashed or failed mid-step): run to the next one, where the actions are taken. A run
+    // that ends on the way (no pause point is left, or its engine has none) takes none of them, and its run.json
+    // keeps the config it ran with.
+    await requestPause(paths.dir);
+    result = await resumeRun<EngineStateBase>(paths.dir, opts);
+  }
+  if (
+    result === undefined ||
+    (result.status === "paused" && result.pause !== null && appliedIds(result).size < ids.size)
+  ) {
+    // At a pause point: the pause node applies the actions to the state as this resume starts.
+    await writeConfig();
     result = await resumeRun<EngineStateBase>(paths.dir, opts);
   }
   const applied = appliedIds(result);

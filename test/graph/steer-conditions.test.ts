@@ -18,7 +18,15 @@ import { startRun } from "../../graph/run.ts";
 import { LlmsynthorOptionsSchema, type RunConfig } from "../../state/config.ts";
 import { readRunFile } from "../../state/run-dir.ts";
 import { readSteeringFile } from "../../state/steering.ts";
-import { captureIo, csvRows, TEST_ENV, useLlmServer, useRunFiles } from "../support/harness.ts";
+import {
+  captureIo,
+  csvRows,
+  killWhen,
+  storedArtifacts,
+  TEST_ENV,
+  useLlmServer,
+  useRunFiles,
+} from "../support/harness.ts";
 import { lsResponder } from "../support/llmsynthor.ts";
 import { conditionHonouringGenerator, responder, syntheticVerdict, testConfig } from "../support/synthia.ts";
 
@@ -218,4 +226,33 @@ describe("an LLMSynthor run with condition groups", () => {
     const sexes = csvRows(p.out).map((l) => l.split(",")[1]);
     expect(sexes).toEqual([...Array(40).fill("Female"), ...Array(20).fill("Male")]);
   }, 120_000);
+});
+
+describe("steering a stopped run of an engine without pause points", () => {
+  it("takes no action and leaves run.json's config as the run had it (kill -9 mid-sampling, then steer --where)", async () => {
+    const p = files.paths();
+    const args = [
+      ...["generate", files.input, "--engine", "copula", "--rows", "60000", "--copula-chunk-rows", "1000"],
+      ...["--seed", "2", "--out", p.out, "--run-dir", p.runDir],
+    ];
+    const killed = await killWhen({
+      args,
+      env: {},
+      cwd: files.dir,
+      ready: () => storedArtifacts(p.runDir, "copula/sample").length >= 2,
+      timeoutMs: 120_000,
+      pollMs: 5,
+    });
+    expect(killed.signal).toBe("SIGKILL");
+    const before = (await readRunFile(p.runDir)).config;
+    const io = captureIo({});
+    const out = await runSteer({ dir: p.runDir, where: "age > 30", quiet: true }, io);
+    expect(out).not.toBeNull();
+    expect(io.out()).toContain("not applied condition: age > 30");
+    const after = await readRunFile(p.runDir);
+    expect(after.status).toBe("done");
+    expect(after.config.conditions).toBeUndefined();
+    expect(after.config).toEqual(before);
+    expect(csvRows(p.out)).toHaveLength(60000);
+  }, 180_000);
 });
