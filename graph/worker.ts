@@ -11,6 +11,7 @@
  */
 import { MemorySaver } from "@langchain/langgraph";
 import { PostgresSaver } from "@langchain/langgraph-checkpoint-postgres";
+import type PgBoss from "pg-boss";
 import type pg from "pg";
 import { SynthgraphError } from "../data/errors.ts";
 import type { Env } from "../models/factory.ts";
@@ -130,23 +131,69 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
       throw error;
     }
   };
+  const stopped = o.signal ?? new AbortController().signal;
+  const slots = Array.from({ length: o.concurrency }, () => jobSlot(boss, handle, stopped));
   try {
-    // pg-boss 10 runs one handler per work() call: K calls give K jobs in flight.
-    for (let k = 0; k < o.concurrency; k++) {
-      await boss.work(FINAL_BATCH_QUEUE, { batchSize: 1, pollingIntervalSeconds: 0.5 }, async (jobs) => {
-        for (const j of jobs) await handle(j.data);
-        // The job's output stays small: the batch itself is the artifact.
-        return { stored: true };
-      });
-    }
     await new Promise<void>((resolve) => {
-      if (o.signal?.aborted) resolve();
-      o.signal?.addEventListener("abort", () => resolve(), { once: true });
+      if (stopped.aborted) resolve();
+      stopped.addEventListener("abort", () => resolve(), { once: true });
     });
+    // Jobs in flight get the grace period; one still running after it is abandoned (it expires in the queue and
+    // another worker takes it; the batch is stored once whoever finishes it).
+    const grace = new AbortController();
+    await Promise.race([Promise.all(slots), sleep(Math.max(0, o.graceMs ?? 30_000), grace.signal)]);
+    grace.abort();
   } finally {
-    await boss
-      .stop({ graceful: true, wait: true, close: true, timeout: Math.max(1000, o.graceMs ?? 30_000) })
-      .catch(() => undefined);
+    await boss.stop({ graceful: false, wait: true, close: true }).catch(() => undefined);
     await pool.end().catch(() => undefined);
   }
+}
+
+const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
+  new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    }
+    signal?.addEventListener("abort", done, { once: true });
+  });
+
+/** How often an idle slot asks the queue for a job. */
+const POLL_MS = 500;
+
+/**
+ * One job at a time until `stopped`: fetch, generate, complete or fail. Our own loop rather than pg-boss's
+ * `work()`, whose loop completes and fails jobs without awaiting the query (a failed one became an unhandled
+ * rejection that ends the process); here every database call is awaited and a failed one only lets the job expire
+ * and go to another worker. Never rejects.
+ */
+async function jobSlot(
+  boss: PgBoss,
+  handle: (data: unknown) => Promise<unknown>,
+  stopped: AbortSignal,
+): Promise<void> {
+  while (!stopped.aborted) {
+    const jobs = await boss.fetch(FINAL_BATCH_QUEUE, { batchSize: 1 }).catch(() => []);
+    if (jobs.length === 0) {
+      await sleep(POLL_MS, stopped);
+      continue;
+    }
+    // A job fetched as the worker stops is still done (it is active in the queue, in no other worker's hands).
+    for (const job of jobs) {
+      try {
+        await handle(job.data);
+        // The job's output stays small: the batch itself is the artifact.
+        await boss.complete(FINAL_BATCH_QUEUE, job.id, { stored: true }).catch(() => undefined);
+      } catch (error) {
+        await boss.fail(FINAL_BATCH_QUEUE, job.id, { message: failureMessage(error) }).catch(() => undefined);
+      }
+    }
+  }
+}
+
+/** The message the coordinator reports when the job's retries are spent (PostgreSQL's jsonb refuses NUL). */
+function failureMessage(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).replaceAll("\u0000", "");
 }

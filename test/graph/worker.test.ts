@@ -48,6 +48,8 @@ const INPUT = resolve(import.meta.dirname, "../../examples/adult.csv");
 const ROWS = 120;
 const BATCH = 10;
 const SEED = 13;
+/** The job expiry of the run whose worker is killed: its job goes to another worker 4 s after it went silent. */
+const KILLED_EXPIRE_SECONDS = 4;
 
 /**
  * The first `passFirst` requests that `match` are answered at once, later ones wait until `release()` and are
@@ -91,13 +93,15 @@ describe.skipIf(skipWithoutPostgres("test/graph/worker.test.ts"))("Postgres-back
     for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
   });
 
-  /** The model server; no database from the environment (a run without --store stays in its directory). */
-  const env = (): Record<string, string> => ({
+  /**
+   * The model server; no database from the environment (a run without --store stays in its directory). A job
+   * whose worker went silent for `expireSeconds` goes to another worker (the default is 15 minutes): short where
+   * a worker is killed, long elsewhere so that a batch slowed by a loaded machine is not done twice.
+   */
+  const env = (expireSeconds = 60): Record<string, string> => ({
     OLLAMA_HOST: server.ollamaUrl,
     SYNTHGRAPH_DATABASE_URL: "",
-    // A job whose worker went silent for 4 s goes to another worker (the default is 15 minutes); it is also the
-    // longest a batch may take in a worker, so it stays well above a batch's time on a loaded machine.
-    SYNTHGRAPH_WORKER_EXPIRE_SECONDS: "4",
+    SYNTHGRAPH_WORKER_EXPIRE_SECONDS: String(expireSeconds),
   });
   /** `generate` options (the CLI's, camel-cased) shared by a run and its reference. */
   const common = (extra: Record<string, unknown> = {}) => ({
@@ -121,9 +125,15 @@ describe.skipIf(skipWithoutPostgres("test/graph/worker.test.ts"))("Postgres-back
     return JSON.parse(readFileSync(json, "utf8")) as GenerateSummary;
   };
   /** A worker in this process until the returned function is called. */
-  const inProcessWorker = (concurrency: number): (() => Promise<void>) => {
+  const inProcessWorker = (concurrency: number, expireSeconds?: number): (() => Promise<void>) => {
     const ac = new AbortController();
-    const done = runWorker({ url: db.url, concurrency, env: env(), signal: ac.signal, graceMs: 1000 });
+    const done = runWorker({
+      url: db.url,
+      concurrency,
+      env: env(expireSeconds),
+      signal: ac.signal,
+      graceMs: 1000,
+    });
     return async () => {
       ac.abort();
       await done;
@@ -225,7 +235,7 @@ describe.skipIf(skipWithoutPostgres("test/graph/worker.test.ts"))("Postgres-back
       "--workers",
     ];
     const spawn = (a: string[]): { child: ChildProcess; done: ReturnType<typeof exited> } => {
-      const child = synthgraphChild(a, env(), files.dir);
+      const child = synthgraphChild(a, env(KILLED_EXPIRE_SECONDS), files.dir);
       children.push(child);
       return { child, done: exited(child) };
     };
@@ -250,9 +260,9 @@ describe.skipIf(skipWithoutPostgres("test/graph/worker.test.ts"))("Postgres-back
 
     // "Machine B": the run exists only in the database; its directory is recreated from the runs table. Worker B
     // goes on with a fresh worker beside it; the killed A's job expires and is retried.
-    const stopWorker = inProcessWorker(2);
+    const stopWorker = inProcessWorker(2, KILLED_EXPIRE_SECONDS);
     const elsewhere = join(files.dir, "machine-b", runId);
-    const io = captureIo(env());
+    const io = captureIo(env(KILLED_EXPIRE_SECONDS));
     const resumed = (await runResume({ dir: elsewhere, store: db.url, quiet: true }, io)) as GenerateSummary;
     await stopWorker();
     workerB.child.kill("SIGTERM");
@@ -279,7 +289,7 @@ describe.skipIf(skipWithoutPostgres("test/graph/worker.test.ts"))("Postgres-back
     expect((await readRunFile(elsewhere)).status).toBe("done");
     expect((await withPool((p) => readMirroredRun(p, runId)))?.status).toBe("done");
     // Machine A's run directory, left "running" by the kill, learns from the database that the run is done.
-    const onA = captureIo(env());
+    const onA = captureIo(env(KILLED_EXPIRE_SECONDS));
     expect(await runResume({ dir: join(files.dir, "machine-a", runId), store: db.url }, onA)).toBeUndefined();
     expect(onA.out()).toBe(`already complete: ${ROWS} rows in ${out}\n`);
     await withPool(async (pool) => {
@@ -320,6 +330,42 @@ describe.skipIf(skipWithoutPostgres("test/graph/worker.test.ts"))("Postgres-back
     // Batches of both groups and more than one round (the condition is met by ~70 % of the rows).
     expect([...stored.keys()].sort()).toEqual([...refBatches.keys()].sort());
     expect([...stored.keys()].some((k) => k.startsWith("final/r002-"))).toBe(true);
+  }, 120_000);
+
+  it("a batch that fails in every worker fails the run with the worker's error; resume retries it", async () => {
+    const o = common({ rows: "20" });
+    server.setDefault(genericResponder(view).respond);
+    await generate("refused-ref", o);
+    server.reset();
+    const answer = genericResponder(view).respond;
+    let refuse = true;
+    // HTTP 400 is not retried by the model client: each attempt fails at once, and the queue retries the job.
+    server.setDefault((req) =>
+      refuse && isFinal(req)
+        ? { kind: "error", status: 400, message: "request refused by the test server" }
+        : answer(req),
+    );
+    const stopWorker = inProcessWorker(1);
+    try {
+      const runId = "20261204-091500-fa11ed";
+      await expect(generate(runId, { ...o, store: db.url, workers: true })).rejects.toThrow(
+        /failed in every worker: .*request refused by the test server/,
+      );
+      // Every attempt of the job reached the model: the first and its retries.
+      expect(server.chatRequests().filter(isFinal).length).toBeGreaterThanOrEqual(5);
+      refuse = false;
+      const io = captureIo(env());
+      const resumed = (await runResume(
+        { dir: join(files.dir, runId), store: db.url, quiet: true },
+        io,
+      )) as GenerateSummary;
+      expect(resumed.rows).toBe(20);
+      expect(readFileSync(join(files.dir, `${runId}.csv`), "utf8")).toBe(
+        readFileSync(join(files.dir, "refused-ref.csv"), "utf8"),
+      );
+    } finally {
+      await stopWorker();
+    }
   }, 120_000);
 
   it("a Postgres-backed run pauses, is steered (feedback, rows, stop) and finishes like the SQLite run", async () => {
