@@ -16,6 +16,7 @@ import {
   serveStdio,
 } from "../tools/mcp/server.ts";
 import type { CommandModule } from "./commands.ts";
+import { onStopSignals } from "./stop-signals.ts";
 
 const McpOptionsSchema = z.object({
   http: z.boolean().default(false),
@@ -63,13 +64,13 @@ export async function runMcp(raw: Record<string, unknown>): Promise<void> {
   process.stderr.write(
     `synthgraph mcp: listening on ${http.url} (root ${ctx.guard.root}${token ? ", bearer token required" : ""})\n`,
   );
+  let removeSignals = (): void => undefined;
   await new Promise<void>((resolve) => {
-    const stop = (): void => {
+    removeSignals = onStopSignals(() => {
       void ctx.runs.stopAll().then(() => http.close().then(resolve));
-    };
-    process.once("SIGINT", stop);
-    process.once("SIGTERM", stop);
+    });
   });
+  removeSignals();
 }
 
 export const mcpCommand: CommandModule = {

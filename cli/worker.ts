@@ -7,6 +7,7 @@ import type { Command } from "commander";
 import { z } from "zod";
 import { SynthgraphError } from "../data/errors.ts";
 import { runWorker } from "../graph/worker.ts";
+import { onStopSignals } from "./stop-signals.ts";
 import { redactUrl, storeUrlOf } from "../state/postgres.ts";
 import type { CommandModule } from "./commands.ts";
 import { cliInt } from "./options.ts";
@@ -40,29 +41,38 @@ export async function runWorkerCommand(
     });
   }
   const ac = new AbortController();
-  const stop = (): void => ac.abort();
-  process.once("SIGINT", stop);
-  process.once("SIGTERM", stop);
-  if (!o.quiet) stderr.write(`synthgraph worker: ${o.concurrency} job(s) at a time from ${redactUrl(url)}\n`);
-  await runWorker({
-    url,
-    concurrency: o.concurrency,
-    endpoints: o.endpoint,
-    graceMs: o.grace * 1000,
-    env,
-    signal: ac.signal,
-    onJob: (e) => {
-      if (!o.quiet) {
-        stderr.write(
-          `synthgraph worker: run ${e.runId} round ${e.round} batch ${e.batch}: ${e.rows} rows in ${Math.round(e.ms)} ms\n`,
-        );
-      }
-    },
-    onError: (e) => {
-      const msg = e.error instanceof Error ? e.error.message : String(e.error);
-      stderr.write(`synthgraph worker: run ${e.runId} round ${e.round} batch ${e.batch} failed: ${msg}\n`);
-    },
+  const removeSignals = onStopSignals(() => {
+    if (!o.quiet) {
+      stderr.write(
+        `synthgraph worker: stopping; batches in flight have ${o.grace} s to finish (send the signal again to exit now)\n`,
+      );
+    }
+    ac.abort();
   });
+  if (!o.quiet) stderr.write(`synthgraph worker: ${o.concurrency} job(s) at a time from ${redactUrl(url)}\n`);
+  try {
+    await runWorker({
+      url,
+      concurrency: o.concurrency,
+      endpoints: o.endpoint,
+      graceMs: o.grace * 1000,
+      env,
+      signal: ac.signal,
+      onJob: (e) => {
+        if (!o.quiet) {
+          stderr.write(
+            `synthgraph worker: run ${e.runId} round ${e.round} batch ${e.batch}: ${e.rows} rows in ${Math.round(e.ms)} ms\n`,
+          );
+        }
+      },
+      onError: (e) => {
+        const msg = e.error instanceof Error ? e.error.message : String(e.error);
+        stderr.write(`synthgraph worker: run ${e.runId} round ${e.round} batch ${e.batch} failed: ${msg}\n`);
+      },
+    });
+  } finally {
+    removeSignals();
+  }
 }
 
 export const workerCommand: CommandModule = {
