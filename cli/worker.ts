@@ -49,7 +49,6 @@ export async function runWorkerCommand(
     }
     ac.abort();
   });
-  if (!o.quiet) stderr.write(`synthgraph worker: ${o.concurrency} job(s) at a time from ${redactUrl(url)}\n`);
   try {
     await runWorker({
       url,
@@ -64,6 +63,19 @@ export async function runWorkerCommand(
             `synthgraph worker: run ${e.runId} round ${e.round} batch ${e.batch}: ${e.rows} rows in ${Math.round(e.ms)} ms\n`,
           );
         }
+      },
+      onReady: () => {
+        if (!o.quiet) {
+          stderr.write(`synthgraph worker: ${o.concurrency} job(s) at a time from ${redactUrl(url)}\n`);
+        }
+      },
+      // Said even with --quiet, as failed batches are: the worker does nothing until the database answers.
+      onDatabase: (e) => {
+        stderr.write(
+          e.reachable
+            ? "synthgraph worker: the database answers again\n"
+            : `synthgraph worker: the database does not answer (${e.message}); waiting for it\n`,
+        );
       },
       onError: (e) => {
         const msg = e.error instanceof Error ? e.error.message : String(e.error);

@@ -44,6 +44,12 @@ export interface WorkerOptions {
   /** After each job (for the CLI's log line). */
   onJob?: (e: { runId: string; round: number; batch: number; rows: number; ms: number }) => void;
   onError?: (e: { runId: string; round: number; batch: number; error: unknown }) => void;
+  /** Once connected and listening on the queue. */
+  onReady?: () => void;
+  /** When the database stops answering (with the error) and when it answers again. */
+  onDatabase?: (e: { reachable: boolean; message?: string }) => void;
+  /** How often the database is checked (default 5 s). */
+  healthMs?: number;
 }
 
 /** The producer of a run's final batches in this process (built once per run). */
@@ -133,6 +139,8 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
   };
   const stopped = o.signal ?? new AbortController().signal;
   const slots = Array.from({ length: o.concurrency }, () => jobSlot(boss, handle, stopped));
+  const watching = watchDatabase(pool, stopped, o.healthMs ?? 5000, o.onDatabase);
+  o.onReady?.();
   try {
     await new Promise<void>((resolve) => {
       if (stopped.aborted) resolve();
@@ -143,6 +151,7 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
     const grace = new AbortController();
     await Promise.race([Promise.all(slots), sleep(Math.max(0, o.graceMs ?? 30_000), grace.signal)]);
     grace.abort();
+    await watching;
   } finally {
     await boss.stop({ graceful: false, wait: true, close: true }).catch(() => undefined);
     await pool.end().catch(() => undefined);
@@ -159,6 +168,38 @@ const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
     }
     signal?.addEventListener("abort", done, { once: true });
   });
+
+/** How long a health check may take before the database counts as not answering. */
+const HEALTH_TIMEOUT_MS = 10_000;
+
+/**
+ * Checks every `everyMs` that the database answers and reports each change (pg-boss's fetch returns no job when
+ * the database is gone, so the slots alone would wait without a word). Never rejects.
+ */
+async function watchDatabase(
+  pool: pg.Pool,
+  stopped: AbortSignal,
+  everyMs: number,
+  report: WorkerOptions["onDatabase"],
+): Promise<void> {
+  let reachable = true;
+  while (!stopped.aborted) {
+    await sleep(everyMs, stopped);
+    if (stopped.aborted) return;
+    const timeout = new AbortController();
+    const failure = await Promise.race([
+      pool.query("SELECT 1").then(
+        () => undefined,
+        (e: unknown) => (e instanceof Error ? e.message : String(e)),
+      ),
+      sleep(HEALTH_TIMEOUT_MS, timeout.signal).then(() => `no answer in ${HEALTH_TIMEOUT_MS / 1000} s`),
+    ]);
+    timeout.abort();
+    if (failure !== undefined && reachable) report?.({ reachable: false, message: failure });
+    if (failure === undefined && !reachable) report?.({ reachable: true });
+    reachable = failure === undefined;
+  }
+}
 
 /** How often an idle slot asks the queue for a job. */
 const POLL_MS = 500;

@@ -10,11 +10,14 @@
  *    single-process run (no batch counted twice), and the same CSV as a single-process run;
  *  - a two-group conditions file through a worker (SYNTHIA, which also leaves duplicate rows out);
  *  - a Postgres-backed run paused at its pause point, steered (a new row count) and finished;
- *  - MALLM-GAN's and SynLLM's final batches through a worker.
- * Each is compared with the same run on the run directory's SQLite in this process.
+ *  - MALLM-GAN's and SynLLM's final batches through a worker;
+ *  - a batch the model refuses in every attempt fails the run with the worker's message, and resume retries it;
+ *  - a worker whose database goes away (a TCP proxy cut) says so, and says when it answers again.
+ * Every run in them is compared with the same run on the run directory's SQLite in this process.
  */
 import type { ChildProcess } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { type AddressInfo, connect, createServer, type Socket } from "node:net";
 import { join, resolve } from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -69,6 +72,45 @@ function gateAfter(
       return base(req);
     },
     release: () => release(),
+  };
+}
+
+/**
+ * A loopback TCP proxy to the database that can be cut (listener closed, every connection destroyed: the
+ * database is gone for its clients) and restored on the same port.
+ */
+async function databaseProxy(target: number): Promise<{
+  port: number;
+  cut: () => Promise<void>;
+  restore: () => Promise<void>;
+}> {
+  const sockets = new Set<Socket>();
+  const server = createServer((client) => {
+    const upstream = connect(target, "127.0.0.1");
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.on("close", () => sockets.delete(s));
+      s.on("error", () => {
+        client.destroy();
+        upstream.destroy();
+      });
+    }
+    client.pipe(upstream);
+    upstream.pipe(client);
+  });
+  const listen = (port: number): Promise<number> =>
+    new Promise((res) => server.listen(port, "127.0.0.1", () => res((server.address() as AddressInfo).port)));
+  const port = await listen(0);
+  return {
+    port,
+    cut: async () => {
+      const closed = new Promise<void>((res) => server.close(() => res()));
+      for (const s of sockets) s.destroy();
+      await closed;
+    },
+    restore: async () => {
+      await listen(port);
+    },
   };
 }
 
@@ -365,6 +407,43 @@ describe.skipIf(skipWithoutPostgres("test/graph/worker.test.ts"))("Postgres-back
       );
     } finally {
       await stopWorker();
+    }
+  }, 120_000);
+
+  it("a worker says when its database stops answering and when it answers again", async () => {
+    const proxy = await databaseProxy(Number(new URL(db.url).port));
+    const url = new URL(db.url);
+    url.port = String(proxy.port);
+    const events: Array<{ reachable: boolean; message?: string }> = [];
+    let ready!: () => void;
+    const started = new Promise<void>((r) => (ready = r));
+    const ac = new AbortController();
+    const done = runWorker({
+      url: url.toString(),
+      concurrency: 1,
+      env: env(),
+      signal: ac.signal,
+      graceMs: 1000,
+      healthMs: 100,
+      onReady: ready,
+      onDatabase: (e) => events.push(e),
+    });
+    try {
+      await started;
+      await new Promise((r) => setTimeout(r, 500));
+      // Connected and answering: nothing to say.
+      expect(events).toEqual([]);
+      await proxy.cut();
+      await waitFor(async () => events.length >= 1, 30_000, "the worker to notice the lost database");
+      expect(events[0].reachable).toBe(false);
+      expect(events[0].message).toMatch(/ECONNREFUSED|terminated|Connection/i);
+      await proxy.restore();
+      await waitFor(async () => events.length >= 2, 30_000, "the worker to notice the database is back");
+      expect(events).toHaveLength(2);
+      expect(events[1]).toEqual({ reachable: true });
+    } finally {
+      ac.abort();
+      await done;
     }
   }, 120_000);
 
